@@ -1,0 +1,295 @@
+"""State changes of accounts: one keyword-only function each, one transaction each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from accounts.models import ApiKey, Invitation, Membership, Organization, User
+from accounts.roles import Role, can_grant
+
+RESERVED_SLUGS = {"new", "admin", "api", "static", "accounts", "invitations", "o"}
+
+
+def _unique_slug(name: str) -> str:
+    base = (slugify(name) or "org")[:50].strip("-") or "org"
+    slug, n = base, 1
+    while slug in RESERVED_SLUGS or Organization.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+@transaction.atomic
+def organization_create(
+    *, name: str, owner: User, timezone_name: str | None = None
+) -> Organization:
+    org = Organization.objects.create(
+        name=name.strip(),
+        slug=_unique_slug(name),
+        timezone=timezone_name or owner.timezone or "UTC",
+    )
+    Membership.objects.create(organization=org, user=owner, role=Role.OWNER)
+    return org
+
+
+@transaction.atomic
+def user_sign_up(
+    *,
+    email: str,
+    password: str,
+    display_name: str,
+    organization_name: str,
+    timezone_name: str = "UTC",
+    language: str = "",
+) -> tuple[User, Organization]:
+    user = User.objects.create_user(
+        email=email,
+        password=password,
+        display_name=display_name,
+        timezone=timezone_name,
+        language=language,
+    )
+    org = organization_create(name=organization_name, owner=user, timezone_name=timezone_name)
+    return user, org
+
+
+def _require(membership: Membership, capability: str) -> None:
+    if not membership.can(capability):
+        raise PermissionDenied(_("Your role does not allow this."))
+
+
+# --- Invitations ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SentInvitation:
+    invitation: Invitation
+    url: str
+
+
+def invitation_send(*, actor: Membership, email: str, role: str) -> SentInvitation:
+    _require(actor, "members.manage")
+    if not can_grant(actor.role, role):
+        raise ValidationError({"role": _("You cannot invite someone with a role above your own.")})
+    email = User.objects.normalize_email(email).lower()
+    org = actor.organization
+    if Membership.objects.for_org(org).filter(user__email__iexact=email).exists():
+        raise ValidationError({"email": _("%(email)s is already a member.") % {"email": email}})
+    token, token_hash = Invitation.new_token()
+    with transaction.atomic():
+        # A fresh invitation replaces any still-pending one for the same address.
+        Invitation.objects.for_org(org).pending().filter(email__iexact=email).update_versioned(
+            revoked_at=timezone.now()
+        )
+        invitation = Invitation.objects.create(
+            organization=org,
+            email=email,
+            role=role,
+            token_hash=token_hash,
+            invited_by=actor.user,
+            expires_at=timezone.now() + settings.INVITATION_TTL,
+        )
+    url = settings.BASE_URL + reverse("accounts:invitation_accept", kwargs={"token": token})
+    transaction.on_commit(lambda: _mail_invitation(invitation, url))
+    return SentInvitation(invitation=invitation, url=url)
+
+
+def _mail_invitation(invitation: Invitation, url: str) -> None:
+    inviter = invitation.invited_by
+    # The invitee has no account yet, so the inviter's language is the best guess.
+    with translation.override(
+        inviter.language if inviter and inviter.language else settings.LANGUAGE_CODE
+    ):
+        context = {
+            "invitation": invitation,
+            "url": url,
+            "inviter": inviter,
+            "organization": invitation.organization,
+        }
+        subject = _("%(name)s invited you to %(org)s on Followup") % {
+            "name": inviter.name if inviter else "Followup",
+            "org": invitation.organization.name,
+        }
+        text = render_to_string("accounts/email/invitation.txt", context)
+        html = render_to_string("accounts/email/invitation.html", context)
+    message = EmailMultiAlternatives(subject, text, to=[invitation.email])
+    message.attach_alternative(html, "text/html")
+    message.send()
+
+
+def invitation_revoke(*, actor: Membership, invitation: Invitation) -> None:
+    _require(actor, "members.manage")
+    if invitation.organization_id != actor.organization_id:
+        raise PermissionDenied
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+
+
+def invitation_by_token(token: str) -> Invitation | None:
+    # The token is the credential here, so the lookup is cross-tenant by nature.
+    return (
+        Invitation.objects.dangerously_unscoped()
+        .select_related("organization", "invited_by")
+        .filter(token_hash=Invitation.hash_token(token))
+        .first()
+    )
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
+    invitation = (
+        Invitation.objects.for_org(invitation.organization)
+        .select_for_update()
+        .get(pk=invitation.pk)
+    )
+    if not invitation.is_pending:
+        raise ValidationError(_("This invitation is no longer valid."))
+    if user.email.lower() != invitation.email.lower():
+        raise ValidationError(_("This invitation was sent to another e-mail address."))
+    membership, _created = Membership.objects.for_org(invitation.organization).get_or_create(
+        organization=invitation.organization, user=user, defaults={"role": invitation.role}
+    )
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    return membership
+
+
+def invitations_expire() -> int:
+    """Drop invitations that expired over a month ago (they stay visible for a while)."""
+    cutoff = timezone.now() - settings.INVITATION_TTL - timedelta(days=30)
+    deleted, _rows = (
+        Invitation.objects.dangerously_unscoped()
+        .filter(accepted_at__isnull=True, expires_at__lt=cutoff)
+        .delete()
+    )
+    return deleted
+
+
+# --- Members -------------------------------------------------------------------------------
+
+
+def _owners_left(org: Organization, excluding: Membership) -> int:
+    return Membership.objects.for_org(org).filter(role=Role.OWNER).exclude(pk=excluding.pk).count()
+
+
+@transaction.atomic
+def membership_change_role(*, actor: Membership, membership: Membership, role: str) -> Membership:
+    _require(actor, "members.manage")
+    org = actor.organization
+    # Lock the org's owner rows so two admins cannot each demote "the other last owner".
+    list(Membership.objects.for_org(org).filter(role=Role.OWNER).select_for_update())
+    membership = Membership.objects.for_org(org).select_for_update().get(pk=membership.pk)
+    if role not in Role.values:
+        raise ValidationError({"role": _("Unknown role.")})
+    if membership.role == Role.OWNER and not can_grant(actor.role, Role.OWNER):
+        raise PermissionDenied(_("Only an owner can change an owner's role."))
+    if not can_grant(actor.role, role):
+        raise PermissionDenied(_("You cannot give a role above your own."))
+    if membership.role == Role.OWNER and role != Role.OWNER and _owners_left(org, membership) == 0:
+        raise ValidationError(_("The last owner cannot be demoted. Make someone else owner first."))
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, actor: Membership, membership: Membership) -> None:
+    org = actor.organization
+    leaving_self = membership.pk == actor.pk
+    if not leaving_self:
+        _require(actor, "members.manage")
+    list(Membership.objects.for_org(org).filter(role=Role.OWNER).select_for_update())
+    membership = Membership.objects.for_org(org).select_for_update().get(pk=membership.pk)
+    if membership.role == Role.OWNER:
+        if not leaving_self and not can_grant(actor.role, Role.OWNER):
+            raise PermissionDenied(_("Only an owner can remove an owner."))
+        if _owners_left(org, membership) == 0:
+            raise ValidationError(
+                _("The last owner cannot be removed. Make someone else owner first.")
+            )
+    membership.delete()
+
+
+# --- API keys ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreatedApiKey:
+    api_key: ApiKey
+    plain: str
+
+
+def api_key_create(
+    *, org: Organization, name: str, role: str, created_by: User | None, granter_role: str | None
+) -> CreatedApiKey:
+    """Create a key. ``granter_role`` is the creator's role (None for the CLI, which is trusted)."""
+    if role not in Role.values:
+        raise ValidationError({"role": _("Unknown role.")})
+    if granter_role is not None and not (role == granter_role or can_grant(granter_role, role)):
+        raise ValidationError({"role": _("You cannot create a key with a role above your own.")})
+    for _attempt in range(3):
+        plain, prefix, key_hash = ApiKey.generate()
+        try:
+            with transaction.atomic():
+                api_key = ApiKey.objects.create(
+                    organization=org,
+                    name=name.strip() or _("API key"),
+                    role=role,
+                    prefix=prefix,
+                    key_hash=key_hash,
+                    created_by=created_by,
+                )
+            return CreatedApiKey(api_key=api_key, plain=plain)
+        except IntegrityError:  # a prefix collision (1 in 4 billion): draw again
+            continue
+    raise RuntimeError("Could not generate a unique API key prefix")
+
+
+def api_key_revoke(*, api_key: ApiKey) -> None:
+    if api_key.revoked_at is None:
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at"])
+
+
+def api_key_authenticate(plain: str) -> ApiKey | None:
+    prefix = ApiKey.parse_prefix(plain)
+    if prefix is None:
+        return None
+    # The key is the credential and names its organization: cross-tenant lookup by design.
+    api_key = (
+        ApiKey.objects.dangerously_unscoped()
+        .select_related("organization")
+        .filter(prefix=prefix, revoked_at__isnull=True)
+        .first()
+    )
+    if api_key is None or not api_key.matches(plain):
+        return None
+    now = timezone.now()
+    # One write a minute at most: authentication runs on every request.
+    if api_key.last_used_at is None or (now - api_key.last_used_at).total_seconds() > 60:
+        ApiKey.objects.for_org(api_key.organization).filter(pk=api_key.pk).update(last_used_at=now)
+        api_key.last_used_at = now
+    return api_key
+
+
+@transaction.atomic
+def organization_update(*, actor: Membership, name: str, timezone_name: str) -> Organization:
+    _require(actor, "org.manage")
+    org = Organization.objects.select_for_update().get(pk=actor.organization_id)
+    org.name = name.strip()
+    org.timezone = timezone_name
+    org.full_clean()
+    org.save(update_fields=["name", "timezone"])
+    return org

@@ -1,0 +1,135 @@
+"""The tenancy primitives every app builds on.
+
+One rule: every tenant-owned row has a non-null, indexed ``organization`` and every query
+that serves a request, a task or a command starts from ``Model.objects.for_org(org)``.
+Deliberate cross-organization reads (authenticating an API key, a beat tick that claims
+due work for every organization) go through ``dangerously_unscoped()`` so that they stand
+out in review and in ``tests/test_tenancy_static.py``, which rejects any other entry point.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F
+from django.http import Http404
+from django.utils import timezone
+
+from followup.ids import uuid7
+
+if TYPE_CHECKING:
+    from accounts.models import Organization
+
+M = TypeVar("M", bound="TenantModel")
+
+
+class BaseModel(models.Model):
+    """Opaque time-ordered id, timestamps and a version that grows on every change.
+
+    The version backs the API's ETag/If-Match: ``save()`` bumps it, and code that writes
+    through ``QuerySet.update()`` must use ``update_versioned()`` so clients see the change.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            self.version = (self.version or 0) + 1
+            self.updated_at = timezone.now()
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "version", "updated_at"}
+        super().save(*args, **kwargs)
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.version}"'
+
+
+class TenantQuerySet(models.QuerySet):
+    def for_org(self, org: Organization) -> TenantQuerySet:
+        if org is None or getattr(org, "pk", None) is None:
+            # A missing org must never widen a query to every tenant.
+            raise ValueError("for_org() needs a saved organization")
+        return self.filter(organization=org)
+
+    def dangerously_unscoped(self) -> TenantQuerySet:
+        """All organizations' rows. Only for work that is cross-tenant by nature."""
+        return self.all()
+
+    def update_versioned(self, **kwargs: Any) -> int:
+        return self.update(version=F("version") + 1, updated_at=timezone.now(), **kwargs)
+
+
+class TenantManager(models.Manager.from_queryset(TenantQuerySet)):  # type: ignore[misc]
+    pass
+
+
+class TenantModel(BaseModel):
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="+", db_index=True
+    )
+
+    objects = TenantManager()
+
+    class Meta:
+        abstract = True
+
+
+def is_tenant_model(model: type[models.Model]) -> bool:
+    return issubclass(model, TenantModel)
+
+
+def access_by_id(queryset: models.QuerySet[M], org: Organization, obj_id: Any) -> M:
+    """The object with this id in this organization, or 404.
+
+    Missing, malformed and foreign ids get the same answer (Zulip's ``access_*_by_id``),
+    so a probe cannot tell "exists elsewhere" from "does not exist".
+    """
+    try:
+        if not isinstance(obj_id, uuid.UUID):
+            obj_id = uuid.UUID(str(obj_id))
+        return queryset.for_org(org).get(pk=obj_id)  # type: ignore[attr-defined]
+    except (ValueError, ValidationError, queryset.model.DoesNotExist):
+        raise Http404 from None
+
+
+def forbid_overrides(cls: type, names: tuple[str, ...], hint: str) -> None:
+    """Refuse, at import time, a subclass that overrides a scoping hook.
+
+    PostHog's ``TeamAndOrgViewSetMixin`` does the same: scoping cannot be forgotten because
+    the methods that do it cannot be replaced by accident. Deliberate escapes are named
+    ``dangerously_*`` and are visible in review.
+    """
+    for name in names:
+        if name in cls.__dict__:
+            raise TypeError(
+                f"{cls.__module__}.{cls.__qualname__} overrides {name}(), which scopes queries "
+                f"to the organization. {hint}"
+            )
+
+
+def org_queryset(model: type[models.Model], org: Organization) -> models.QuerySet:
+    """The rows of ``model`` that an input field may point at inside ``org``.
+
+    Tenant-owned models are scoped by their organization; people by their membership. Any
+    other model is refused, so a new relation cannot silently accept every tenant's ids.
+    """
+    from django.contrib.auth import get_user_model
+
+    if is_tenant_model(model):
+        return model.objects.for_org(org)  # type: ignore[attr-defined]
+    if model is get_user_model():
+        return model.objects.filter(memberships__organization=org)
+    raise TypeError(
+        f"{model.__name__} is neither tenant-owned nor a user; it cannot be an input choice"
+    )
