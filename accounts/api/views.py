@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts import services
+from accounts.api.serializers import (
+    ApiKeyCreatedSerializer,
+    ApiKeyCreateSerializer,
+    ApiKeySerializer,
+    MemberSerializer,
+)
+from accounts.models import ApiKey, Membership
+from accounts.roles import Role, can_grant
+from followup.api.filters import TenantFilterSet
+from followup.api.viewsets import TenantViewSet
+
+
+class MemberFilter(TenantFilterSet):
+    role = django_filters.ChoiceFilter(choices=Role.choices)
+
+    class Meta:
+        model = Membership
+        fields = ["role"]
+
+
+class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """People of the organization and their roles (read-only; manage members in the app)."""
+
+    model = Membership
+    serializer_class = MemberSerializer
+    filterset_class = MemberFilter
+    capabilities = {"GET": "members.view", "HEAD": "members.view", "OPTIONS": "members.view"}
+
+    def scope_queryset(self, queryset: Any) -> Any:
+        return queryset.select_related("user")
+
+
+class ApiKeyViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    TenantViewSet,
+):
+    """The organization's API keys. Revoking (DELETE) takes effect on the next request."""
+
+    model = ApiKey
+    serializer_class = ApiKeySerializer
+    capabilities = dict.fromkeys(
+        ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"), "apikeys.manage"
+    )
+
+    def scope_queryset(self, queryset: Any) -> Any:
+        return queryset.active()
+
+    @extend_schema(request=ApiKeyCreateSerializer, responses={201: ApiKeyCreatedSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = ApiKeyCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            created = services.api_key_create(
+                org=request.org,
+                name=data.validated_data["name"],
+                role=data.validated_data["role"],
+                created_by=None,
+                granter_role=self.api_key.role,
+            )
+        except DjangoValidationError as exc:
+            raise ValidationError(exc.message_dict) from None
+        created.api_key.key = created.plain
+        body = ApiKeyCreatedSerializer(created.api_key, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    def perform_update(self, serializer: ApiKeySerializer) -> None:
+        role = serializer.validated_data.get("role")
+        if (
+            role is not None
+            and role != serializer.instance.role
+            and not (role == self.api_key.role or can_grant(self.api_key.role, role))
+        ):
+            raise ValidationError({"role": [_("You cannot give a key a role above your own.")]})
+        serializer.save()
+
+    def perform_destroy(self, instance: ApiKey) -> None:
+        services.api_key_revoke(api_key=instance)

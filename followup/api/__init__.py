@@ -1,0 +1,1 @@
+"""The REST API conventions of ../shared/API.md, shared by every resource."""

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+from rest_framework.relations import ManyRelatedField, RelatedField
+
+from accounts.tenancy import org_queryset
+
+
+class OrgScopedRelatedField(serializers.PrimaryKeyRelatedField):
+    """A foreign key in input, resolved inside the request's organization only.
+
+    An id of another organization is reported exactly like an id that does not exist
+    (400 "object does not exist"): a write can neither reach nor detect foreign rows.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.scoped_model = kwargs.pop("model", None)
+        queryset = kwargs.get("queryset")
+        if self.scoped_model is None and queryset is not None:
+            self.scoped_model = queryset.model
+        super().__init__(**kwargs)
+
+    def get_queryset(self) -> Any:
+        org = self.context.get("org")
+        model = self.scoped_model
+        if org is None:
+            return model._default_manager.none()
+        return org_queryset(model, org)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, bool) or not isinstance(data, str | uuid.UUID):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        try:
+            return super().to_internal_value(data)
+        except DjangoValidationError:  # a malformed id is as unknown as a foreign one
+            self.fail("does_not_exist", pk_value=data)
+
+
+class TenantModelSerializer(serializers.ModelSerializer):
+    """Base of every API serializer of a tenant-owned model.
+
+    Relations are built as :class:`OrgScopedRelatedField`; declaring another kind of
+    writable relation fails at import, so no field can resolve ids across tenants.
+    """
+
+    serializer_related_field = OrgScopedRelatedField
+    id = serializers.UUIDField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+    version = serializers.IntegerField(read_only=True)
+
+    BASE_FIELDS = ("id", "created_at", "updated_at", "version")
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name, field in getattr(cls, "_declared_fields", {}).items():
+            inner = field.child_relation if isinstance(field, ManyRelatedField) else field
+            if (
+                isinstance(inner, RelatedField)
+                and not inner.read_only
+                and not isinstance(inner, OrgScopedRelatedField)
+            ):
+                raise TypeError(f"{cls.__qualname__}.{name} must be an OrgScopedRelatedField")
