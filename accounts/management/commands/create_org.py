@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from accounts import services
+from accounts.models import User
+from accounts.roles import Role
+
+
+class Command(BaseCommand):
+    help = (
+        "Create an organization with an owner (created if the e-mail has no account yet). "
+        "With --api-key, the plain key is printed as the last line."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("name")
+        parser.add_argument("--owner", required=True, help="Owner's e-mail address")
+        parser.add_argument("--timezone", default="UTC")
+        parser.add_argument("--api-key", action="store_true", help="Also create an API key")
+        parser.add_argument("--api-key-role", default=Role.ADMIN, choices=Role.values)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        name = options["name"].strip()
+        if not name:
+            raise CommandError("The organization name cannot be empty.")
+        email = options["owner"].strip().lower()
+        if "@" not in email:
+            raise CommandError(f"--owner must be an e-mail address, got {email!r}.")
+        with transaction.atomic():
+            owner = User.objects.filter(email__iexact=email).first()
+            created_user = owner is None
+            if owner is None:
+                # No password: the owner sets one through "Forgot your password?".
+                owner = User.objects.create_user(
+                    email=email, password=None, timezone=options["timezone"]
+                )
+            org = services.organization_create(
+                name=name, owner=owner, timezone_name=options["timezone"]
+            )
+            created_key = None
+            if options["api_key"]:
+                created_key = services.api_key_create(
+                    org=org,
+                    name="CLI",
+                    role=options["api_key_role"],
+                    created_by=owner,
+                    granter_role=None,
+                )
+        self.stdout.write(f"Organization: {org.name} (/o/{org.slug}/)")
+        self.stdout.write(
+            f"Owner: {owner.email}"
+            + (" (new account; set a password via 'Forgot your password?')" if created_user else "")
+        )
+        if created_key is not None:
+            self.stdout.write(f"API key ({created_key.api_key.role}), shown once:")
+            self.stdout.write(created_key.plain)

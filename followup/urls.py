@@ -1,0 +1,52 @@
+"""The URLconf: composes every app's pages and API resources.
+
+Each app's ``urls`` module has ``urlpatterns`` (pages of a person, outside organizations)
+and ``org_urlpatterns`` (pages mounted under ``/o/<org_slug>/``, resolved by
+``accounts.mixins.OrgViewMixin``); its ``api.urls`` holds the REST resources.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+import accounts.urls
+from accounts import views as accounts_views
+from followup import views
+
+ORG_PREFIX = "o/<slug:org_slug>/"
+
+
+def app_urls(module: ModuleType) -> tuple[list[URLPattern | URLResolver], str]:
+    patterns = list(getattr(module, "urlpatterns", []))
+    org_patterns = getattr(module, "org_urlpatterns", [])
+    if org_patterns:
+        patterns.append(path(ORG_PREFIX, include(org_patterns)))
+    return patterns, module.app_name
+
+
+api_v1 = [
+    path("", include("accounts.api.urls")),
+]
+
+urlpatterns = [
+    path("", accounts_views.HomeRedirectView.as_view(), name="root"),
+    path(ORG_PREFIX, views.HomeView.as_view(), name="home"),
+    path("", include(app_urls(accounts.urls))),
+    path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/", RedirectView.as_view(pattern_name="api-docs", permanent=False), name="api-root"),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "followup.views.bad_request"
+handler403 = "followup.views.permission_denied"
+handler404 = "followup.views.page_not_found"
+handler500 = "followup.views.server_error"
