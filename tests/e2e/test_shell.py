@@ -1,0 +1,67 @@
+"""A newcomer's first minutes, in a real browser."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core import mail
+
+from accounts.models import Invitation, Organization
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_sign_up_invite_and_switch_to_chinese(live_server, page, console_errors):
+    page.goto(live_server.url + "/")
+    page.get_by_role("link", name="Create an account").click()
+    page.get_by_label("Your name").fill("Mei Chen")
+    page.get_by_label("Work e-mail").fill("mei@widgets.test")
+    page.get_by_label("Password").fill("a long enough secret")
+    page.get_by_label("Organization name").fill("Widgets Ltd")
+    page.get_by_label("Time zone").select_option("Asia/Shanghai")
+    page.get_by_role("button", name="Create account and organization").click()
+
+    page.wait_for_url(re.compile(r"/o/widgets-ltd/$"))
+    assert Organization.objects.get(slug="widgets-ltd").name == "Widgets Ltd"
+    assert page.get_by_role("heading", name="Widgets Ltd").is_visible()
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Members").click()
+    page.get_by_label("E-mail").fill("rep@widgets.test")
+    page.get_by_label("Role", exact=True).select_option("member")
+    page.get_by_role("button", name="Send invitation").click()
+    assert page.get_by_text("Invitation sent to rep@widgets.test.").is_visible()
+    assert Invitation.objects.dangerously_unscoped().filter(email="rep@widgets.test").exists()
+    assert mail.outbox and mail.outbox[-1].to == ["rep@widgets.test"]
+    assert page.get_by_role("cell", name="rep@widgets.test").is_visible()
+
+    page.get_by_role("button", name="简体中文").click()
+    page.wait_for_load_state()
+    nav = page.get_by_role("navigation", name="主导航")
+    assert nav.get_by_role("link", name="成员").is_visible()
+    assert nav.get_by_role("link", name="设置").is_visible()
+    assert page.get_by_role("heading", name="成员", exact=True).is_visible()
+    assert page.locator("html").get_attribute("lang") == "zh-hans"
+    console_errors.assert_none()
+
+
+def test_the_shell_fits_a_phone(live_server, phone, console_errors, django_user_model):
+    from accounts.services import user_sign_up
+
+    user_sign_up(
+        email="rep@phone.test",
+        password="a long enough secret",
+        display_name="Rep",
+        organization_name="Phone Co",
+    )
+    phone.goto(live_server.url + "/accounts/login/")
+    phone.get_by_label("E-mail").fill("rep@phone.test")
+    phone.get_by_label("Password").fill("a long enough secret")
+    phone.get_by_role("button", name="Log in").click()
+    phone.wait_for_url(re.compile(r"/o/phone-co/$"))
+    # Nothing sticks out sideways at 375 px.
+    overflow = phone.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
+    console_errors.assert_none()
