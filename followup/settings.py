@@ -212,6 +212,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "followup.tasks.purge_idempotency_records",
         "schedule": timedelta(hours=1),
     },
+    "relay-pending-events": {
+        "task": "followup.tasks.relay_pending_events",
+        "schedule": timedelta(minutes=1),
+    },
     "expire-invitations": {
         "task": "accounts.tasks.expire_invitations",
         "schedule": timedelta(hours=1),
