@@ -65,3 +65,13 @@ def test_the_shell_fits_a_phone(live_server, phone, console_errors, django_user_
     )
     assert overflow <= 0
     console_errors.assert_none()
+
+
+def test_the_api_docs_work_offline(live_server, page, console_errors):
+    """Swagger UI comes from the sidecar package: no CDN, no CSP violation."""
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(live_server.url + "/api/docs/")
+    page.get_by_text("/api/v1/members/", exact=True).first.wait_for()
+    assert all(url.startswith(live_server.url) or url.startswith("data:") for url in requests), requests
+    console_errors.assert_none()
