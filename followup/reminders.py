@@ -76,7 +76,7 @@ def slot_after(due_at: datetime, offsets: Iterable[int], sent: Slot, now: dateti
     """The reminder after the one just sent; stale ones (a long outage) are skipped."""
     floor = now - settings.FOLLOWUP_REMINDER_GRACE
     return next(
-        (slot for slot in slots(due_at, offsets) if slot.at > sent.at and slot.at >= floor),
+        (slot for slot in slots(due_at, offsets) if slot.offset < sent.offset and slot.at >= floor),
         None,
     )
 

@@ -154,6 +154,11 @@ def _database() -> dict:
             "timeout": 20,
             "transaction_mode": "IMMEDIATE",
         }
+        if ENV == "test":
+            # Tests with real threads (two requests completing one follow-up, two reminder
+            # ticks) need the busy timeout, which a shared-cache in-memory database ignores
+            # ("database table is locked"): test on a file, like the app runs.
+            config["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
     else:
         config["CONN_HEALTH_CHECKS"] = True
     return config

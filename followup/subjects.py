@@ -46,6 +46,7 @@ class SubjectType:
     url: Callable[[Any], str]  # the subject's page (path), for links from follow-ups
     describe: Callable[[Any], str]
     on_delete: str
+    related: tuple[str, ...] = ()  # select_related() for describe()/url()
 
 
 _BY_KEY: dict[str, SubjectType] = {}
@@ -60,6 +61,7 @@ def register(
     url: Callable[[Any], str],
     describe: Callable[[Any], str] = str,
     on_delete: str = "cancel",
+    related: tuple[str, ...] = (),
 ) -> SubjectType:
     """Make ``model`` followable under ``key``. Idempotent for the same model and key."""
     if not is_tenant_model(model):
@@ -70,7 +72,13 @@ def register(
     if existing is not None and existing.model is not model:
         raise ValueError(f"Subject type {key!r} is already registered for {existing.model}")
     entry = SubjectType(
-        key=key, model=model, label=label, url=url, describe=describe, on_delete=on_delete
+        key=key,
+        model=model,
+        label=label,
+        url=url,
+        describe=describe,
+        on_delete=on_delete,
+        related=tuple(related),
     )
     _BY_KEY[key] = entry
     _BY_MODEL[model] = entry
@@ -159,7 +167,10 @@ def attach(org: Organization, followups: Iterable[FollowUp]) -> None:
         entry = for_content_type(content_type_id)
         if entry is None:
             continue
-        objects = entry.model.objects.for_org(org).in_bulk(ids)  # type: ignore[attr-defined]
+        scoped = entry.model.objects.for_org(org)  # type: ignore[attr-defined]
+        if entry.related:
+            scoped = scoped.select_related(*entry.related)
+        objects = scoped.in_bulk(ids)
         for pk in ids:
             obj = objects.get(pk)
             found[(content_type_id, pk)] = SubjectRef(
