@@ -216,7 +216,7 @@ def test_the_email_speaks_the_recipients_language_and_zone(org, member, make_fol
     assert "/o/acme/followups/" in html
 
 
-# --- Two ticks at once ------------------------------------------------------------------------------
+# --- Two ticks at once ----------------------------------------------------------------------
 
 
 @pytest.mark.django_db(transaction=True)
@@ -249,7 +249,7 @@ def test_two_ticks_at_once_claim_disjoint_rows(org, member, monkeypatch):
     assert len(first) + len(second) == len(followups)
 
 
-# --- Digest -----------------------------------------------------------------------------------------
+# --- Digest --------------------------------------------------------------------------------
 
 
 def test_the_digest_comes_once_at_eight_local_instead_of_each_mail(

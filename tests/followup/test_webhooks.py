@@ -157,7 +157,9 @@ def test_retries_keep_the_webhook_id_and_back_off(org, member, receiver, no_brok
 def test_the_backoff_lasts_more_than_a_day():
     total = sum(webhooks.RETRY_SCHEDULE, timedelta())
     assert total >= timedelta(hours=24)
-    assert all(a <= b for a, b in zip(webhooks.RETRY_SCHEDULE, webhooks.RETRY_SCHEDULE[1:]))
+    assert all(
+        a <= b for a, b in zip(webhooks.RETRY_SCHEDULE, webhooks.RETRY_SCHEDULE[1:], strict=False)
+    )
 
 
 def test_persistent_failure_disables_the_endpoint_and_tells_admins(
