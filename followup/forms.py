@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import OrgFormMixin
-from followup import events, recurrence, services
+from followup import events, recurrence
 from followup.models import EmailMode, Priority
 
 User = get_user_model()
@@ -247,7 +247,3 @@ class PreferenceForm(forms.Form):
             self.fields["email"].choices = [
                 c for c in EmailMode.choices if c[0] != EmailMode.DIGEST
             ]
-
-
-def snooze_until(followup: Any, choice: str) -> Any:
-    return services.snooze_target(followup, choice)
