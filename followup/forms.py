@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.forms import OrgFormMixin
 from followup import events, recurrence
@@ -151,7 +152,7 @@ class CadenceForm(CadenceMixin):
 
 class FollowUpForm(OrgFormMixin, CadenceMixin):
     title = forms.CharField(label=_("What needs doing"), max_length=200)
-    owner = UserChoiceField(label=_("Owner"), queryset=User.objects.none())
+    owner = UserChoiceField(label=pgettext_lazy("follow-up", "Owner"), queryset=User.objects.none())
     due = forms.DateTimeField(
         label=_("Due"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
