@@ -126,6 +126,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.organization",
+                "followup.context_processors.notifications",
             ],
             "builtins": ["accounts.templatetags.org_urls"],
         },
@@ -153,6 +154,11 @@ def _database() -> dict:
             "timeout": 20,
             "transaction_mode": "IMMEDIATE",
         }
+        if ENV == "test":
+            # Tests with real threads (two requests completing one follow-up, two reminder
+            # ticks) need the busy timeout, which a shared-cache in-memory database ignores
+            # ("database table is locked"): test on a file, like the app runs.
+            config["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
     else:
         config["CONN_HEALTH_CHECKS"] = True
     return config
@@ -220,7 +226,41 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.expire_invitations",
         "schedule": timedelta(hours=1),
     },
+    # The follow-up engine: due state lives in the database, ticks claim it (idempotent).
+    "dispatch-reminders": {
+        "task": "followup.tasks.dispatch_reminders",
+        "schedule": timedelta(minutes=1),
+    },
+    "dispatch-webhooks": {
+        "task": "followup.tasks.dispatch_webhooks",
+        "schedule": timedelta(minutes=1),
+    },
+    "send-digests": {
+        "task": "followup.tasks.send_digests",
+        "schedule": timedelta(minutes=5),
+    },
+    "sweep-notification-emails": {
+        "task": "followup.tasks.sweep_notification_emails",
+        "schedule": timedelta(minutes=5),
+    },
 }
+
+# --- Follow-up engine ---------------------------------------------------------------------
+# A claim older than this belongs to a worker presumed dead; a later tick takes it over.
+FOLLOWUP_CLAIM_TIMEOUT = timedelta(
+    seconds=env_int("FOLLOWUP_CLAIM_TIMEOUT_SECONDS", 300, minimum=1)
+)
+# Reminder moments further in the past than this are skipped (after an outage, or when a
+# due time is set close to now), so nobody gets a stale "due tomorrow" mail.
+FOLLOWUP_REMINDER_GRACE = timedelta(minutes=env_int("FOLLOWUP_REMINDER_GRACE_MINUTES", 30))
+FOLLOWUP_REMINDER_BATCH = env_int("FOLLOWUP_REMINDER_BATCH", 1000, minimum=1)
+FOLLOWUP_REMINDER_CHUNK = env_int("FOLLOWUP_REMINDER_CHUNK", 50, minimum=1)
+FOLLOWUP_REMINDER_MAX_ROUNDS = env_int("FOLLOWUP_REMINDER_MAX_ROUNDS", 200, minimum=1)
+FOLLOWUP_DIGEST_HOUR = env_int("FOLLOWUP_DIGEST_HOUR", 8, minimum=0)
+# Webhooks may call private and loopback addresses only when this is on (SSRF): on by
+# default outside production (local receivers, tests), off in production.
+FOLLOWUP_WEBHOOKS_ALLOW_PRIVATE = env_bool("FOLLOWUP_WEBHOOKS_ALLOW_PRIVATE", not PRODUCTION)
+FOLLOWUP_WEBHOOK_TIMEOUT = env_int("FOLLOWUP_WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
 
 # --- Auth ---------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -374,7 +414,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"RoleEnum": "accounts.roles.Role"},
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "accounts.roles.Role",
+        "FollowUpStatusEnum": "followup.models.FollowUpStatus",
+        "WebhookDeliveryStatusEnum": "followup.models.WebhookDeliveryStatus",
+    },
     "APPEND_COMPONENTS": {
         "securitySchemes": {
             "ApiKey": {"type": "http", "scheme": "bearer", "description": "Organization API key"}

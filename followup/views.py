@@ -9,10 +9,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
 
-from accounts import selectors as account_selectors
 from accounts.mixins import OrgViewMixin
+from followup import selectors
 from followup.api.problems import problem_response
 from followup.celery import app as celery_app
+from followup.forms import SNOOZE_LABELS
+from followup.models import FollowUp
 
 
 @never_cache
@@ -51,15 +53,18 @@ def readyz(request: HttpRequest) -> HttpResponse:
 
 
 class HomeView(OrgViewMixin, TemplateView):
-    """The organization's home page."""
+    """My day: the organization's home page, the page a rep opens first."""
 
     template_name = "followup/home.html"
+    model = FollowUp
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        org = self.request.org
-        context["members"] = account_selectors.members(org)[:12]
-        context["member_count"] = account_selectors.members(org).count()
+        org, user = self.request.org, self.request.user
+        context["day"] = selectors.my_day(org, user)
+        context["snooze_choices"] = SNOOZE_LABELS
+        context["can_edit"] = self.request.membership.can("records.edit")
+        context["can_team"] = self.request.membership.can("team.view")
         return context
 
 

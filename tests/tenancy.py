@@ -84,6 +84,10 @@ PUBLIC_ROUTES: dict[str, str] = {
     "accounts:password_reset_complete": "anonymous page",
     "accounts:invitation_accept": "the secret token is the credential (test_invitations.py)",
     "accounts:set_language": "the person's own preference",
+    "followup:calendar_feed": (
+        "the secret token is the credential; revoked and unknown tokens are 404 and the feed "
+        "holds only its owner's follow-ups of one organization (tests/followup/test_calendar.py)"
+    ),
 }
 PUBLIC_NAMESPACES = {"admin": "Django admin, staff only; not reachable by organization users"}
 

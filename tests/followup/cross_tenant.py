@@ -1,0 +1,173 @@
+"""Cross-tenant cases of the follow-up engine's pages and API resources."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from accounts.models import ApiKey
+from followup import notifications, services, webhooks
+from followup.models import WebhookDelivery
+from tests.tenancy import Target, World, register
+
+
+def _followup(world: World):
+    def make():
+        return services.followup_create(
+            org=world.org_a,
+            actor=world.owner_a,
+            title="alpha-secret-followup",
+            owner=world.owner_a,
+            due_at=timezone.now() - timedelta(hours=1),
+            recurrence_rule="FREQ=WEEKLY;BYDAY=MO",
+        )
+
+    return world.once("followup", make)
+
+
+def _notification(world: World):
+    def make():
+        # The API acts for the key's creator: make org A's key a person's key.
+        ApiKey.objects.for_org(world.org_a).update(created_by=world.owner_a)
+        (note,) = notifications.notify(
+            org=world.org_a,
+            recipients=[world.owner_a],
+            kind="followup.assigned",
+            params={"title": "alpha-secret-note", "by": "x"},
+            url="/o/alpha/",
+            email=False,
+        )
+        return note
+
+    return world.once("notification", make)
+
+
+def _endpoint(world: World):
+    return world.once(
+        "endpoint",
+        lambda: webhooks.endpoint_create(
+            org=world.org_a,
+            actor=world.owner_a,
+            url="http://127.0.0.1:9/alpha-secret-hook",
+            event_types=["followup.created"],
+        ),
+    )
+
+
+def _delivery(world: World):
+    def make():
+        return WebhookDelivery.objects.create(
+            organization=world.org_a,
+            endpoint=_endpoint(world),
+            event_type="followup.created",
+            message_id="msg_alphasecret",
+            body="{}",
+            next_attempt_at=timezone.now() + timedelta(days=1),
+        )
+
+    return world.once("delivery", make)
+
+
+def followup_list(world):
+    _followup(world)
+    return Target({}, "alpha-secret-followup")
+
+
+def followup_item(world):
+    followup = _followup(world)
+    return Target({"pk": followup.pk}, "alpha-secret-followup")
+
+
+def followup_action(world):
+    followup = _followup(world)
+    return Target({"pk": followup.pk, "action": "complete"}, "alpha-secret-followup")
+
+
+def owner_body(world):
+    return {
+        "title": "from elsewhere",
+        "owner": str(world.owner_a.pk),
+        "due_at": (timezone.now() + timedelta(days=1)).isoformat(),
+    }
+
+
+def page_body(world):
+    return {
+        "title": "from elsewhere",
+        "owner": str(world.owner_a.pk),
+        "due": (timezone.now() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+        "priority": "2",
+        "ends": "never",
+    }
+
+
+def notification_list(world):
+    _notification(world)
+    return Target({}, "alpha-secret-note")
+
+
+def notification_item(world):
+    note = _notification(world)
+    return Target({"pk": note.pk}, str(note.pk))
+
+
+def endpoint_list(world):
+    _endpoint(world)
+    return Target({}, "alpha-secret-hook")
+
+
+def endpoint_item(world):
+    endpoint = _endpoint(world)
+    return Target({"pk": endpoint.pk}, "alpha-secret-hook")
+
+
+def delivery_item(world):
+    delivery = _delivery(world)
+    return Target({"pk": delivery.pk}, "msg_alphasecret")
+
+
+def delivery_replay(world):
+    delivery = _delivery(world)
+    return Target({"pk": delivery.endpoint_id, "delivery_id": delivery.pk}, "msg_alphasecret")
+
+
+def endpoint_body(world):
+    return {"url": "http://127.0.0.1:9/other", "event_types": ["followup.due"]}
+
+
+def no_data(world):
+    _followup(world)
+    return Target({}, "alpha-secret-followup")
+
+
+# API
+register("followup-list", make=followup_list, body=owner_body)
+register("followup-detail", make=followup_item, body=owner_body)
+register("followup-complete", "followup-skip", make=followup_item)
+register("followup-snooze", make=followup_item, body=lambda w: {"preset": "1d"})
+register("followup-reassign", make=followup_item, body=lambda w: {"owner": str(w.owner_a.pk)})
+register("notification-list", "notification-read-all", make=notification_list)
+register("notification-detail", "notification-read", make=notification_item)
+register("webhook-list", make=endpoint_list)
+register("webhook-detail", "webhook-deliveries", make=endpoint_item, body=endpoint_body)
+register("webhook-replay", make=delivery_replay)
+register("webhook-event-types", make=no_data)
+
+# Pages
+register("followup:list", "followup:team", make=followup_list)
+register("followup:create", make=no_data, body=page_body)
+register("followup:detail", make=followup_item, body=page_body)
+register("followup:action", make=followup_action)
+register(
+    "followup:cadence_preview",
+    "followup:bell",
+    "followup:preferences",
+    "followup:calendar",
+    make=no_data,
+)
+register("followup:notifications", make=notification_list)
+register("followup:notification_read", make=notification_item)
+register("followup:webhooks", make=endpoint_list)
+register("followup:webhook_detail", make=endpoint_item, body=endpoint_body)
+register("followup:webhook_replay", make=delivery_item)
