@@ -429,12 +429,8 @@ def write_rows(
             results = services.touchpoints_log_many(
                 org=org, actor=actor, items=items, source=Touchpoint.Source.IMPORT
             )
-        except ValidationError as exc:
-            index, inner = (
-                next(iter(exc.message_dict.items())) if hasattr(exc, "error_dict") else (0, exc)
-            )
-            line = checked[int(index)][0] if str(index).isdigit() else 0
-            raise _RowFailed(line, ValidationError(inner)) from None
+        except services.BulkItemError as exc:
+            raise _RowFailed(checked[exc.index][0], exc.error) from None
         created = sum(1 for _tp, was_created in results if was_created)
         return created, len(results) - created
 

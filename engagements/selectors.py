@@ -67,8 +67,7 @@ def customers(org: Organization) -> QuerySet[Customer]:
     return Customer.objects.for_org(org).select_related("owner")
 
 
-def customer_list(org: Organization, filters: CustomerFilters) -> QuerySet[Customer]:
-    qs = customers(org)
+def filter_customers(qs: QuerySet[Customer], filters: CustomerFilters) -> QuerySet[Customer]:
     if filters.q:
         term = filters.q.strip()
         qs = qs.filter(Q(name__icontains=term) | Q(industry__icontains=term) | Q(external_id=term))
@@ -85,8 +84,12 @@ def customer_list(org: Organization, filters: CustomerFilters) -> QuerySet[Custo
     return qs.order_by(*CUSTOMER_SORTS.get(filters.sort, CUSTOMER_SORTS["name"]))
 
 
-def customer_detail(org: Organization) -> QuerySet[Customer]:
-    return customers(org).prefetch_related(
+def customer_list(org: Organization, filters: CustomerFilters) -> QuerySet[Customer]:
+    return filter_customers(customers(org), filters)
+
+
+def with_customer_detail(qs: QuerySet[Customer], org: Organization) -> QuerySet[Customer]:
+    return qs.prefetch_related(
         Prefetch("contacts", queryset=Contact.objects.for_org(org)),
         Prefetch(
             "engagements",
@@ -144,8 +147,8 @@ def engagements(org: Organization) -> QuerySet[Engagement]:
     return Engagement.objects.for_org(org).select_related("customer", "owner")
 
 
-def engagement_detail(org: Organization) -> QuerySet[Engagement]:
-    return engagements(org).prefetch_related(
+def with_engagement_detail(qs: QuerySet[Engagement], org: Organization) -> QuerySet[Engagement]:
+    return qs.select_related("customer", "owner").prefetch_related(
         "team", Prefetch("kpis", queryset=Kpi.objects.for_org(org))
     )
 

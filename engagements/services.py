@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.urls import reverse
@@ -26,6 +26,7 @@ from engagements.models import (
     Customer,
     Engagement,
     HealthSnapshot,
+    ImportJob,
     Kpi,
     Touchpoint,
 )
@@ -82,10 +83,17 @@ def _is_member(org: Organization, user: User | None) -> bool:
     return user is None or selectors.org_people(org).filter(pk=user.pk).exists()
 
 
+def _current(instance: Any, name: str) -> Any:
+    try:
+        return getattr(instance, name)
+    except ObjectDoesNotExist:  # a relation not set yet on a new object
+        return None
+
+
 def _apply(instance: Any, data: Mapping[str, Any], allowed: Sequence[str]) -> list[str]:
     changed = []
     for name in allowed:
-        if name in data and getattr(instance, name) != data[name]:
+        if name in data and _current(instance, name) != data[name]:
             setattr(instance, name, data[name])
             changed.append(name)
     return changed
@@ -530,6 +538,19 @@ def touchpoint_delete(*, org: Organization, actor: User | None, touchpoint: Touc
     _after_touch(org, customers, engagements)
 
 
+class BulkItemError(ValidationError):
+    """One item of a many-item write failed; ``index`` says which, ``error`` why."""
+
+    def __init__(self, index: int, error: ValidationError) -> None:
+        super().__init__(error.messages)
+        self.index = index
+        self.error = error
+
+    @property
+    def detail(self) -> dict[str, list[str]] | list[str]:
+        return self.error.message_dict if hasattr(self.error, "error_dict") else self.error.messages
+
+
 @transaction.atomic
 def touchpoints_log_many(
     *,
@@ -541,7 +562,7 @@ def touchpoints_log_many(
     """Create or update many touchpoints (bulk API, CSV import) in one transaction.
 
     Each item has the same effects as ``touchpoint_log``; health is recomputed once per
-    engagement at the end instead of once per row. Errors carry the item's index.
+    engagement at the end instead of once per row. A failing item raises ``BulkItemError``.
     """
     results: list[tuple[Touchpoint, bool]] = []
     customers: set[Any] = set()
@@ -552,7 +573,7 @@ def touchpoints_log_many(
                 org=org, actor=actor, data=data, touchpoint=existing, source=source
             )
         except ValidationError as exc:
-            raise ValidationError({str(index): exc.message_dict}) from None
+            raise BulkItemError(index, exc) from None
         customers |= c
         engagements |= e
         results.append((tp, existing is None))
@@ -711,3 +732,29 @@ def health_settings_update(
 
     transaction.on_commit(recompute)
     return settings
+
+
+# --- Imports ---------------------------------------------------------------------------
+
+
+def import_start(
+    *,
+    org: Organization,
+    actor: User | None,
+    kind: str,
+    filename: str,
+    content: str,
+    task: Any,
+) -> ImportJob:
+    """Store the file and queue its import after commit (the worker must see the row)."""
+    job = ImportJob.objects.create(
+        organization=org,
+        kind=kind,
+        filename=filename,
+        content=content,
+        created_by=actor,
+        timezone=getattr(actor, "timezone", None) or org.timezone,
+    )
+    org_id, job_id = str(org.pk), str(job.pk)
+    transaction.on_commit(lambda: task.delay(org_id, job_id))
+    return job

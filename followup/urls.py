@@ -15,6 +15,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 import accounts.urls
+import engagements.urls
 from accounts import views as accounts_views
 from followup import views
 
@@ -31,12 +32,14 @@ def app_urls(module: ModuleType) -> tuple[list[URLPattern | URLResolver], str]:
 
 api_v1 = [
     path("", include("accounts.api.urls")),
+    path("", include("engagements.api.urls")),
 ]
 
 urlpatterns = [
     path("", accounts_views.HomeRedirectView.as_view(), name="root"),
     path(ORG_PREFIX, views.HomeView.as_view(), name="home"),
     path("", include(app_urls(accounts.urls))),
+    path("", include(app_urls(engagements.urls))),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("api/v1/", include(api_v1)),
