@@ -14,7 +14,13 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -43,8 +49,13 @@ EXTERNAL_ID = OpenApiParameter(
 # --- Filters ---------------------------------------------------------------------------
 
 
+@extend_schema_field(OpenApiTypes.UUID)
+class IdFilter(OrgModelChoiceFilter):
+    """An organization-scoped foreign-key filter, documented as the id it takes."""
+
+
 class CustomerFilter(TenantFilterSet):
-    owner = OrgModelChoiceFilter(model=User)
+    owner = IdFilter(model=User)
     status = django_filters.ChoiceFilter(choices=Customer.Status.choices)
     tier = django_filters.ChoiceFilter(choices=Customer.Tier.choices)
     health_level = django_filters.ChoiceFilter(choices=HealthLevel.choices)
@@ -57,7 +68,7 @@ class CustomerFilter(TenantFilterSet):
 
 
 class ContactFilter(TenantFilterSet):
-    customer = OrgModelChoiceFilter(model=Customer)
+    customer = IdFilter(model=Customer)
     external_id = django_filters.CharFilter()
     email = django_filters.CharFilter(lookup_expr="iexact")
 
@@ -67,8 +78,8 @@ class ContactFilter(TenantFilterSet):
 
 
 class EngagementFilter(TenantFilterSet):
-    customer = OrgModelChoiceFilter(model=Customer)
-    owner = OrgModelChoiceFilter(model=User)
+    customer = IdFilter(model=Customer)
+    owner = IdFilter(model=User)
     status = django_filters.ChoiceFilter(choices=Engagement.Status.choices)
     health_level = django_filters.ChoiceFilter(choices=HealthLevel.choices)
     external_id = django_filters.CharFilter()
@@ -79,9 +90,9 @@ class EngagementFilter(TenantFilterSet):
 
 
 class TouchpointFilter(TenantFilterSet):
-    customer = OrgModelChoiceFilter(model=Customer)
-    engagement = OrgModelChoiceFilter(model=Engagement)
-    logged_by = OrgModelChoiceFilter(model=User)
+    customer = IdFilter(model=Customer)
+    engagement = IdFilter(model=Engagement)
+    logged_by = IdFilter(model=User)
     channel = django_filters.ChoiceFilter(choices=Touchpoint.Channel.choices)
     external_id = django_filters.CharFilter()
     occurred_after = OffsetDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
@@ -127,7 +138,7 @@ class _ResourceViewSet(
     def perform_destroy(self, instance: models.Model) -> None:
         self.remove(instance)
 
-    @extend_schema(parameters=[EXTERNAL_ID], responses={200: None, 201: None})
+    @extend_schema(parameters=[EXTERNAL_ID])
     @action(
         detail=False,
         methods=["put"],
@@ -162,7 +173,6 @@ class _ResourceViewSet(
 class _BulkMixin:
     """``POST bulk/`` (API.md: customers, contacts and touchpoints)."""
 
-    @extend_schema(request=None, responses={201: BulkResultSerializer})
     @action(detail=False, methods=["post"], url_path="bulk", url_name="bulk")
     def bulk(self, request: Request) -> Response:
         """Up to 500 objects in one request, all or nothing. Objects whose ``external_id``
@@ -225,6 +235,9 @@ def _actor(request: Request) -> Any:
     return None
 
 
+@extend_schema_view(
+    bulk=extend_schema(request=CustomerSerializer(many=True), responses={201: BulkResultSerializer})
+)
 class CustomerViewSet(_BulkMixin, _ResourceViewSet):
     """Customers. ``PUT external/<id>/`` upserts by the CRM's id; ``POST bulk/`` back-fills."""
 
@@ -244,6 +257,9 @@ class CustomerViewSet(_BulkMixin, _ResourceViewSet):
         services.customer_delete(org=self.request.org, actor=None, customer=instance)
 
 
+@extend_schema_view(
+    bulk=extend_schema(request=ContactSerializer(many=True), responses={201: BulkResultSerializer})
+)
 class ContactViewSet(_BulkMixin, _ResourceViewSet):
     model = Contact
     serializer_class = ContactSerializer
@@ -287,6 +303,11 @@ class EngagementViewSet(_ResourceViewSet):
         serializer.instance = self._fresh(serializer.instance)
 
 
+@extend_schema_view(
+    bulk=extend_schema(
+        request=TouchpointSerializer(many=True), responses={201: BulkResultSerializer}
+    )
+)
 class TouchpointViewSet(_BulkMixin, _ResourceViewSet):
     """Touchpoints. Creating one has the same effects as logging it in the app: the
     engagement's last touch and health move, and ``touchpoint.created`` is sent."""
