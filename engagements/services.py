@@ -104,7 +104,27 @@ def _clean_external_id(data: dict[str, Any]) -> None:
         data["external_id"] = (data["external_id"] or "").strip() or None
 
 
+def _check_external_id(instance: Any) -> None:
+    external_id = getattr(instance, "external_id", None)
+    if external_id:
+        taken = (
+            type(instance)
+            .objects.for_org(instance.organization)
+            .filter(external_id=external_id)
+            .exclude(pk=instance.pk)
+            .exists()
+        )
+        if taken:
+            raise ValidationError(
+                {
+                    "external_id": _("Another %(kind)s already has the external id %(id)s.")
+                    % {"kind": instance._meta.verbose_name, "id": external_id}
+                }
+            )
+
+
 def _save(instance: Any) -> None:
+    _check_external_id(instance)
     instance.full_clean()
     instance.save()
 
@@ -444,6 +464,7 @@ def _touchpoint_write(
         else ([] if created else list(touchpoint.contacts.all()))
     )
     _same_org(org, **{f"contacts.{i}": c for i, c in enumerate(contact_list)})
+    _check_external_id(touchpoint)
     _validate_touchpoint(org, touchpoint, contact_list)
     if created or changed:
         touchpoint.save()
