@@ -13,7 +13,6 @@ from tests.engagements.factories import log, make_contact, make_customer, make_e
 from tests.followup.test_api_conventions import assert_problem
 from tests.utils import assert_constant_queries
 
-
 # --- CRUD and roles ----------------------------------------------------------------------
 
 

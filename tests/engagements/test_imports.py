@@ -107,7 +107,7 @@ def test_a_row_refused_while_writing_rolls_back_the_whole_file(org, manager):
     job = ImportJob.objects.create(
         organization=org,
         kind="touchpoints",
-        content=(f"customer_external_id,channel,summary\nc-1,call,first\n"),
+        content=("customer_external_id,channel,summary\nc-1,call,first\n"),
         created_by=manager,
     )
     Touchpoint.objects.for_org(org).delete()
