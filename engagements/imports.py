@@ -288,6 +288,7 @@ class TouchpointRow(_CustomerRefRow):
             "effort_minutes": d["effort_minutes"] or 0,
             "next_step": d["next_step"],
             "external_id": d["external_id"] or None,
+            "logged_by": d["logged_by_email"],
         }
         if d.get("engagement") is not None:
             data["engagement"] = d["engagement"]

@@ -123,10 +123,15 @@ def _check_external_id(instance: Any) -> None:
             )
 
 
-def _save(instance: Any) -> None:
+def _save(instance: Any, changed: Sequence[str]) -> None:
     _check_external_id(instance)
     instance.full_clean()
-    instance.save()
+    if instance._state.adding:
+        instance.save()
+    else:
+        # Only what this call changed: the row's denormalized fields (health, last touch)
+        # are kept by other services and must not be overwritten from a stale instance.
+        instance.save(update_fields=[f for f in changed if f != "team"])
 
 
 def _change_event(
@@ -169,7 +174,7 @@ def customer_save(
     customer = customer or Customer(organization=org)
     changed = _apply(customer, data, CUSTOMER_FIELDS)
     if created or changed:
-        _save(customer)
+        _save(customer, changed)
     _change_event(
         org=org,
         resource="customer",
@@ -216,7 +221,7 @@ def contact_save(
             pk=contact.pk
         ).update_versioned(is_primary=False)
     if created or changed:
-        _save(contact)
+        _save(contact, changed)
     _change_event(
         org=org, resource="contact", instance=contact, created=created, actor=actor, changed=changed
     )
@@ -274,10 +279,10 @@ def engagement_save(
         engagement = Engagement(organization=org, started_on=timezone.localdate())
     elif "status" in data and data["status"] in Engagement.Status.values:
         _check_transition(engagement, data["status"])
-    old_status, old_customer_id = engagement.status, engagement.customer_id if not created else None
+    old_customer_id = None if created else engagement.customer_id
     changed = _apply(engagement, data, ENGAGEMENT_FIELDS)
     if created or changed:
-        _save(engagement)
+        _save(engagement, changed)
     if team is not None:
         before = set(engagement.team.values_list("pk", flat=True)) if not created else set()
         engagement.team.set(team)
@@ -293,10 +298,11 @@ def engagement_save(
     )
     if created or {"cadence_days", "started_on", "status", "customer"} & set(changed):
         engagement_health_refresh(org=org, engagement_id=engagement.pk)
-        if old_customer_id and old_customer_id != engagement.customer_id:
-            _customer_health_refresh(org, old_customer_id)
-    elif old_status != engagement.status:
-        _customer_health_refresh(org, engagement.customer_id)
+    if {"status", "customer"} & set(changed):
+        # The customer shows its worst *active* engagement, so a status move may change it
+        # even when the engagement's own health did not.
+        for customer_id in {engagement.customer_id, old_customer_id} - {None}:
+            _customer_health_refresh(org, customer_id)
     return engagement
 
 
@@ -321,10 +327,11 @@ def kpi_save(
     created = kpi is None
     kpi = kpi or Kpi(organization=org, engagement=engagement)
     changed = _apply(kpi, data, ("name", "metric", "target", "unit", "manual_value"))
-    if kpi.metric != Kpi.Metric.MANUAL:
+    if kpi.metric != Kpi.Metric.MANUAL and kpi.manual_value is not None:
         kpi.manual_value = None
+        changed.append("manual_value")
     if created or changed:
-        _save(kpi)
+        _save(kpi, changed)
         events.record(
             org=org,
             type="engagement.updated",
@@ -445,8 +452,12 @@ def _touchpoint_write(
         raise ValidationError({"customer": _("Choose a customer.")})
     _same_org(org, customer=customer, engagement=data.get("engagement"))
     created = touchpoint is None
+    # Imports and back-fills may say who logged it (a member of the organization).
+    logged_by = data.pop("logged_by", None)
+    if logged_by is not None and not _is_member(org, logged_by):
+        raise ValidationError({"logged_by": _("Must be a member of the organization.")})
     if created:
-        touchpoint = Touchpoint(organization=org, logged_by=actor, source=source)
+        touchpoint = Touchpoint(organization=org, logged_by=logged_by or actor, source=source)
         if data.get("occurred_at") is None:
             data["occurred_at"] = timezone.now()
         if data.get("effort_minutes") is None:
@@ -466,8 +477,10 @@ def _touchpoint_write(
     _same_org(org, **{f"contacts.{i}": c for i, c in enumerate(contact_list)})
     _check_external_id(touchpoint)
     _validate_touchpoint(org, touchpoint, contact_list)
-    if created or changed:
+    if created:
         touchpoint.save()
+    elif changed:
+        touchpoint.save(update_fields=changed)
     if contacts is not None:
         touchpoint.contacts.set(contact_list)
         if not created:

@@ -199,3 +199,13 @@ def test_health_settings_are_validated_and_stored(org):
     services.health_settings_update(org=org, actor=None, values={"amber_below": 80})
     org.refresh_from_db()
     assert org.settings["health"]["amber_below"] == 80
+
+
+def test_saving_a_stale_engagement_keeps_its_health_and_last_touch(org):
+    engagement = make_engagement(org)
+    stale = Engagement.objects.for_org(org).get(pk=engagement.pk)
+    tp = log(org, engagement.customer, sentiment=-2)
+    services.engagement_save(org=org, actor=None, data={"name": "Renamed"}, engagement=stale)
+    fresh = Engagement.objects.for_org(org).get(pk=engagement.pk)
+    assert fresh.name == "Renamed" and fresh.last_touch_at == tp.occurred_at
+    assert fresh.health_signals and fresh.version > stale.version - 1
