@@ -399,6 +399,10 @@ def _history(
         n += 1
         gap = story.every_days // 2 if peak else story.every_days
         day += timedelta(days=max(2, gap + rng.randint(-2, 2)))
+    if items:
+        # The story's last touch falls on its day exactly (the loop may stop short of it).
+        final = items[-1]["occurred_at"]
+        items[-1]["occurred_at"] = datetime.combine(last, final.timetz())
     if items and story.key == "cancelled":
         items[-1].update(
             channel=Touchpoint.Channel.CALL,

@@ -110,7 +110,10 @@ class QuickLogForm(OrgFormMixin, forms.Form):
 
     customer = forms.ModelChoiceField(queryset=Customer.objects.none(), label=_("Customer"))
     channel = forms.ChoiceField(
-        choices=Touchpoint.Channel.choices, label=_("Channel"), initial=Touchpoint.Channel.CALL
+        choices=Touchpoint.Channel.choices,
+        label=_("Channel"),
+        initial=Touchpoint.Channel.CALL,
+        widget=forms.RadioSelect,
     )
     summary = forms.CharField(
         label=_("Summary"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
 
 from accounts.models import Organization
-from engagements import imports, services
-from engagements.models import Engagement
+from engagements import imports, selectors, services
+from engagements.models import Engagement, HealthSnapshot
 
 BATCH = 200
 
@@ -15,8 +17,9 @@ BATCH = 200
 def health_snapshots_tick() -> int:
     """Beat: queue today's health snapshots of every organization's active engagements.
 
-    Runs hourly; each snapshot is one row per engagement per day, so repeated ticks only
-    refresh today's values (and catch days missed while beat was down).
+    Runs hourly so that each organization gets its snapshot soon after its own midnight;
+    an engagement that already has today's row is skipped, and the row is unique per
+    engagement and day, so repeated or overlapping ticks change nothing.
     """
     queued = 0
     # Organizations are not tenant-owned rows; listing them is what a beat tick does.
@@ -27,10 +30,14 @@ def health_snapshots_tick() -> int:
 
 @shared_task(name="engagements.tasks.snapshot_org")
 def snapshot_org(org_id: str) -> int:
+    """Queue the active engagements that have no snapshot yet for today (org's day)."""
     org = Organization.objects.get(pk=org_id)
+    today = timezone.now().astimezone(selectors.org_zone(org)).date()
+    taken = HealthSnapshot.objects.for_org(org).filter(engagement=OuterRef("pk"), day=today)
     ids = list(
         Engagement.objects.for_org(org)
         .filter(status=Engagement.Status.ACTIVE)
+        .exclude(Exists(taken))
         .order_by("pk")
         .values_list("pk", flat=True)
     )

@@ -220,6 +220,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.expire_invitations",
         "schedule": timedelta(hours=1),
     },
+    "engagement-health-snapshots": {
+        "task": "engagements.tasks.health_snapshots_tick",
+        "schedule": timedelta(hours=1),
+    },
 }
 
 # --- Auth ---------------------------------------------------------------------------------
