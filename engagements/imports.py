@@ -21,7 +21,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from accounts.models import Organization, User
 from engagements import selectors, services
@@ -299,11 +298,6 @@ ROW_FORMS: dict[str, type[_RowForm]] = {
     ImportJob.Kind.CUSTOMERS: CustomerRow,
     ImportJob.Kind.CONTACTS: ContactRow,
     ImportJob.Kind.TOUCHPOINTS: TouchpointRow,
-}
-KIND_LABELS = {
-    ImportJob.Kind.CUSTOMERS: gettext_lazy("customers"),
-    ImportJob.Kind.CONTACTS: gettext_lazy("contacts"),
-    ImportJob.Kind.TOUCHPOINTS: gettext_lazy("touchpoints"),
 }
 
 
