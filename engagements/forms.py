@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -13,6 +14,11 @@ from engagements.health import SIGNAL_LABELS, SIGNALS, HealthSettings
 from engagements.models import Contact, Customer, Engagement, ImportJob, Kpi, Touchpoint
 
 QUICK_LOG_CHOICES = 50
+
+
+def _until_scoped(model: type[models.Model]) -> models.QuerySet:
+    # OrgFormMixin narrows every model choice to the organization; until then, no rows.
+    return model.objects.dangerously_unscoped().none()
 
 
 class PersonChoiceField(forms.ModelChoiceField):
@@ -108,7 +114,7 @@ class KpiForm(OrgFormMixin, forms.ModelForm):
 class QuickLogForm(OrgFormMixin, forms.Form):
     """Customer, channel and summary are all a rep must give; the rest is optional."""
 
-    customer = forms.ModelChoiceField(queryset=Customer.objects.none(), label=_("Customer"))
+    customer = forms.ModelChoiceField(queryset=_until_scoped(Customer), label=_("Customer"))
     channel = forms.ChoiceField(
         choices=Touchpoint.Channel.choices,
         label=_("Channel"),
@@ -119,7 +125,7 @@ class QuickLogForm(OrgFormMixin, forms.Form):
         label=_("Summary"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
     )
     engagement = forms.ModelChoiceField(
-        queryset=Engagement.objects.none(),
+        queryset=_until_scoped(Engagement),
         required=False,
         label=_("Engagement"),
         empty_label=_("Picked for you if there is only one"),
@@ -159,7 +165,7 @@ class QuickLogForm(OrgFormMixin, forms.Form):
     )
     next_step = forms.CharField(label=_("Next step"), required=False, max_length=2000)
     contacts = forms.ModelMultipleChoiceField(
-        queryset=Contact.objects.none(),
+        queryset=_until_scoped(Contact),
         required=False,
         label=_("Contacts involved"),
         widget=forms.CheckboxSelectMultiple,
