@@ -184,7 +184,13 @@ class QuickLogForm(OrgFormMixin, forms.Form):
         if search:
             offered = offered.filter(Q(name__icontains=search) | Q(external_id=search))
         else:
-            offered = offered.filter(Q(owner=user) | Q(touchpoints__logged_by=user)).distinct()
+            recent = (
+                Touchpoint.objects.for_org(org)
+                .filter(logged_by=user)
+                .order_by("-created_at")
+                .values_list("customer_id", flat=True)[:200]
+            )
+            offered = offered.filter(Q(owner=user) | Q(pk__in=list(recent)))
         choices = list(offered.order_by("name").values_list("pk", "name")[:QUICK_LOG_CHOICES])
         if not choices and not search:
             choices = list(

@@ -11,7 +11,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from accounts.tenancy import TenantModel
@@ -84,7 +85,8 @@ class Customer(TenantModel):
             )
         ]
         indexes = [
-            models.Index(fields=["organization", "name"], name="customer_org_name_idx"),
+            # The list's default order is by name, case-insensitively.
+            models.Index(F("organization"), Lower("name"), name="customer_org_lower_name_idx"),
             models.Index(fields=["organization", "status"], name="customer_org_status_idx"),
             models.Index(fields=["organization", "owner"], name="customer_org_owner_idx"),
             models.Index(fields=["organization", "health_score"], name="customer_org_health_idx"),
