@@ -448,9 +448,9 @@ class QuickLogView(OrgViewMixin, TemplateView):
         )
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        initial = {
-            k: request.GET[k] for k in ("customer", "engagement", "channel") if request.GET.get(k)
-        }
+        # A reload (customer chosen, search typed) keeps what the rep already entered.
+        keep = set(QuickLogForm.base_fields) - {"contacts"}
+        initial = {k: v for k, v in request.GET.items() if k in keep and v}
         form = self._form(initial=initial)
         context = self.get_context_data(form=form, next=_safe_next(request) or "")
         if request.htmx:
