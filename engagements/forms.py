@@ -6,6 +6,7 @@ from django import forms
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.forms import OrgFormMixin
 from accounts.models import Organization, User
@@ -27,7 +28,11 @@ class PersonChoiceField(forms.ModelChoiceField):
 
 
 class CustomerForm(OrgFormMixin, forms.ModelForm):
-    owner = PersonChoiceField(queryset=User.objects.none(), required=False, label=_("Owner"))
+    owner = PersonChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        label=pgettext_lazy("person responsible", "Owner"),
+    )
 
     class Meta:
         model = Customer
@@ -63,7 +68,11 @@ class ContactForm(OrgFormMixin, forms.ModelForm):
 
 
 class EngagementForm(OrgFormMixin, forms.ModelForm):
-    owner = PersonChoiceField(queryset=User.objects.none(), required=False, label=_("Owner"))
+    owner = PersonChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        label=pgettext_lazy("person responsible", "Owner"),
+    )
     team = forms.ModelMultipleChoiceField(
         queryset=User.objects.none(),
         required=False,
@@ -230,7 +239,10 @@ class QuickLogForm(OrgFormMixin, forms.Form):
 class CustomerFilterForm(OrgFormMixin, forms.Form):
     q = forms.CharField(label=_("Search"), required=False)
     owner = PersonChoiceField(
-        queryset=User.objects.none(), required=False, label=_("Owner"), empty_label=_("Anyone")
+        queryset=User.objects.none(),
+        required=False,
+        label=pgettext_lazy("person responsible", "Owner"),
+        empty_label=_("Anyone"),
     )
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("Any")), *Customer.Status.choices]

@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.tenancy import TenantModel
 
@@ -37,7 +38,7 @@ class Customer(TenantModel):
 
     class Tier(models.TextChoices):
         STRATEGIC = "strategic", _("Strategic")
-        KEY = "key", _("Key")
+        KEY = "key", pgettext_lazy("customer tier", "Key")
         STANDARD = "standard", _("Standard")
         SMALL = "small", _("Small")
 
