@@ -191,9 +191,11 @@ class _BulkMixin:
         serializer = self.get_serializer(data=items, many=True)
         serializer.is_valid(raise_exception=True)
         rows = [dict(item) for item in serializer.validated_data]
-        known = self._known_external_ids(rows)
-        pairs = [(known.get(row.get("external_id") or ""), row) for row in rows]
         with transaction.atomic():
+            # Locked until commit, so a concurrent bulk cannot update the same rows between
+            # our read and our write.
+            known = self._known_external_ids(rows)
+            pairs = [(known.get(row.get("external_id") or ""), row) for row in rows]
             saved = self.write_many(pairs)
         created = sum(1 for (existing, _row) in pairs if existing is None)
         body = {"created": created, "updated": len(pairs) - created, "ids": [o.pk for o in saved]}
