@@ -137,71 +137,90 @@ class CustomerDetailView(OrgViewMixin, DetailView):
         return context
 
 
-class CustomerEditView(OrgViewMixin, DetailView):
-    template_name = "engagements/customer_form.html"
+class _ServiceFormView(OrgViewMixin, DetailView):
+    """A form about the object of the URL, saved through a service.
+
+    GET shows the form; POST saves, or shows the form again with the service's refusals as
+    field errors (400). Subclasses say how to build the form, save it and where to go next.
+    """
+
     capabilities = EDIT
-    model = Customer
-    context_object_name = "customer"
+    success_message = ""
+
+    def make_form(self, data: Any = None) -> Any:
+        raise NotImplementedError
+
+    def save(self, form: Any) -> Any:
+        raise NotImplementedError
+
+    def done(self, saved: Any) -> HttpResponse:
+        raise NotImplementedError
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context.setdefault("form", CustomerForm(instance=self.object, org=self.request.org))
+        context.setdefault("form", self.make_form())
         return context
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        self.object = customer = self.get_object()
-        form = CustomerForm(
-            request.POST,
-            instance=Customer.objects.for_org(request.org).get(pk=customer.pk),
-            org=request.org,
-        )
+        self.object = self.get_object()
+        form = self.make_form(request.POST)
         if form.is_valid():
             try:
-                services.customer_save(
-                    org=request.org, actor=request.user, data=form.cleaned_data, customer=customer
-                )
+                saved = self.save(form)
             except ValidationError as exc:
                 _form_errors_into(form, exc)
             else:
-                messages.success(request, _("Saved."))
-                return _org_redirect(request, "engagements:customer_detail", pk=customer.pk)
+                messages.success(request, self.success_message or _("Saved."))
+                return self.done(saved)
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
 
-class ContactCreateView(OrgViewMixin, DetailView):
+class CustomerEditView(_ServiceFormView):
+    template_name = "engagements/customer_form.html"
+    model = Customer
+    context_object_name = "customer"
+
+    def make_form(self, data: Any = None) -> CustomerForm:
+        # A copy: the form writes into its instance, the service compares against ours.
+        instance = Customer.objects.for_org(self.request.org).get(pk=self.object.pk)
+        return CustomerForm(data, instance=instance, org=self.request.org)
+
+    def save(self, form: CustomerForm) -> Customer:
+        return services.customer_save(
+            org=self.request.org,
+            actor=self.request.user,
+            data=form.cleaned_data,
+            customer=self.object,
+        )
+
+    def done(self, saved: Customer) -> HttpResponse:
+        return _org_redirect(self.request, "engagements:customer_detail", pk=saved.pk)
+
+
+class ContactCreateView(_ServiceFormView):
     """Add a contact to the customer of the URL."""
 
     template_name = "engagements/contact_form.html"
-    capabilities = EDIT
     model = Customer
     context_object_name = "customer"
 
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context.setdefault("form", ContactForm(org=self.request.org))
-        return context
+    def make_form(self, data: Any = None) -> ContactForm:
+        return ContactForm(data, org=self.request.org)
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        self.object = customer = self.get_object()
-        form = ContactForm(request.POST, org=request.org)
-        if form.is_valid():
-            try:
-                services.contact_save(
-                    org=request.org,
-                    actor=request.user,
-                    data={**form.cleaned_data, "customer": customer},
-                )
-            except ValidationError as exc:
-                _form_errors_into(form, exc)
-            else:
-                messages.success(request, _("Contact added."))
-                return _org_redirect(request, "engagements:customer_detail", pk=customer.pk)
-        return self.render_to_response(self.get_context_data(form=form), status=400)
+    def save(self, form: ContactForm) -> Contact:
+        self.success_message = _("Contact added.")
+        return services.contact_save(
+            org=self.request.org,
+            actor=self.request.user,
+            data={**form.cleaned_data, "customer": self.object},
+        )
+
+    def done(self, saved: Contact) -> HttpResponse:
+        return _org_redirect(self.request, "engagements:customer_detail", pk=saved.customer_id)
 
 
-class ContactEditView(OrgViewMixin, DetailView):
+class ContactEditView(_ServiceFormView):
     template_name = "engagements/contact_form.html"
-    capabilities = EDIT
     model = Contact
     context_object_name = "contact"
 
@@ -209,63 +228,43 @@ class ContactEditView(OrgViewMixin, DetailView):
         return queryset.select_related("customer")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context["customer"] = self.object.customer
-        context.setdefault("form", ContactForm(instance=self.object, org=self.request.org))
-        return context
+        return {**super().get_context_data(**kwargs), "customer": self.object.customer}
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        self.object = contact = self.get_object()
-        form = ContactForm(request.POST, org=request.org)
-        if form.is_valid():
-            try:
-                services.contact_save(
-                    org=request.org, actor=request.user, data=form.cleaned_data, contact=contact
-                )
-            except ValidationError as exc:
-                _form_errors_into(form, exc)
-            else:
-                messages.success(request, _("Saved."))
-                return _org_redirect(request, "engagements:customer_detail", pk=contact.customer_id)
-        return self.render_to_response(self.get_context_data(form=form), status=400)
+    def make_form(self, data: Any = None) -> ContactForm:
+        instance = Contact.objects.for_org(self.request.org).get(pk=self.object.pk)
+        return ContactForm(data, instance=instance, org=self.request.org)
+
+    def save(self, form: ContactForm) -> Contact:
+        return services.contact_save(
+            org=self.request.org,
+            actor=self.request.user,
+            data=form.cleaned_data,
+            contact=self.object,
+        )
+
+    def done(self, saved: Contact) -> HttpResponse:
+        return _org_redirect(self.request, "engagements:customer_detail", pk=saved.customer_id)
 
 
-# --- Engagements -----------------------------------------------------------------------
-
-
-class EngagementCreateView(OrgViewMixin, DetailView):
+class EngagementCreateView(_ServiceFormView):
     template_name = "engagements/engagement_form.html"
-    capabilities = EDIT
     model = Customer
     context_object_name = "customer"
 
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context.setdefault(
-            "form",
-            EngagementForm(
-                org=self.request.org,
-                initial={"owner": self.request.user, "started_on": timezone.localdate()},
-            ),
-        )
-        return context
+    def make_form(self, data: Any = None) -> EngagementForm:
+        initial = {"owner": self.request.user, "started_on": timezone.localdate()}
+        return EngagementForm(data, org=self.request.org, initial=initial)
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        self.object = customer = self.get_object()
-        form = EngagementForm(request.POST, org=request.org)
-        if form.is_valid():
-            try:
-                engagement = services.engagement_save(
-                    org=request.org,
-                    actor=request.user,
-                    data={**form.cleaned_data, "customer": customer},
-                )
-            except ValidationError as exc:
-                _form_errors_into(form, exc)
-            else:
-                messages.success(request, _("Engagement started."))
-                return _org_redirect(request, "engagements:engagement_detail", pk=engagement.pk)
-        return self.render_to_response(self.get_context_data(form=form), status=400)
+    def save(self, form: EngagementForm) -> Engagement:
+        self.success_message = _("Engagement started.")
+        return services.engagement_save(
+            org=self.request.org,
+            actor=self.request.user,
+            data={**form.cleaned_data, "customer": self.object},
+        )
+
+    def done(self, saved: Engagement) -> HttpResponse:
+        return _org_redirect(self.request, "engagements:engagement_detail", pk=saved.pk)
 
 
 class EngagementDetailView(OrgViewMixin, DetailView):
@@ -307,9 +306,8 @@ class EngagementDetailView(OrgViewMixin, DetailView):
         return context
 
 
-class EngagementEditView(OrgViewMixin, DetailView):
+class EngagementEditView(_ServiceFormView):
     template_name = "engagements/engagement_form.html"
-    capabilities = EDIT
     model = Engagement
     context_object_name = "engagement"
 
@@ -317,28 +315,22 @@ class EngagementEditView(OrgViewMixin, DetailView):
         return queryset.select_related("customer").prefetch_related("team")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context["customer"] = self.object.customer
-        context.setdefault("form", EngagementForm(instance=self.object, org=self.request.org))
-        return context
+        return {**super().get_context_data(**kwargs), "customer": self.object.customer}
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        self.object = engagement = self.get_object()
-        form = EngagementForm(request.POST, org=request.org)
-        if form.is_valid():
-            try:
-                services.engagement_save(
-                    org=request.org,
-                    actor=request.user,
-                    data=form.cleaned_data,
-                    engagement=engagement,
-                )
-            except ValidationError as exc:
-                _form_errors_into(form, exc)
-            else:
-                messages.success(request, _("Saved."))
-                return _org_redirect(request, "engagements:engagement_detail", pk=engagement.pk)
-        return self.render_to_response(self.get_context_data(form=form), status=400)
+    def make_form(self, data: Any = None) -> EngagementForm:
+        instance = Engagement.objects.for_org(self.request.org).get(pk=self.object.pk)
+        return EngagementForm(data, instance=instance, org=self.request.org)
+
+    def save(self, form: EngagementForm) -> Engagement:
+        return services.engagement_save(
+            org=self.request.org,
+            actor=self.request.user,
+            data=form.cleaned_data,
+            engagement=self.object,
+        )
+
+    def done(self, saved: Engagement) -> HttpResponse:
+        return _org_redirect(self.request, "engagements:engagement_detail", pk=saved.pk)
 
 
 class KpiCreateView(OrgViewMixin, View):
@@ -374,34 +366,30 @@ def _errors_text(form: Any) -> str:
     )
 
 
-class KpiEditView(OrgViewMixin, DetailView):
+class KpiEditView(_ServiceFormView):
     template_name = "engagements/kpi_form.html"
-    capabilities = EDIT
     model = Kpi
     context_object_name = "kpi"
 
     def scope_queryset(self, queryset: QuerySet) -> QuerySet:
         return queryset.select_related("engagement", "engagement__customer")
 
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context.setdefault("form", KpiForm(instance=self.object, org=self.request.org))
-        return context
+    def make_form(self, data: Any = None) -> KpiForm:
+        instance = Kpi.objects.for_org(self.request.org).get(pk=self.object.pk)
+        return KpiForm(data, instance=instance, org=self.request.org)
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        self.object = kpi = self.get_object()
-        form = KpiForm(request.POST, org=request.org)
-        if form.is_valid():
-            services.kpi_save(
-                org=request.org,
-                actor=request.user,
-                engagement=kpi.engagement,
-                data=form.cleaned_data,
-                kpi=kpi,
-            )
-            messages.success(request, _("Saved."))
-            return _org_redirect(request, "engagements:engagement_detail", pk=kpi.engagement_id)
-        return self.render_to_response(self.get_context_data(form=form), status=400)
+    def save(self, form: KpiForm) -> Kpi:
+        kpi = self.object
+        return services.kpi_save(
+            org=self.request.org,
+            actor=self.request.user,
+            engagement=kpi.engagement,
+            data=form.cleaned_data,
+            kpi=kpi,
+        )
+
+    def done(self, saved: Kpi) -> HttpResponse:
+        return _org_redirect(self.request, "engagements:engagement_detail", pk=saved.engagement_id)
 
 
 class KpiDeleteView(OrgViewMixin, View):
