@@ -210,7 +210,6 @@ class QuickLogForm(OrgFormMixin, forms.Form):
         if customer is not None and customer.pk not in {pk for pk, _n in choices}:
             choices.insert(0, (customer.pk, customer.name))
         self.fields["customer"].widget.choices = [("", _("Choose a customer")), *choices]
-        self.offered_count = len(choices)
         if customer is not None:
             self.fields["engagement"].queryset = Engagement.objects.for_org(org).filter(
                 customer=customer, status=Engagement.Status.ACTIVE
@@ -219,9 +218,12 @@ class QuickLogForm(OrgFormMixin, forms.Form):
                 customer=customer
             )
         else:
+            # Engagements are offered once a customer is chosen (the form reloads then);
+            # listing every engagement of a large organization would not fit a phone.
             self.fields["engagement"].queryset = Engagement.objects.for_org(org).filter(
                 status=Engagement.Status.ACTIVE
             )
+            self.fields["engagement"].widget.choices = [("", _("Choose a customer first"))]
             del self.fields["contacts"]
 
     def _chosen_customer(self) -> Customer | None:

@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Avg, Count, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Lower, TruncMonth
 from django.utils import timezone
@@ -266,6 +267,7 @@ def notify_on_red(engagement: Engagement) -> list[User]:
 
 @dataclass(frozen=True)
 class EffortReport:
+    computed_at: datetime
     month_start: date
     by_customer: list[dict[str, Any]]
     by_rep: list[dict[str, Any]]
@@ -280,7 +282,39 @@ def month_bounds(month: date, zone: zoneinfo.ZoneInfo) -> tuple[datetime, dateti
     return start, datetime.combine(nxt, time.min, tzinfo=zone)
 
 
+EFFORT_CACHE_SECONDS = 300
+
+
+def _effort_version_key(org_id: Any) -> str:
+    return f"engagements:effort-version:{org_id}"
+
+
+def effort_changed(org_id: Any) -> None:
+    """Touchpoints or engagements changed: cached effort reports of the org are stale."""
+    key = _effort_version_key(org_id)
+    try:
+        cache.incr(key)
+    except ValueError:  # not cached yet (or evicted): any new value does
+        cache.set(key, int(timezone.now().timestamp()), None)
+
+
 def effort_report(org: Organization, month: date, *, months: int = 12) -> EffortReport:
+    """The effort report, cached until the next touchpoint or engagement change (five
+    minutes at most).
+
+    Aggregating a year of a large organization's touchpoints takes about a second (see
+    bench/engagements.py); a manager who flips between months should not wait each time.
+    """
+    version = cache.get_or_set(_effort_version_key(org.pk), 1, None)
+    key = f"engagements:effort:{org.pk}:{month.isoformat()}:{months}:{version}"
+    report = cache.get(key)
+    if report is None:
+        report = _effort_report(org, month, months=months)
+        cache.set(key, report, EFFORT_CACHE_SECONDS)
+    return report
+
+
+def _effort_report(org: Organization, month: date, *, months: int) -> EffortReport:
     zone = org_zone(org)
     start, end = month_bounds(month, zone)
     in_month = Touchpoint.objects.for_org(org).filter(occurred_at__gte=start, occurred_at__lt=end)
@@ -320,6 +354,7 @@ def effort_report(org: Organization, month: date, *, months: int = 12) -> Effort
     )
     total = sum(row["minutes"] or 0 for row in by_rep)
     return EffortReport(
+        computed_at=timezone.now(),
         month_start=month.replace(day=1),
         by_customer=by_customer,
         by_rep=by_rep,

@@ -134,6 +134,11 @@ def _save(instance: Any, changed: Sequence[str]) -> None:
         instance.save(update_fields=[f for f in changed if f != "team"])
 
 
+def _effort_stale(org: Organization) -> None:
+    org_id = org.pk
+    transaction.on_commit(lambda: selectors.effort_changed(org_id))
+
+
 def _change_event(
     *,
     org: Organization,
@@ -288,6 +293,7 @@ def engagement_save(
         engagement.team.set(team)
         if before != {u.pk for u in team}:
             changed.append("team")
+    _effort_stale(org)
     _change_event(
         org=org,
         resource="engagement",
@@ -506,6 +512,7 @@ def _after_touch(
     settings: HealthSettings | None = None,
 ) -> None:
     _touch_moved(org, customer_ids=customers, engagement_ids=engagements)
+    _effort_stale(org)
     for engagement_id in engagements:
         engagement_health_refresh(org=org, engagement_id=engagement_id, settings=settings)
 

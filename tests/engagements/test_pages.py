@@ -376,3 +376,22 @@ def test_effort_queries_do_not_grow_with_rows(manager_client, org, member):
             log(org, make_engagement(org).customer, actor=member, effort_minutes=10)
 
     assert_constant_queries(rows, lambda: manager_client.get("/o/acme/effort/"))
+
+
+def test_the_cached_effort_report_sees_a_new_touchpoint(
+    manager_client, org, member, django_capture_on_commit_callbacks
+):
+    engagement = make_engagement(org, customer=make_customer(org, name="Cached Co"))
+    assert "Cached Co" not in body(manager_client.get("/o/acme/effort/")).split("Per rep")[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        log(org, engagement.customer, actor=member, effort_minutes=30)
+    assert "Cached Co" in body(manager_client.get("/o/acme/effort/")).split("Per rep")[0]
+
+
+def test_quick_log_offers_engagements_only_for_the_chosen_customer(member_client, org):
+    first = make_engagement(org, name="First engagement")
+    make_engagement(org, name="Someone else's engagement")
+    page = body(member_client.get("/o/acme/touchpoints/log/"))
+    assert "Choose a customer first" in page and "First engagement" not in page
+    page = body(member_client.get(f"/o/acme/touchpoints/log/?customer={first.customer_id}"))
+    assert "First engagement" in page and "Someone else" not in page
