@@ -348,6 +348,7 @@ def measure() -> None:
     from accounts.models import Organization, User
     from accounts.roles import Role
     from accounts.services import api_key_create
+    from engagements import selectors
     from engagements.models import Customer, Engagement
 
     org = Organization.objects.get(slug="bench")
@@ -379,7 +380,8 @@ def measure() -> None:
         ("customer page (busiest)", client, f"/o/bench/customers/{customer.pk}/"),
         ("engagement page (busiest)", client, f"/o/bench/engagements/{busiest.pk}/"),
         ("quick log page", client, "/o/bench/touchpoints/log/"),
-        ("effort page (this month)", client, "/o/bench/effort/"),
+        ("effort page (this month, cached)", client, "/o/bench/effort/"),
+        ("effort page (after a write)", client, "/o/bench/effort/?fresh"),
         ("API customers, 50", api, "/api/v1/customers/?page_size=50"),
         ("API customers, 200, red", api, "/api/v1/customers/?page_size=200&health_level=red"),
         ("API touchpoints of a customer", api, f"/api/v1/touchpoints/?customer={customer.pk}"),
@@ -390,6 +392,8 @@ def measure() -> None:
         assert response.status_code == 200, (url, response.status_code)
         timings = []
         for _ in range(RUNS):
+            if url.endswith("?fresh"):
+                selectors.effort_changed(org.pk)  # as a touchpoint logged meanwhile would
             with CaptureQueriesContext(connection) as queries:
                 start = time.perf_counter()
                 response = who.get(url)
@@ -400,6 +404,36 @@ def measure() -> None:
             f"{label:<38} {statistics.median(timings):>8.1f} {p95:>8.1f} "
             f"{len(queries.captured_queries):>8}"
         )
+    measure_logging(client, org, str(customer.pk), str(busiest.pk))
+
+
+def measure_logging(client, org, customer_id, engagement_id) -> None:
+    """Logging a touchpoint on the busiest engagement: the rep's wait after "Log"."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    timings, queries = [], 0
+    for n in range(RUNS):
+        with CaptureQueriesContext(connection) as captured:
+            start = time.perf_counter()
+            response = client.post(
+                "/o/bench/touchpoints/log/",
+                {
+                    "customer": customer_id,
+                    "engagement": engagement_id,
+                    "channel": "call",
+                    "summary": f"Bench call {n}",
+                    "sentiment": "1",
+                },
+                HTTP_HX_REQUEST="true",
+            )
+            timings.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200 and b"Bench call" in response.content
+        queries = len(captured.captured_queries)
+    timings.sort()
+    p95 = timings[min(len(timings) - 1, round(0.95 * len(timings)) - 1)]
+    label = "quick log POST (busiest engagement)"
+    print(f"{label:<38} {statistics.median(timings):>8.1f} {p95:>8.1f} {queries:>8}")
 
 
 def main() -> None:
