@@ -122,18 +122,26 @@ def touchpoints(org: Organization) -> QuerySet[Touchpoint]:
     )
 
 
+TIMELINE_PAGE = 20
+
+
 def timeline(
     org: Organization,
     *,
     customer: Customer | None = None,
     engagement: Engagement | None = None,
-    limit: int = 30,
+    before: datetime | None = None,
+    limit: int = TIMELINE_PAGE,
 ) -> list[Touchpoint]:
+    """Newest first; ``before`` pages back through older entries (keyset, not offset, so
+    a long history costs the same on every page)."""
     qs = touchpoints(org)
     if engagement is not None:
         qs = qs.filter(engagement=engagement)
     elif customer is not None:
         qs = qs.filter(customer=customer)
+    if before is not None:
+        qs = qs.filter(occurred_at__lt=before)
     return list(qs.order_by("-occurred_at", "-id")[:limit])
 
 

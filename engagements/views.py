@@ -13,7 +13,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.dateparse import parse_datetime
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, TemplateView
@@ -45,6 +46,21 @@ def _form_errors_into(form: Any, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
+
+
+def _timeline_page(request: HttpRequest, **subject: Any) -> dict[str, Any]:
+    try:
+        # An unencoded "+" of the offset arrives as a space.
+        before = parse_datetime(request.GET.get("before", "").replace(" ", "+"))
+    except ValueError:
+        before = None
+    if before is not None and timezone.is_naive(before):
+        before = timezone.make_aware(before)
+    entries = selectors.timeline(request.org, before=before, **subject)
+    older = None
+    if len(entries) == selectors.TIMELINE_PAGE:
+        older = "?" + urlencode({"before": entries[-1].occurred_at.isoformat()})
+    return {"timeline": entries, "timeline_older": older, "timeline_paged": before is not None}
 
 
 def _org_redirect(request: HttpRequest, name: str, **kwargs: Any) -> HttpResponse:
@@ -129,7 +145,7 @@ class CustomerDetailView(OrgViewMixin, DetailView):
         context = super().get_context_data(**kwargs)
         customer = self.object
         org = self.request.org
-        context["timeline"] = selectors.timeline(org, customer=customer)
+        context.update(_timeline_page(self.request, customer=customer))
         if self.request.membership.can("records.edit"):
             context["quick_form"] = QuickLogForm(
                 org=org, user=self.request.user, initial={"customer": customer}
@@ -293,7 +309,7 @@ class EngagementDetailView(OrgViewMixin, DetailView):
             ],
             chart=charts.health_trend_svg([(s.day, s.score, s.level) for s in snapshots], settings),
             kpis=selectors.kpi_values(engagement, engagement.kpis.all(), now=timezone.now()),
-            timeline=selectors.timeline(org, engagement=engagement),
+            **_timeline_page(self.request, engagement=engagement),
             can_edit=self.request.membership.can("records.edit"),
         )
         if context["can_edit"]:

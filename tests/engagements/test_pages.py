@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import urllib.parse
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -395,3 +397,24 @@ def test_quick_log_offers_engagements_only_for_the_chosen_customer(member_client
     assert "Choose a customer first" in page and "First engagement" not in page
     page = body(member_client.get(f"/o/acme/touchpoints/log/?customer={first.customer_id}"))
     assert "First engagement" in page and "Someone else" not in page
+
+
+def test_the_timeline_pages_back_through_older_touchpoints(member_client, org):
+    engagement = make_engagement(org)
+    start = timezone.now() - timedelta(days=100)
+    for n in range(25):
+        log(
+            org,
+            engagement.customer,
+            summary=f"Entry {n:02d}",
+            occurred_at=start + timedelta(days=n),
+        )
+    url = f"/o/acme/engagements/{engagement.pk}/"
+    first = body(member_client.get(url))
+    assert "Entry 24" in first and "Entry 04" not in first and "Older touchpoints" in first
+    href = html.unescape(first.split('href="?before=')[1].split('"')[0])
+    before = urllib.parse.unquote(href)
+    second = body(member_client.get(url, {"before": before})).split('id="timeline"')[1]
+    assert "Entry 04" in second and "Entry 00" in second
+    assert "Entry 05" not in second and "Entry 24" not in second
+    assert member_client.get(url, {"before": "2026-13-45T99:00"}).status_code == 200
