@@ -243,6 +243,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "followup.tasks.sweep_notification_emails",
         "schedule": timedelta(minutes=5),
     },
+    "engagement-health-snapshots": {
+        "task": "engagements.tasks.health_snapshots_tick",
+        "schedule": timedelta(hours=1),
+    },
 }
 
 # --- Follow-up engine ---------------------------------------------------------------------

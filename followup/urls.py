@@ -16,6 +16,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 import accounts.urls
+import engagements.urls
 import followup.app_urls
 from accounts import views as accounts_views
 from followup import views
@@ -34,6 +35,7 @@ def app_urls(module: ModuleType) -> tuple[list[URLPattern | URLResolver], str]:
 api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("followup.api.urls")),
+    path("", include("engagements.api.urls")),
 ]
 
 urlpatterns = [
@@ -41,6 +43,7 @@ urlpatterns = [
     path(ORG_PREFIX, views.HomeView.as_view(), name="home"),
     path("", include(app_urls(accounts.urls))),
     path("", include(app_urls(followup.app_urls))),
+    path("", include(app_urls(engagements.urls))),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("api/v1/", include(api_v1)),

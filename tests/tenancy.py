@@ -51,18 +51,25 @@ class Case:
     #: A request body for writes (POST/PUT/PATCH) that points at org A's objects where the
     #: resource has relations: org B must get 400 (foreign id) or 404, never a write.
     body: Callable[[World], Any] | None = None
+    #: An upsert by a client-chosen key (``PUT .../external/<external_id>/``): the same key
+    #: in org B names B's own object, so B's PUT creates there (201) or is refused (400);
+    #: it must never update (200) or reveal org A's object.
+    upsert: bool = False
 
 
 CASES: dict[str, Case] = {}
 
 
 def register(
-    *route_names: str, make: Callable[[World], Target], body: Callable[[World], Any] | None = None
+    *route_names: str,
+    make: Callable[[World], Target],
+    body: Callable[[World], Any] | None = None,
+    upsert: bool = False,
 ) -> None:
     for name in route_names:
         if name in CASES:
             raise ValueError(f"Two cross-tenant cases for {name}")
-        CASES[name] = Case(make=make, body=body)
+        CASES[name] = Case(make=make, body=body, upsert=upsert)
 
 
 # Routes outside any organization, and why each is safe to leave out.

@@ -118,6 +118,11 @@ def test_org_b_cannot_reach_org_a(world, route, method):
     if route.kind == "api":
         url = route.url(None, target.kwargs)
         response = _send(_api(world.key_b), method, url, body, api=True)
+        if case.upsert and method == "PUT":
+            content = response.content.decode(errors="replace")
+            assert response.status_code in (201, 400), f"PUT {url} as org B: {response.status_code}"
+            assert target.marker not in content, f"PUT {url} leaks org A's {target.marker}"
+            return
         _assert_blocked(response, method, has_object, names_org_a, target.marker, url)
         return
 

@@ -187,15 +187,15 @@ def test_someone_elses_notification_is_not_found(member_client, owner, org):
 def test_preferences(member_client, member, org):
     page = member_client.get(url("followup:preferences")).content.decode()
     assert "Reminders of my follow-ups" in page
-    response = member_client.post(
-        url("followup:preferences"),
-        {
-            "followup-reminder-in_app": "on",
-            "followup-reminder-email": "digest",
-            "followup-assigned-email": "off",
-            "webhooks-endpoint_disabled-email": "instant",
-        },
-    )
+    # Like a browser: every kind's fields as shown, with the changes on top.
+    current = {}
+    for key, _spec, choice in notifications.preferences(org, member):
+        prefix = key.replace(".", "-")
+        current[f"{prefix}-email"] = choice.email
+        if choice.in_app:
+            current[f"{prefix}-in_app"] = "on"
+    changes = {"followup-reminder-email": "digest", "followup-assigned-email": "off"}
+    response = member_client.post(url("followup:preferences"), {**current, **changes})
     assert response.status_code == 302
     prefs = dict(
         NotificationPreference.objects.for_org(org).filter(user=member).values_list("kind", "email")

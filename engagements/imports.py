@@ -1,0 +1,498 @@
+"""CSV import of customers, contacts and touchpoints, all or nothing per file.
+
+Two passes: every row is checked first (nothing written, progress visible to the page),
+then, only if no row failed, all rows are written in one transaction through the same
+services as the pages and the API. A row whose ``external_id`` is already known updates
+that object instead of adding a duplicate.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zoneinfo
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+
+from accounts.models import Organization, User
+from engagements import selectors, services
+from engagements.models import Contact, Customer, Engagement, ImportJob, Touchpoint
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 20_000
+MAX_ERRORS = 200
+PROGRESS_EVERY = 25
+
+COLUMNS = {
+    ImportJob.Kind.CUSTOMERS: [
+        "name",
+        "external_id",
+        "industry",
+        "tier",
+        "status",
+        "owner_email",
+        "annual_value",
+        "currency",
+        "notes",
+    ],
+    ImportJob.Kind.CONTACTS: [
+        "customer_external_id",
+        "customer_name",
+        "name",
+        "title",
+        "email",
+        "phone",
+        "external_id",
+        "is_primary",
+    ],
+    ImportJob.Kind.TOUCHPOINTS: [
+        "customer_external_id",
+        "customer_name",
+        "engagement_external_id",
+        "channel",
+        "occurred_at",
+        "summary",
+        "outcome",
+        "sentiment",
+        "satisfaction",
+        "effort_minutes",
+        "next_step",
+        "external_id",
+        "logged_by_email",
+    ],
+}
+REQUIRED = {
+    ImportJob.Kind.CUSTOMERS: {"name"},
+    ImportJob.Kind.CONTACTS: {"name"},
+    ImportJob.Kind.TOUCHPOINTS: {"channel", "summary"},
+}
+
+
+class FileError(Exception):
+    """The file as a whole cannot be read (encoding, size, header)."""
+
+
+def read_rows(content: str, kind: str) -> list[dict[str, str]]:
+    reader = csv.DictReader(io.StringIO(content))
+    header = [(name or "").strip().lower() for name in (reader.fieldnames or [])]
+    if not header:
+        raise FileError(_("The file is empty."))
+    missing = REQUIRED[kind] - set(header)
+    if kind != ImportJob.Kind.CUSTOMERS and not {"customer_external_id", "customer_name"} & set(
+        header
+    ):
+        missing.add("customer_external_id")
+    if missing:
+        raise FileError(
+            _("Missing columns: %(columns)s. Expected: %(expected)s.")
+            % {"columns": ", ".join(sorted(missing)), "expected": ", ".join(COLUMNS[kind])}
+        )
+    reader.fieldnames = header
+    rows = []
+    for row in reader:
+        if len(rows) >= MAX_ROWS:
+            raise FileError(_("A file may have at most %(max)d rows.") % {"max": MAX_ROWS})
+        rows.append({k: (v or "").strip() for k, v in row.items() if k})
+    return rows
+
+
+def decode(raw: bytes) -> str:
+    if len(raw) > MAX_BYTES:
+        raise FileError(_("The file is larger than 5 MB; split it."))
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise FileError(_("Save the file as UTF-8 CSV and try again.")) from None
+
+
+# --- One form per kind: parse and check a row without writing -------------------------
+
+
+class _RowForm(forms.Form):
+    def __init__(self, data: dict[str, str], *, org: Organization, zone: zoneinfo.ZoneInfo) -> None:
+        super().__init__(data)
+        self.org = org
+        self.zone = zone
+
+    def _person(self, email: str) -> User | None:
+        if not email:
+            return None
+        person = selectors.org_people(self.org).filter(email__iexact=email).first()
+        if person is None:
+            raise ValidationError(
+                _("%(email)s is not a member of the organization.") % {"email": email}
+            )
+        return person
+
+    def _customer(self) -> Customer:
+        external_id = self.data.get("customer_external_id", "")
+        name = self.data.get("customer_name", "")
+        customers = Customer.objects.for_org(self.org)
+        if external_id:
+            customer = customers.filter(external_id=external_id).first()
+        elif name:
+            matches = list(customers.filter(name__iexact=name)[:2])
+            if len(matches) > 1:
+                raise ValidationError(
+                    _("Several customers are called %(name)s; use customer_external_id.")
+                    % {"name": name}
+                )
+            customer = matches[0] if matches else None
+        else:
+            raise ValidationError(_("Name the customer (customer_external_id or customer_name)."))
+        if customer is None:
+            raise ValidationError(_("No such customer: %(ref)s.") % {"ref": external_id or name})
+        return customer
+
+
+class CustomerRow(_RowForm):
+    name = forms.CharField(max_length=200)
+    external_id = forms.CharField(max_length=255, required=False)
+    industry = forms.CharField(max_length=100, required=False)
+    tier = forms.ChoiceField(choices=Customer.Tier.choices, required=False)
+    status = forms.ChoiceField(choices=Customer.Status.choices, required=False)
+    owner_email = forms.EmailField(required=False)
+    annual_value = forms.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)
+    currency = forms.RegexField(r"^[A-Za-z]{3}$", required=False)
+    notes = forms.CharField(required=False)
+
+    def clean_owner_email(self) -> User | None:
+        return self._person(self.cleaned_data["owner_email"])
+
+    def to_data(self) -> dict[str, Any]:
+        d = self.cleaned_data
+        data = {
+            "name": d["name"],
+            "external_id": d["external_id"] or None,
+            "industry": d["industry"],
+            "tier": d["tier"] or Customer.Tier.STANDARD,
+            "status": d["status"] or Customer.Status.ACTIVE,
+            "owner": d["owner_email"],
+            "annual_value": d["annual_value"],
+            "currency": (d["currency"] or "EUR").upper(),
+            "notes": d["notes"],
+        }
+        return data
+
+
+class _CustomerRefRow(_RowForm):
+    """A row that names its customer by external id or by name."""
+
+    customer_external_id = forms.CharField(max_length=255, required=False)
+    customer_name = forms.CharField(max_length=200, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        try:
+            cleaned["customer"] = self._customer()
+        except ValidationError as exc:
+            self.add_error("customer_external_id", exc)
+        return cleaned
+
+
+class ContactRow(_CustomerRefRow):
+    name = forms.CharField(max_length=200)
+    title = forms.CharField(max_length=200, required=False)
+    email = forms.EmailField(required=False)
+    phone = forms.CharField(max_length=50, required=False)
+    external_id = forms.CharField(max_length=255, required=False)
+    is_primary = forms.CharField(required=False)
+
+    def clean_is_primary(self) -> bool:
+        value = self.cleaned_data["is_primary"].lower()
+        if value in ("", "0", "no", "false", "n"):
+            return False
+        if value in ("1", "yes", "true", "y", "x"):
+            return True
+        raise ValidationError(_("Use yes or no."))
+
+    def to_data(self) -> dict[str, Any]:
+        d = self.cleaned_data
+        return {
+            "customer": d["customer"],
+            "name": d["name"],
+            "title": d["title"],
+            "email": d["email"],
+            "phone": d["phone"],
+            "external_id": d["external_id"] or None,
+            "is_primary": d["is_primary"],
+        }
+
+
+class TouchpointRow(_CustomerRefRow):
+    external_id = forms.CharField(max_length=255, required=False)
+    engagement_external_id = forms.CharField(max_length=255, required=False)
+    channel = forms.ChoiceField(choices=Touchpoint.Channel.choices)
+    occurred_at = forms.CharField(required=False)
+    summary = forms.CharField()
+    outcome = forms.CharField(required=False)
+    sentiment = forms.IntegerField(min_value=-2, max_value=2, required=False)
+    satisfaction = forms.IntegerField(min_value=1, max_value=5, required=False)
+    effort_minutes = forms.IntegerField(min_value=0, max_value=24 * 60, required=False)
+    next_step = forms.CharField(required=False)
+    logged_by_email = forms.EmailField(required=False)
+
+    def clean_occurred_at(self) -> datetime | None:
+        raw = self.cleaned_data["occurred_at"]
+        if not raw:
+            return None
+        parsed = parse_datetime(raw.replace(" ", "T", 1) if "T" not in raw else raw)
+        if parsed is None:
+            day = parse_date(raw)
+            if day is None:
+                raise ValidationError(
+                    _("Use a date and time such as 2026-03-01 14:30 or 2026-03-01T14:30:00+08:00.")
+                )
+            parsed = datetime(day.year, day.month, day.day, 12, 0)
+        if timezone.is_naive(parsed):
+            # A time without offset is read in the time zone of the person who imports.
+            parsed = parsed.replace(tzinfo=self.zone)
+        return parsed
+
+    def clean_logged_by_email(self) -> User | None:
+        return self._person(self.cleaned_data["logged_by_email"])
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        ref = self.data.get("engagement_external_id", "")
+        cleaned["engagement"] = None
+        if ref:
+            engagement = Engagement.objects.for_org(self.org).filter(external_id=ref).first()
+            if engagement is None:
+                self.add_error(
+                    "engagement_external_id", _("No such engagement: %(ref)s.") % {"ref": ref}
+                )
+            else:
+                cleaned["engagement"] = engagement
+        return cleaned
+
+    def to_data(self) -> dict[str, Any]:
+        d = self.cleaned_data
+        data = {
+            "customer": d["customer"],
+            "channel": d["channel"],
+            "occurred_at": d["occurred_at"],
+            "summary": d["summary"],
+            "outcome": d["outcome"],
+            "sentiment": d["sentiment"],
+            "satisfaction": d["satisfaction"],
+            "effort_minutes": d["effort_minutes"] or 0,
+            "next_step": d["next_step"],
+            "external_id": d["external_id"] or None,
+            "logged_by": d["logged_by_email"],
+        }
+        if d.get("engagement") is not None:
+            data["engagement"] = d["engagement"]
+        return data
+
+
+ROW_FORMS: dict[str, type[_RowForm]] = {
+    ImportJob.Kind.CUSTOMERS: CustomerRow,
+    ImportJob.Kind.CONTACTS: ContactRow,
+    ImportJob.Kind.TOUCHPOINTS: TouchpointRow,
+}
+
+
+def _errors_of(line: int, error: ValidationError | dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    details = (
+        error.message_dict
+        if isinstance(error, ValidationError) and hasattr(error, "error_dict")
+        else error
+    )
+    if isinstance(details, ValidationError):
+        details = {"": details.messages}
+    for field, messages in details.items():
+        if isinstance(messages, dict):  # nested by index from touchpoints_log_many
+            for sub_field, sub_messages in messages.items():
+                out += [{"row": line, "field": sub_field, "message": str(m)} for m in sub_messages]
+            continue
+        field_name = "" if field in ("__all__", "non_field_errors") else field
+        out += [{"row": line, "field": field_name, "message": str(m)} for m in messages]
+    return out
+
+
+# --- The job ---------------------------------------------------------------------------
+
+
+def run(*, org: Organization, job_id: Any) -> str:
+    jobs = ImportJob.objects.for_org(org)
+    # Claim the job: a re-delivered task finds it no longer queued and does nothing.
+    if not jobs.filter(pk=job_id, status=ImportJob.Status.QUEUED).update_versioned(
+        status=ImportJob.Status.CHECKING
+    ):
+        return "skipped"
+    job = jobs.select_related("created_by").get(pk=job_id)
+    try:
+        zone = zoneinfo.ZoneInfo(job.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = zoneinfo.ZoneInfo("UTC")
+
+    def progress(n: int) -> None:
+        jobs.filter(pk=job.pk).update(processed_rows=n)
+
+    try:
+        rows = read_rows(job.content, job.kind)
+    except (FileError, csv.Error) as exc:
+        return _fail(jobs, job, [{"row": None, "field": "", "message": str(exc)}])
+    jobs.filter(pk=job.pk).update(total_rows=len(rows))
+
+    checked, errors = check_rows(org, job.kind, rows, zone=zone, progress=progress)
+    if errors:
+        return _fail(jobs, job, errors)
+    jobs.filter(pk=job.pk).update_versioned(
+        status=ImportJob.Status.WRITING, processed_rows=len(rows)
+    )
+    try:
+        created, updated = write_rows(org, job.kind, checked, actor=job.created_by)
+    except ValidationError as exc:
+        return _fail(jobs, job, _write_errors(exc))
+    jobs.filter(pk=job.pk).update_versioned(
+        status=ImportJob.Status.DONE,
+        created_count=created,
+        updated_count=updated,
+        finished_at=timezone.now(),
+        content="",  # the file served its purpose; the counts and errors stay
+    )
+    return "done"
+
+
+def _fail(jobs: Any, job: ImportJob, errors: list[dict[str, Any]]) -> str:
+    jobs.filter(pk=job.pk).update_versioned(
+        status=ImportJob.Status.FAILED,
+        errors=errors[:MAX_ERRORS],
+        finished_at=timezone.now(),
+        content="",
+    )
+    return "failed"
+
+
+def check_rows(
+    org: Organization,
+    kind: str,
+    rows: list[dict[str, str]],
+    *,
+    zone: zoneinfo.ZoneInfo,
+    progress: Callable[[int], None] = lambda n: None,
+) -> tuple[list[tuple[int, dict[str, Any]]], list[dict[str, Any]]]:
+    """Each row's cleaned data with its line number (the header is line 1), and errors."""
+    form_class = ROW_FORMS[kind]
+    checked, errors = [], []
+    for index, row in enumerate(rows):
+        line = index + 2
+        form = form_class(row, org=org, zone=zone)
+        if form.is_valid():
+            checked.append((line, form.to_data()))
+        else:
+            errors += [
+                {"row": line, "field": "" if f == "__all__" else f, "message": e["message"]}
+                for f, errs in form.errors.get_json_data().items()
+                for e in errs
+            ]
+        if (index + 1) % PROGRESS_EVERY == 0:
+            progress(index + 1)
+    progress(len(rows))
+    return checked, errors
+
+
+class _RowFailed(ValidationError):
+    def __init__(self, line: int, error: ValidationError) -> None:
+        super().__init__(str(error))
+        self.line = line
+        self.error = error
+
+
+def _write_errors(exc: ValidationError) -> list[dict[str, Any]]:
+    if isinstance(exc, _RowFailed):
+        return _errors_of(exc.line, exc.error)
+    return _errors_of(0, exc)
+
+
+@transaction.atomic
+def write_rows(
+    org: Organization, kind: str, checked: list[tuple[int, dict[str, Any]]], *, actor: User | None
+) -> tuple[int, int]:
+    """Write every checked row or none (the transaction rolls back on the first error)."""
+    if kind == ImportJob.Kind.TOUCHPOINTS:
+        existing = _by_external_id(Touchpoint, org, [d.get("external_id") for _l, d in checked])
+        items = [(existing.get(d.get("external_id")), d) for _l, d in checked]
+        try:
+            results = services.touchpoints_log_many(
+                org=org, actor=actor, items=items, source=Touchpoint.Source.IMPORT
+            )
+        except services.BulkItemError as exc:
+            raise _RowFailed(checked[exc.index][0], exc.error) from None
+        created = sum(1 for _tp, was_created in results if was_created)
+        return created, len(results) - created
+
+    model, save = (
+        (Customer, services.customer_save)
+        if kind == ImportJob.Kind.CUSTOMERS
+        else (Contact, services.contact_save)
+    )
+    created = updated = 0
+    for line, data in checked:
+        # Looked up row by row: an earlier row of the same file may have created it.
+        external_id = data.get("external_id")
+        instance = (
+            model.objects.for_org(org).filter(external_id=external_id).first()
+            if external_id
+            else None
+        )
+        target = {"customer": instance} if model is Customer else {"contact": instance}
+        try:
+            save(org=org, actor=actor, data=data, **target)
+        except ValidationError as exc:
+            raise _RowFailed(line, exc) from None
+        created += instance is None
+        updated += instance is not None
+    return created, updated
+
+
+def _by_external_id(model: Any, org: Organization, ids: list[str | None]) -> dict[str, Any]:
+    wanted = {i for i in ids if i}
+    if not wanted:
+        return {}
+    return {
+        obj.external_id: obj for obj in model.objects.for_org(org).filter(external_id__in=wanted)
+    }
+
+
+def export_customers(rows: Any) -> str:
+    """The customer list as CSV, in the import's columns (plus health), so it round-trips."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [*COLUMNS[ImportJob.Kind.CUSTOMERS], "health_score", "health_level", "last_touch_at"]
+    )
+    for c in rows:
+        writer.writerow(
+            [
+                _safe(c.name),
+                _safe(c.external_id or ""),
+                _safe(c.industry),
+                c.tier,
+                c.status,
+                c.owner.email if c.owner else "",
+                c.annual_value if c.annual_value is not None else "",
+                c.currency,
+                _safe(c.notes),
+                c.health_score if c.health_score is not None else "",
+                c.health_level,
+                c.last_touch_at.isoformat() if c.last_touch_at else "",
+            ]
+        )
+    return out.getvalue()
+
+
+def _safe(value: str) -> str:
+    # A cell starting with = + - @ runs as a formula in spreadsheets (CSV injection).
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

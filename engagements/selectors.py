@@ -1,0 +1,379 @@
+"""Reads of business follow-up, shared by pages, the API and tasks; always scoped."""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.core.cache import cache
+from django.db.models import Avg, Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Lower, TruncMonth
+from django.utils import timezone
+
+from accounts.models import Membership, Organization, User
+from accounts.roles import Role
+from engagements.health import HealthInputs, HealthSettings
+from engagements.models import (
+    Contact,
+    Customer,
+    Engagement,
+    HealthSnapshot,
+    ImportJob,
+    Kpi,
+    Touchpoint,
+)
+
+
+def health_settings(org: Organization) -> HealthSettings:
+    return HealthSettings.from_dict((org.settings or {}).get("health"))
+
+
+def org_zone(org: Organization) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(org.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+# --- Customers -------------------------------------------------------------------------
+
+CUSTOMER_SORTS = {
+    "name": (Lower("name").asc(), "id"),
+    "-name": (Lower("name").desc(), "id"),
+    "health": (F("health_score").asc(nulls_last=True), "id"),
+    "-health": (F("health_score").desc(nulls_last=True), "id"),
+    "last_touch": (F("last_touch_at").asc(nulls_first=True), "id"),
+    "-last_touch": (F("last_touch_at").desc(nulls_last=True), "id"),
+    "-value": (F("annual_value").desc(nulls_last=True), "id"),
+    "value": (F("annual_value").asc(nulls_last=True), "id"),
+}
+HEALTH_NONE = "none"
+
+
+@dataclass(frozen=True)
+class CustomerFilters:
+    q: str = ""
+    owner: User | None = None
+    status: str = ""
+    tier: str = ""
+    health: str = ""  # green, amber, red or "none" (no active engagement)
+    sort: str = "name"
+
+
+def customers(org: Organization) -> QuerySet[Customer]:
+    return Customer.objects.for_org(org).select_related("owner")
+
+
+def filter_customers(qs: QuerySet[Customer], filters: CustomerFilters) -> QuerySet[Customer]:
+    if filters.q:
+        term = filters.q.strip()
+        qs = qs.filter(Q(name__icontains=term) | Q(industry__icontains=term) | Q(external_id=term))
+    if filters.owner is not None:
+        qs = qs.filter(owner=filters.owner)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.tier:
+        qs = qs.filter(tier=filters.tier)
+    if filters.health == HEALTH_NONE:
+        qs = qs.filter(health_level="")
+    elif filters.health:
+        qs = qs.filter(health_level=filters.health)
+    return qs.order_by(*CUSTOMER_SORTS.get(filters.sort, CUSTOMER_SORTS["name"]))
+
+
+def customer_list(org: Organization, filters: CustomerFilters) -> QuerySet[Customer]:
+    return filter_customers(customers(org), filters)
+
+
+def with_customer_detail(qs: QuerySet[Customer], org: Organization) -> QuerySet[Customer]:
+    return qs.prefetch_related(
+        Prefetch("contacts", queryset=Contact.objects.for_org(org)),
+        Prefetch(
+            "engagements",
+            queryset=Engagement.objects.for_org(org)
+            .select_related("owner")
+            .order_by("status", "name"),
+        ),
+    )
+
+
+def active_engagements_of(customer: Customer) -> QuerySet[Engagement]:
+    return Engagement.objects.for_org(customer.organization).filter(
+        customer=customer, status=Engagement.Status.ACTIVE
+    )
+
+
+def org_people(org: Organization) -> QuerySet[User]:
+    return User.objects.filter(memberships__organization=org).order_by("display_name", "email")
+
+
+# --- Timelines -------------------------------------------------------------------------
+
+
+def touchpoints(org: Organization) -> QuerySet[Touchpoint]:
+    return (
+        Touchpoint.objects.for_org(org)
+        .select_related("customer", "engagement", "logged_by")
+        .prefetch_related(Prefetch("contacts", queryset=Contact.objects.for_org(org)))
+    )
+
+
+TIMELINE_PAGE = 20
+
+
+def timeline(
+    org: Organization,
+    *,
+    customer: Customer | None = None,
+    engagement: Engagement | None = None,
+    before: datetime | None = None,
+    limit: int = TIMELINE_PAGE,
+) -> list[Touchpoint]:
+    """Newest first; ``before`` pages back through older entries (keyset, not offset, so
+    a long history costs the same on every page)."""
+    qs = touchpoints(org)
+    if engagement is not None:
+        qs = qs.filter(engagement=engagement)
+    elif customer is not None:
+        qs = qs.filter(customer=customer)
+    if before is not None:
+        qs = qs.filter(occurred_at__lt=before)
+    return list(qs.order_by("-occurred_at", "-id")[:limit])
+
+
+def recent_touchpoints_by(org: Organization, user: User, limit: int = 10) -> list[Touchpoint]:
+    return list(touchpoints(org).filter(logged_by=user).order_by("-created_at")[:limit])
+
+
+# --- Engagements -----------------------------------------------------------------------
+
+
+def engagements(org: Organization) -> QuerySet[Engagement]:
+    return Engagement.objects.for_org(org).select_related("customer", "owner")
+
+
+def with_engagement_detail(qs: QuerySet[Engagement], org: Organization) -> QuerySet[Engagement]:
+    return qs.select_related("customer", "owner").prefetch_related(
+        "team", Prefetch("kpis", queryset=Kpi.objects.for_org(org))
+    )
+
+
+def health_trend(engagement: Engagement, days: int = 120) -> list[HealthSnapshot]:
+    since = timezone.now().date() - timedelta(days=days)
+    return list(
+        HealthSnapshot.objects.for_org(engagement.organization)
+        .filter(engagement=engagement, day__gte=since)
+        .order_by("day")
+    )
+
+
+def followup_and_risk_counts(
+    org: Organization, engagement_ids: Iterable[Any]
+) -> dict[Any, tuple[int, int]]:
+    """Overdue follow-ups and open business risks per engagement, for the health score.
+
+    Zero for now: wired when the follow-up engine (issue 4) and the risk register land.
+    """
+    return {pk: (0, 0) for pk in engagement_ids}
+
+
+def health_inputs(
+    engagement: Engagement,
+    *,
+    now: datetime,
+    settings: HealthSettings,
+    counts: tuple[int, int] | None = None,
+) -> HealthInputs:
+    org = engagement.organization
+    rated = Touchpoint.objects.for_org(org).filter(engagement=engagement).order_by("-occurred_at")
+    sentiments = list(
+        rated.filter(sentiment__isnull=False).values_list("sentiment", flat=True)[: settings.window]
+    )
+    satisfactions = list(
+        rated.filter(satisfaction__isnull=False).values_list("satisfaction", flat=True)[
+            : settings.window
+        ]
+    )
+    if counts is None:
+        counts = followup_and_risk_counts(org, [engagement.pk])[engagement.pk]
+    zone = org_zone(org)
+    today = now.astimezone(zone).date()
+    last = engagement.last_touch_at
+    return HealthInputs(
+        cadence_days=engagement.cadence_days,
+        days_since_last_touch=(today - last.astimezone(zone).date()).days if last else None,
+        days_since_start=max(0, (today - engagement.started_on).days),
+        sentiments=sentiments,
+        satisfactions=satisfactions,
+        overdue_followups=counts[0],
+        open_business_risks=counts[1],
+    )
+
+
+@dataclass(frozen=True)
+class KpiValue:
+    kpi: Kpi
+    current: Decimal | None
+    met: bool | None  # None: nothing to compare yet
+
+
+def kpi_values(engagement: Engagement, kpis: Iterable[Kpi], *, now: datetime) -> list[KpiValue]:
+    """Each KPI with its current value, computed from touchpoints in one query."""
+    kpis = list(kpis)
+    if not kpis:
+        return []
+    org = engagement.organization
+    since90, since30 = now - timedelta(days=90), now - timedelta(days=30)
+    stats = (
+        Touchpoint.objects.for_org(org)
+        .filter(engagement=engagement, occurred_at__gte=since90, occurred_at__lte=now)
+        .aggregate(
+            satisfaction=Avg("satisfaction"),
+            count90=Count("id"),
+            count30=Count("id", filter=Q(occurred_at__gte=since30)),
+            minutes30=Sum("effort_minutes", filter=Q(occurred_at__gte=since30)),
+        )
+    )
+    computed: dict[str, Decimal | None] = {
+        Kpi.Metric.SATISFACTION: _dec(stats["satisfaction"]),
+        Kpi.Metric.TOUCH_INTERVAL: _dec(90 / stats["count90"]) if stats["count90"] else None,
+        Kpi.Metric.TOUCHPOINTS_30D: Decimal(stats["count30"] or 0),
+        Kpi.Metric.EFFORT_HOURS_30D: _dec((stats["minutes30"] or 0) / 60),
+    }
+    values = []
+    for kpi in kpis:
+        current = kpi.manual_value if kpi.metric == Kpi.Metric.MANUAL else computed[kpi.metric]
+        met = None
+        if current is not None:
+            met = current <= kpi.target if kpi.lower_is_better else current >= kpi.target
+        values.append(KpiValue(kpi=kpi, current=current, met=met))
+    return values
+
+
+def _dec(value: float | None) -> Decimal | None:
+    return None if value is None else Decimal(str(round(value, 1)))
+
+
+def notify_on_red(engagement: Engagement) -> list[User]:
+    """Who hears that an engagement turned red: its owner and the organization's managers
+    (the owners and admins when it has no manager, so that somebody always does)."""
+    org = engagement.organization
+    people = Membership.objects.for_org(org).select_related("user")
+    managers = [m.user for m in people.filter(role=Role.MANAGER)]
+    if not managers:
+        managers = [m.user for m in people.filter(role__in=(Role.OWNER, Role.ADMIN))]
+    recipients = [engagement.owner, *managers] if engagement.owner_id else managers
+    return [r for r in recipients if r is not None]
+
+
+# --- Effort ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EffortReport:
+    computed_at: datetime
+    month_start: date
+    by_customer: list[dict[str, Any]]
+    by_rep: list[dict[str, Any]]
+    by_month: list[dict[str, Any]]
+    untouched: list[Engagement]
+    total_minutes: int
+
+
+def month_bounds(month: date, zone: zoneinfo.ZoneInfo) -> tuple[datetime, datetime]:
+    start = datetime.combine(month.replace(day=1), time.min, tzinfo=zone)
+    nxt = (month.replace(day=1) + timedelta(days=32)).replace(day=1)
+    return start, datetime.combine(nxt, time.min, tzinfo=zone)
+
+
+EFFORT_CACHE_SECONDS = 300
+
+
+def _effort_version_key(org_id: Any) -> str:
+    return f"engagements:effort-version:{org_id}"
+
+
+def effort_changed(org_id: Any) -> None:
+    """Touchpoints or engagements changed: cached effort reports of the org are stale."""
+    key = _effort_version_key(org_id)
+    try:
+        cache.incr(key)
+    except ValueError:  # not cached yet (or evicted): any new value does
+        cache.set(key, int(timezone.now().timestamp()), None)
+
+
+def effort_report(org: Organization, month: date, *, months: int = 12) -> EffortReport:
+    """The effort report, cached until the next touchpoint or engagement change (five
+    minutes at most).
+
+    Aggregating a year of a large organization's touchpoints takes about a second (see
+    bench/engagements.py); a manager who flips between months should not wait each time.
+    """
+    version = cache.get_or_set(_effort_version_key(org.pk), 1, None)
+    key = f"engagements:effort:{org.pk}:{month.isoformat()}:{months}:{version}"
+    report = cache.get(key)
+    if report is None:
+        report = _effort_report(org, month, months=months)
+        cache.set(key, report, EFFORT_CACHE_SECONDS)
+    return report
+
+
+def _effort_report(org: Organization, month: date, *, months: int) -> EffortReport:
+    zone = org_zone(org)
+    start, end = month_bounds(month, zone)
+    in_month = Touchpoint.objects.for_org(org).filter(occurred_at__gte=start, occurred_at__lt=end)
+    by_customer = list(
+        in_month.values("customer_id", "customer__name")
+        .annotate(minutes=Sum("effort_minutes"), touches=Count("id"))
+        .order_by("-minutes", "customer__name")[:25]
+    )
+    by_rep = list(
+        in_month.values("logged_by_id", "logged_by__display_name", "logged_by__email")
+        .annotate(minutes=Sum("effort_minutes"), touches=Count("id"))
+        .order_by("-minutes")
+    )
+    first = month.replace(day=1)
+    for _i in range(months - 1):
+        first = (first - timedelta(days=1)).replace(day=1)
+    window_start, _ = month_bounds(first, zone)
+    by_month = list(
+        Touchpoint.objects.for_org(org)
+        .filter(occurred_at__gte=window_start, occurred_at__lt=end)
+        .annotate(month=TruncMonth("occurred_at", tzinfo=zone))
+        .values("month")
+        .annotate(minutes=Sum("effort_minutes"), touches=Count("id"))
+        .order_by("month")
+    )
+    peak = max((row["minutes"] or 0 for row in by_month), default=0)
+    for row in by_month:
+        row["hours"] = round((row["minutes"] or 0) / 60, 1)
+        row["share"] = round(100 * (row["minutes"] or 0) / peak) if peak else 0
+    for row in (*by_customer, *by_rep):
+        row["hours"] = round((row["minutes"] or 0) / 60, 1)
+    untouched = list(
+        engagements(org)
+        .filter(status=Engagement.Status.ACTIVE)
+        .filter(Q(last_touch_at__lt=start) | Q(last_touch_at__isnull=True))
+        .order_by(F("last_touch_at").asc(nulls_first=True), "name")[:100]
+    )
+    total = sum(row["minutes"] or 0 for row in by_rep)
+    return EffortReport(
+        computed_at=timezone.now(),
+        month_start=month.replace(day=1),
+        by_customer=by_customer,
+        by_rep=by_rep,
+        by_month=by_month,
+        untouched=untouched,
+        total_minutes=total,
+    )
+
+
+# --- Imports ---------------------------------------------------------------------------
+
+
+def import_jobs(org: Organization) -> QuerySet[ImportJob]:
+    return ImportJob.objects.for_org(org).select_related("created_by").defer("content")

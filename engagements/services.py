@@ -1,0 +1,801 @@
+"""State changes of business follow-up: one keyword-only function each, one transaction each.
+
+Pages, the API, CSV imports and the demo all write through here, so a touchpoint logged
+from a phone, a CRM or a file has the same effects: the engagement's last touch moves,
+health is recomputed (and a red episode notifies once), and events go to the outbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Organization, User
+from engagements import selectors
+from engagements.health import RED, Health, HealthSettings, compute
+from engagements.models import (
+    Contact,
+    Customer,
+    Engagement,
+    HealthSnapshot,
+    ImportJob,
+    Kpi,
+    Touchpoint,
+)
+from followup import events, notifications
+
+CUSTOMER_FIELDS = (
+    "name",
+    "external_id",
+    "industry",
+    "tier",
+    "status",
+    "owner",
+    "annual_value",
+    "currency",
+    "notes",
+)
+CONTACT_FIELDS = ("customer", "name", "title", "email", "phone", "external_id", "is_primary")
+ENGAGEMENT_FIELDS = (
+    "customer",
+    "name",
+    "objective",
+    "owner",
+    "status",
+    "started_on",
+    "cadence_days",
+    "external_id",
+)
+TOUCHPOINT_FIELDS = (
+    "customer",
+    "engagement",
+    "channel",
+    "occurred_at",
+    "summary",
+    "outcome",
+    "sentiment",
+    "satisfaction",
+    "effort_minutes",
+    "next_step",
+    "external_id",
+)
+# A touchpoint may be logged ahead a little (clock skew, a meeting about to start), never
+# for next week: that is a follow-up, not a touchpoint.
+FUTURE_TOLERANCE = timedelta(hours=12)
+
+
+def _same_org(org: Organization, **objects: Any) -> None:
+    """A relation that slipped past form or serializer scoping is a bug; stop it here."""
+    for name, obj in objects.items():
+        if obj is not None and getattr(obj, "organization_id", org.pk) != org.pk:
+            raise ValidationError({name: _("Not found in this organization.")})
+
+
+def _is_member(org: Organization, user: User | None) -> bool:
+    return user is None or selectors.org_people(org).filter(pk=user.pk).exists()
+
+
+def _current(instance: Any, name: str) -> Any:
+    try:
+        return getattr(instance, name)
+    except ObjectDoesNotExist:  # a relation not set yet on a new object
+        return None
+
+
+def _apply(instance: Any, data: Mapping[str, Any], allowed: Sequence[str]) -> list[str]:
+    changed = []
+    for name in allowed:
+        if name in data and _current(instance, name) != data[name]:
+            setattr(instance, name, data[name])
+            changed.append(name)
+    return changed
+
+
+def _clean_external_id(data: dict[str, Any]) -> None:
+    if "external_id" in data:
+        data["external_id"] = (data["external_id"] or "").strip() or None
+
+
+def _check_external_id(instance: Any) -> None:
+    external_id = getattr(instance, "external_id", None)
+    if external_id:
+        taken = (
+            type(instance)
+            .objects.for_org(instance.organization)
+            .filter(external_id=external_id)
+            .exclude(pk=instance.pk)
+            .exists()
+        )
+        if taken:
+            raise ValidationError(
+                {
+                    "external_id": _("Another %(kind)s already has the external id %(id)s.")
+                    % {"kind": instance._meta.verbose_name, "id": external_id}
+                }
+            )
+
+
+def _save(instance: Any, changed: Sequence[str]) -> None:
+    _check_external_id(instance)
+    instance.full_clean()
+    if instance._state.adding:
+        instance.save()
+    else:
+        # Only what this call changed: the row's denormalized fields (health, last touch)
+        # are kept by other services and must not be overwritten from a stale instance.
+        instance.save(update_fields=[f for f in changed if f != "team"])
+
+
+def _effort_stale(org: Organization) -> None:
+    org_id = org.pk
+    transaction.on_commit(lambda: selectors.effort_changed(org_id))
+
+
+def _change_event(
+    *,
+    org: Organization,
+    resource: str,
+    instance: Any,
+    created: bool,
+    actor: User | None,
+    changed: list[str],
+) -> None:
+    if created:
+        events.record(org=org, type=f"{resource}.created", subject=instance, actor=actor)
+    elif changed:
+        events.record(
+            org=org,
+            type=f"{resource}.updated",
+            subject=instance,
+            actor=actor,
+            payload={"changed": sorted(changed)},
+        )
+
+
+# --- Customers -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def customer_save(
+    *,
+    org: Organization,
+    actor: User | None,
+    data: Mapping[str, Any],
+    customer: Customer | None = None,
+) -> Customer:
+    data = dict(data)
+    _clean_external_id(data)
+    if not _is_member(org, data.get("owner")):
+        raise ValidationError({"owner": _("The owner must be a member of the organization.")})
+    created = customer is None
+    customer = customer or Customer(organization=org)
+    changed = _apply(customer, data, CUSTOMER_FIELDS)
+    if created or changed:
+        _save(customer, changed)
+    _change_event(
+        org=org,
+        resource="customer",
+        instance=customer,
+        created=created,
+        actor=actor,
+        changed=changed,
+    )
+    return customer
+
+
+@transaction.atomic
+def customer_delete(*, org: Organization, actor: User | None, customer: Customer) -> None:
+    events.record(
+        org=org,
+        type="customer.deleted",
+        subject=customer,
+        actor=actor,
+        payload={"name": customer.name},
+    )
+    customer.delete()
+
+
+# --- Contacts --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def contact_save(
+    *,
+    org: Organization,
+    actor: User | None,
+    data: Mapping[str, Any],
+    contact: Contact | None = None,
+) -> Contact:
+    data = dict(data)
+    _clean_external_id(data)
+    _same_org(org, customer=data.get("customer"))
+    created = contact is None
+    contact = contact or Contact(organization=org)
+    changed = _apply(contact, data, CONTACT_FIELDS)
+    if contact.is_primary and ("is_primary" in changed or "customer" in changed):
+        # One primary contact per customer: the new one takes over.
+        Contact.objects.for_org(org).filter(customer=contact.customer_id, is_primary=True).exclude(
+            pk=contact.pk
+        ).update_versioned(is_primary=False)
+    if created or changed:
+        _save(contact, changed)
+    _change_event(
+        org=org, resource="contact", instance=contact, created=created, actor=actor, changed=changed
+    )
+    return contact
+
+
+@transaction.atomic
+def contact_delete(*, org: Organization, actor: User | None, contact: Contact) -> None:
+    events.record(org=org, type="contact.deleted", subject=contact, actor=actor)
+    contact.delete()
+
+
+# --- Engagements -----------------------------------------------------------------------
+
+
+def _check_transition(engagement: Engagement, new_status: str) -> None:
+    old = engagement.status
+    if new_status != old and new_status not in Engagement.TRANSITIONS.get(old, frozenset()):
+        raise ValidationError(
+            {
+                "status": _("An engagement cannot go from %(old)s to %(new)s.")
+                % {
+                    "old": Engagement.Status(old).label,
+                    "new": Engagement.Status(new_status).label,
+                }
+            }
+        )
+
+
+@transaction.atomic
+def engagement_save(
+    *,
+    org: Organization,
+    actor: User | None,
+    data: Mapping[str, Any],
+    engagement: Engagement | None = None,
+) -> Engagement:
+    data = dict(data)
+    _clean_external_id(data)
+    _same_org(org, customer=data.get("customer"))
+    if not _is_member(org, data.get("owner")):
+        raise ValidationError({"owner": _("The owner must be a member of the organization.")})
+    team = data.pop("team", None)
+    if team is not None:
+        team = list(team)
+        outsiders = {u.pk for u in team} - set(
+            selectors.org_people(org)
+            .filter(pk__in=[u.pk for u in team])
+            .values_list("pk", flat=True)
+        )
+        if outsiders:
+            raise ValidationError({"team": _("Every team member must belong to the organization.")})
+    created = engagement is None
+    if created:
+        engagement = Engagement(organization=org, started_on=timezone.localdate())
+    elif "status" in data and data["status"] in Engagement.Status.values:
+        _check_transition(engagement, data["status"])
+    old_customer_id = None if created else engagement.customer_id
+    changed = _apply(engagement, data, ENGAGEMENT_FIELDS)
+    if created or changed:
+        _save(engagement, changed)
+    if team is not None:
+        before = set(engagement.team.values_list("pk", flat=True)) if not created else set()
+        engagement.team.set(team)
+        if before != {u.pk for u in team}:
+            changed.append("team")
+    _effort_stale(org)
+    _change_event(
+        org=org,
+        resource="engagement",
+        instance=engagement,
+        created=created,
+        actor=actor,
+        changed=changed,
+    )
+    if created or {"cadence_days", "started_on", "status", "customer"} & set(changed):
+        engagement_health_refresh(org=org, engagement_id=engagement.pk)
+    if {"status", "customer"} & set(changed):
+        # The customer shows its worst *active* engagement, so a status move may change it
+        # even when the engagement's own health did not.
+        for customer_id in {engagement.customer_id, old_customer_id} - {None}:
+            _customer_health_refresh(org, customer_id)
+    return engagement
+
+
+@transaction.atomic
+def engagement_delete(*, org: Organization, actor: User | None, engagement: Engagement) -> None:
+    customer_id = engagement.customer_id
+    events.record(org=org, type="engagement.deleted", subject=engagement, actor=actor)
+    engagement.delete()
+    _customer_health_refresh(org, customer_id)
+
+
+@transaction.atomic
+def kpi_save(
+    *,
+    org: Organization,
+    actor: User | None,
+    engagement: Engagement,
+    data: Mapping[str, Any],
+    kpi: Kpi | None = None,
+) -> Kpi:
+    _same_org(org, engagement=engagement)
+    created = kpi is None
+    kpi = kpi or Kpi(organization=org, engagement=engagement)
+    changed = _apply(kpi, data, ("name", "metric", "target", "unit", "manual_value"))
+    if kpi.metric != Kpi.Metric.MANUAL and kpi.manual_value is not None:
+        kpi.manual_value = None
+        changed.append("manual_value")
+    if created or changed:
+        _save(kpi, changed)
+        events.record(
+            org=org,
+            type="engagement.updated",
+            subject=engagement,
+            actor=actor,
+            payload={"changed": ["kpis"]},
+        )
+    return kpi
+
+
+@transaction.atomic
+def kpi_delete(*, org: Organization, actor: User | None, kpi: Kpi) -> None:
+    engagement = kpi.engagement
+    kpi.delete()
+    events.record(
+        org=org,
+        type="engagement.updated",
+        subject=engagement,
+        actor=actor,
+        payload={"changed": ["kpis"]},
+    )
+
+
+@transaction.atomic
+def kpis_replace(
+    *,
+    org: Organization,
+    actor: User | None,
+    engagement: Engagement,
+    items: Iterable[Mapping[str, Any]],
+) -> list[Kpi]:
+    """The API's ``kpis`` list replaces the engagement's KPIs (matched by name)."""
+    existing = {k.name: k for k in Kpi.objects.for_org(org).filter(engagement=engagement)}
+    kept = []
+    for item in items:
+        kept.append(
+            kpi_save(
+                org=org,
+                actor=actor,
+                engagement=engagement,
+                data=item,
+                kpi=existing.pop(item["name"], None),
+            )
+        )
+    for stale in existing.values():
+        stale.delete()
+    return kept
+
+
+# --- Touchpoints -----------------------------------------------------------------------
+
+
+def _pick_engagement(org: Organization, customer: Customer) -> Engagement | None:
+    """The customer's only active engagement; none when there is none.
+
+    With several active engagements the rep has to say which one: a guess would move the
+    wrong engagement's health.
+    """
+    active = list(selectors.active_engagements_of(customer).only("pk", "name")[:2])
+    if len(active) > 1:
+        raise ValidationError(
+            {
+                "engagement": _("%(customer)s has several active engagements: choose one.")
+                % {"customer": customer.name}
+            }
+        )
+    return active[0] if active else None
+
+
+def _validate_touchpoint(org: Organization, tp: Touchpoint, contacts: Sequence[Contact]) -> None:
+    errors: dict[str, list[str]] = {}
+    if tp.engagement is not None and tp.engagement.customer_id != tp.customer_id:
+        errors.setdefault("engagement", []).append(
+            _("This engagement belongs to another customer.")
+        )
+    if any(c.customer_id != tp.customer_id for c in contacts):
+        errors.setdefault("contacts", []).append(_("Every contact must belong to the customer."))
+    if tp.occurred_at and tp.occurred_at > timezone.now() + FUTURE_TOLERANCE:
+        errors.setdefault("occurred_at", []).append(
+            _("A touchpoint cannot be in the future; plan a follow-up instead.")
+        )
+    try:
+        tp.full_clean(exclude=["customer", "engagement", "logged_by"])
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _touch_moved(org: Organization, *, customer_ids: set[Any], engagement_ids: set[Any]) -> None:
+    """Recompute the denormalized last touch of the customers and engagements involved."""
+    tps = Touchpoint.objects.for_org(org)
+    for customer_id in customer_ids:
+        last = tps.filter(customer=customer_id).aggregate(last=Max("occurred_at"))["last"]
+        Customer.objects.for_org(org).filter(pk=customer_id).exclude(
+            last_touch_at=last
+        ).update_versioned(last_touch_at=last)
+    for engagement_id in engagement_ids:
+        last = tps.filter(engagement=engagement_id).aggregate(last=Max("occurred_at"))["last"]
+        Engagement.objects.for_org(org).filter(pk=engagement_id).exclude(
+            last_touch_at=last
+        ).update_versioned(last_touch_at=last)
+
+
+def _touchpoint_write(
+    *,
+    org: Organization,
+    actor: User | None,
+    data: Mapping[str, Any],
+    touchpoint: Touchpoint | None,
+    source: str,
+) -> tuple[Touchpoint, list[str], set[Any], set[Any]]:
+    data = dict(data)
+    _clean_external_id(data)
+    customer = data.get("customer") or (touchpoint.customer if touchpoint else None)
+    if customer is None:
+        raise ValidationError({"customer": _("Choose a customer.")})
+    _same_org(org, customer=customer, engagement=data.get("engagement"))
+    created = touchpoint is None
+    # Imports and back-fills may say who logged it (a member of the organization).
+    logged_by = data.pop("logged_by", None)
+    if logged_by is not None and not _is_member(org, logged_by):
+        raise ValidationError({"logged_by": _("Must be a member of the organization.")})
+    if created:
+        touchpoint = Touchpoint(organization=org, logged_by=logged_by or actor, source=source)
+        if data.get("occurred_at") is None:
+            data["occurred_at"] = timezone.now()
+        if data.get("effort_minutes") is None:
+            data["effort_minutes"] = 0
+    old_customer = None if created else touchpoint.customer_id
+    old_engagement = None if created else touchpoint.engagement_id
+    customer_changed = not created and "customer" in data and customer.pk != old_customer
+    if data.get("engagement") is None and (created or "engagement" in data or customer_changed):
+        data["engagement"] = _pick_engagement(org, customer)
+    contacts = data.pop("contacts", None)
+    changed = _apply(touchpoint, data, TOUCHPOINT_FIELDS)
+    contact_list = (
+        list(contacts)
+        if contacts is not None
+        else ([] if created else list(touchpoint.contacts.all()))
+    )
+    _same_org(org, **{f"contacts.{i}": c for i, c in enumerate(contact_list)})
+    _check_external_id(touchpoint)
+    _validate_touchpoint(org, touchpoint, contact_list)
+    if created:
+        touchpoint.save()
+    elif changed:
+        touchpoint.save(update_fields=changed)
+    if contacts is not None:
+        touchpoint.contacts.set(contact_list)
+        if not created:
+            changed.append("contacts")
+    customers = {touchpoint.customer_id, old_customer} - {None}
+    engagements = {touchpoint.engagement_id, old_engagement} - {None}
+    if created or changed:
+        _change_event(
+            org=org,
+            resource="touchpoint",
+            instance=touchpoint,
+            created=created,
+            actor=actor,
+            changed=changed,
+        )
+    return touchpoint, changed, customers, engagements
+
+
+def _after_touch(
+    org: Organization,
+    customers: set[Any],
+    engagements: set[Any],
+    settings: HealthSettings | None = None,
+) -> None:
+    _touch_moved(org, customer_ids=customers, engagement_ids=engagements)
+    _effort_stale(org)
+    for engagement_id in engagements:
+        engagement_health_refresh(org=org, engagement_id=engagement_id, settings=settings)
+
+
+@transaction.atomic
+def touchpoint_log(
+    *,
+    org: Organization,
+    actor: User | None,
+    customer: Customer,
+    channel: str,
+    summary: str,
+    engagement: Engagement | None = None,
+    occurred_at: datetime | None = None,
+    contacts: Iterable[Contact] = (),
+    outcome: str = "",
+    sentiment: int | None = None,
+    satisfaction: int | None = None,
+    effort_minutes: int | None = 0,
+    next_step: str = "",
+    external_id: str | None = None,
+    source: str = Touchpoint.Source.UI,
+) -> Touchpoint:
+    """Log a touchpoint: the one way every channel (page, API, import) creates one."""
+    data = {
+        "customer": customer,
+        "engagement": engagement,
+        "channel": channel,
+        "summary": summary,
+        "occurred_at": occurred_at,
+        "contacts": list(contacts),
+        "outcome": outcome or "",
+        "sentiment": sentiment,
+        "satisfaction": satisfaction,
+        "effort_minutes": effort_minutes,
+        "next_step": next_step or "",
+        "external_id": external_id,
+    }
+    touchpoint, _changed, customers, engagements = _touchpoint_write(
+        org=org, actor=actor, data=data, touchpoint=None, source=source
+    )
+    _after_touch(org, customers, engagements)
+    return touchpoint
+
+
+@transaction.atomic
+def touchpoint_update(
+    *, org: Organization, actor: User | None, touchpoint: Touchpoint, data: Mapping[str, Any]
+) -> Touchpoint:
+    touchpoint, changed, customers, engagements = _touchpoint_write(
+        org=org, actor=actor, data=data, touchpoint=touchpoint, source=touchpoint.source
+    )
+    if {"occurred_at", "customer", "engagement", "sentiment", "satisfaction"} & set(changed):
+        _after_touch(org, customers, engagements)
+    return touchpoint
+
+
+@transaction.atomic
+def touchpoint_delete(*, org: Organization, actor: User | None, touchpoint: Touchpoint) -> None:
+    customers = {touchpoint.customer_id}
+    engagements = {touchpoint.engagement_id} - {None}
+    events.record(org=org, type="touchpoint.deleted", subject=touchpoint, actor=actor)
+    touchpoint.delete()
+    _after_touch(org, customers, engagements)
+
+
+class BulkItemError(ValidationError):
+    """One item of a many-item write failed; ``index`` says which, ``error`` why."""
+
+    def __init__(self, index: int, error: ValidationError) -> None:
+        super().__init__(error.messages)
+        self.index = index
+        self.error = error
+
+    @property
+    def detail(self) -> dict[str, list[str]] | list[str]:
+        return self.error.message_dict if hasattr(self.error, "error_dict") else self.error.messages
+
+
+@transaction.atomic
+def touchpoints_log_many(
+    *,
+    org: Organization,
+    actor: User | None,
+    items: Sequence[tuple[Touchpoint | None, Mapping[str, Any]]],
+    source: str,
+) -> list[tuple[Touchpoint, bool]]:
+    """Create or update many touchpoints (bulk API, CSV import) in one transaction.
+
+    Each item has the same effects as ``touchpoint_log``; health is recomputed once per
+    engagement at the end instead of once per row. A failing item raises ``BulkItemError``.
+    """
+    results: list[tuple[Touchpoint, bool]] = []
+    customers: set[Any] = set()
+    engagements: set[Any] = set()
+    for index, (existing, data) in enumerate(items):
+        try:
+            tp, _changed, c, e = _touchpoint_write(
+                org=org, actor=actor, data=data, touchpoint=existing, source=source
+            )
+        except ValidationError as exc:
+            raise BulkItemError(index, exc) from None
+        customers |= c
+        engagements |= e
+        results.append((tp, existing is None))
+    _after_touch(org, customers, engagements, selectors.health_settings(org))
+    return results
+
+
+# --- Health ----------------------------------------------------------------------------
+
+RED_KIND = "engagement.turned_red"
+
+
+def _red_dedupe_key(engagement: Engagement) -> str:
+    return f"engagement-red:{engagement.pk}:{engagement.red_since:%Y%m%dT%H%M%S.%f}"
+
+
+def engagement_health_refresh(
+    *,
+    org: Organization,
+    engagement_id: Any,
+    now: datetime | None = None,
+    settings: HealthSettings | None = None,
+    counts: tuple[int, int] | None = None,
+) -> Health:
+    """Recompute one engagement's health; on a change of level, record it and, on turning
+    red, notify the owner and managers once for the episode."""
+    now = now or timezone.now()
+    settings = settings or selectors.health_settings(org)
+    with transaction.atomic():
+        # The row lock serializes recomputes, so two of them cannot both see "not red yet"
+        # and open two red episodes.
+        engagement = (
+            Engagement.objects.for_org(org)
+            .select_for_update(of=("self",))
+            .select_related("organization", "owner", "customer")
+            .get(pk=engagement_id)
+        )
+        health = compute(
+            selectors.health_inputs(engagement, now=now, settings=settings, counts=counts), settings
+        )
+        old_level, old_score = engagement.health_level, engagement.health_score
+        signals = health.signals_as_json()
+        if (health.score, health.level, signals) == (
+            old_score,
+            old_level,
+            engagement.health_signals,
+        ):
+            return health
+        updates: dict[str, Any] = {
+            "health_score": health.score,
+            "health_level": health.level,
+            "health_signals": signals,
+            "health_computed_at": now,
+        }
+        turned_red = health.level == RED and old_level != RED
+        if turned_red:
+            updates["red_since"] = now
+        elif health.level != RED:
+            updates["red_since"] = None
+        Engagement.objects.for_org(org).filter(pk=engagement.pk).update_versioned(**updates)
+        for name, value in updates.items():
+            setattr(engagement, name, value)
+        if old_level != health.level:
+            events.record(
+                org=org,
+                type="engagement.health_changed",
+                subject=engagement,
+                payload={
+                    "from": old_level or None,
+                    "to": health.level,
+                    "score": health.score,
+                    "customer": str(engagement.customer_id),
+                },
+            )
+        if turned_red:
+            notifications.notify(
+                org=org,
+                recipients=selectors.notify_on_red(engagement),
+                kind=RED_KIND,
+                params={"engagement": engagement.name, "customer": engagement.customer.name},
+                url=reverse(
+                    "engagements:engagement_detail",
+                    kwargs={"org_slug": org.slug, "pk": engagement.pk},
+                ),
+                subject=engagement,
+                dedupe_key=_red_dedupe_key(engagement),
+            )
+        _customer_health_refresh(org, engagement.customer_id)
+    return health
+
+
+def _customer_health_refresh(org: Organization, customer_id: Any) -> None:
+    """The customer shows its worst active engagement."""
+    worst = (
+        Engagement.objects.for_org(org)
+        .filter(customer=customer_id, status=Engagement.Status.ACTIVE, health_score__isnull=False)
+        .order_by("health_score")
+        .values("health_score", "health_level")
+        .first()
+    ) or {"health_score": None, "health_level": ""}
+    Customer.objects.for_org(org).filter(pk=customer_id).exclude(**worst).update_versioned(**worst)
+
+
+def health_snapshot_take(
+    *, org: Organization, engagement_ids: Iterable[Any], now: datetime | None = None
+) -> int:
+    """Refresh health and store today's snapshot (org's time zone) for each engagement.
+
+    Idempotent per engagement per day: a second run the same day overwrites the row with
+    the current value instead of adding one.
+    """
+    now = now or timezone.now()
+    day = now.astimezone(selectors.org_zone(org)).date()
+    settings = selectors.health_settings(org)
+    ids = list(engagement_ids)
+    counts = selectors.followup_and_risk_counts(org, ids)
+    taken = 0
+    for engagement_id in ids:
+        if not Engagement.objects.for_org(org).filter(pk=engagement_id).exists():
+            continue  # deleted since the tick listed it
+        health = engagement_health_refresh(
+            org=org,
+            engagement_id=engagement_id,
+            now=now,
+            settings=settings,
+            counts=counts[engagement_id],
+        )
+        HealthSnapshot.objects.for_org(org).update_or_create(
+            organization=org,
+            engagement_id=engagement_id,
+            day=day,
+            defaults={"score": health.score, "level": health.level},
+        )
+        taken += 1
+    return taken
+
+
+@transaction.atomic
+def health_settings_update(
+    *, org: Organization, actor: User | None, values: Mapping[str, Any]
+) -> HealthSettings:
+    settings = HealthSettings(**{**HealthSettings().as_dict(), **values})
+    try:
+        settings.validate()
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+    org = Organization.objects.select_for_update().get(pk=org.pk)
+    org.settings = {**(org.settings or {}), "health": settings.as_dict()}
+    org.save(update_fields=["settings"])
+    org_id = str(org.pk)
+
+    def recompute() -> None:
+        from engagements.tasks import refresh_org_health
+
+        refresh_org_health.delay(org_id)
+
+    transaction.on_commit(recompute)
+    return settings
+
+
+# --- Imports ---------------------------------------------------------------------------
+
+
+def import_start(
+    *,
+    org: Organization,
+    actor: User | None,
+    kind: str,
+    filename: str,
+    content: str,
+    task: Any,
+) -> ImportJob:
+    """Store the file and queue its import after commit (the worker must see the row)."""
+    job = ImportJob.objects.create(
+        organization=org,
+        kind=kind,
+        filename=filename,
+        content=content,
+        created_by=actor,
+        timezone=getattr(actor, "timezone", None) or org.timezone,
+    )
+    org_id, job_id = str(org.pk), str(job.pk)
+    transaction.on_commit(lambda: task.delay(org_id, job_id))
+    return job

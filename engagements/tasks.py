@@ -1,0 +1,68 @@
+"""Celery tasks: thin, take ids, scope every query, and are safe to run twice."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from accounts.models import Organization
+from engagements import imports, selectors, services
+from engagements.models import Engagement, HealthSnapshot
+
+BATCH = 200
+
+
+@shared_task(name="engagements.tasks.health_snapshots_tick")
+def health_snapshots_tick() -> int:
+    """Beat: queue today's health snapshots of every organization's active engagements.
+
+    Runs hourly so that each organization gets its snapshot soon after its own midnight;
+    an engagement that already has today's row is skipped, and the row is unique per
+    engagement and day, so repeated or overlapping ticks change nothing.
+    """
+    queued = 0
+    # Organizations are not tenant-owned rows; listing them is what a beat tick does.
+    for org_id in Organization.objects.values_list("pk", flat=True):
+        queued += snapshot_org.delay(str(org_id)) is not None
+    return queued
+
+
+@shared_task(name="engagements.tasks.snapshot_org")
+def snapshot_org(org_id: str) -> int:
+    """Queue the active engagements that have no snapshot yet for today (org's day)."""
+    org = Organization.objects.get(pk=org_id)
+    today = timezone.now().astimezone(selectors.org_zone(org)).date()
+    taken = HealthSnapshot.objects.for_org(org).filter(engagement=OuterRef("pk"), day=today)
+    ids = list(
+        Engagement.objects.for_org(org)
+        .filter(status=Engagement.Status.ACTIVE)
+        .exclude(Exists(taken))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for start in range(0, len(ids), BATCH):
+        snapshot_engagements.delay(org_id, [str(pk) for pk in ids[start : start + BATCH]])
+    return len(ids)
+
+
+@shared_task(name="engagements.tasks.snapshot_engagements")
+def snapshot_engagements(org_id: str, engagement_ids: list[str]) -> int:
+    org = Organization.objects.get(pk=org_id)
+    return services.health_snapshot_take(org=org, engagement_ids=engagement_ids)
+
+
+@shared_task(name="engagements.tasks.refresh_org_health")
+def refresh_org_health(org_id: str) -> int:
+    """After the organization's health settings changed: recompute every engagement."""
+    org = Organization.objects.get(pk=org_id)
+    ids = list(Engagement.objects.for_org(org).values_list("pk", flat=True))
+    for engagement_id in ids:
+        services.engagement_health_refresh(org=org, engagement_id=engagement_id)
+    return len(ids)
+
+
+@shared_task(name="engagements.tasks.run_import")
+def run_import(org_id: str, job_id: str) -> str:
+    org = Organization.objects.get(pk=org_id)
+    return imports.run(org=org, job_id=job_id)

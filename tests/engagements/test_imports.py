@@ -1,0 +1,210 @@
+"""CSV import: checked first, written all or nothing, matched on external_id."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from accounts.roles import Role
+from engagements import imports
+from engagements.models import Contact, Customer, ImportJob, Touchpoint
+from followup.celery import app
+from tests.engagements.factories import make_customer, make_engagement
+from tests.factories import MembershipFactory
+from tests.utils import assert_constant_queries
+
+
+@pytest.fixture
+def manager(org):
+    return MembershipFactory(
+        organization=org,
+        role=Role.MANAGER,
+        user__email="boss@acme.test",
+        user__timezone="Asia/Shanghai",
+    ).user
+
+
+@pytest.fixture
+def manager_client(manager):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(manager)
+    return client
+
+
+@pytest.fixture
+def eager():
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+def upload(client, kind: str, text: str, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/o/acme/imports/",
+            {"kind": kind, "file": SimpleUploadedFile("data.csv", text.encode(), "text/csv")},
+        )
+    return response
+
+
+def test_customers_are_imported_and_matched_on_external_id(
+    manager_client, org, manager, eager, django_capture_on_commit_callbacks
+):
+    make_customer(org, name="Old name", external_id="c-1")
+    csv_text = (
+        "name,external_id,tier,status,owner_email,annual_value,currency\n"
+        "New name,c-1,key,active,boss@acme.test,1000,cny\n"
+        "Brand new,c-2,small,prospect,,,\n"
+        "Brand new again,c-2,small,prospect,,,\n"
+    )
+    response = upload(manager_client, "customers", csv_text, django_capture_on_commit_callbacks)
+    job = ImportJob.objects.for_org(org).get()
+    assert response.status_code == 302 and response.url == f"/o/acme/imports/{job.pk}/"
+    assert job.status == "done" and (job.created_count, job.updated_count) == (1, 2)
+    assert Customer.objects.for_org(org).count() == 2
+    updated = Customer.objects.for_org(org).get(external_id="c-1")
+    assert (updated.name, updated.owner, updated.currency) == ("New name", manager, "CNY")
+    assert Customer.objects.for_org(org).get(external_id="c-2").name == "Brand new again"
+    page = manager_client.get(f"/o/acme/imports/{job.pk}/").content.decode()
+    assert "1 created, 2 updated" in page
+
+
+def test_bad_rows_are_reported_and_nothing_is_written(
+    manager_client, org, eager, django_capture_on_commit_callbacks
+):
+    customer = make_customer(org, name="Keep me", external_id="c-1")
+    csv_text = (
+        "customer_external_id,channel,occurred_at,summary,sentiment\n"
+        "c-1,call,2026-03-01 10:00,fine,1\n"
+        "c-1,fax,2026-03-01 11:00,bad channel,0\n"
+        "c-404,call,2026-03-01 12:00,unknown customer,0\n"
+        "c-1,call,yesterday,bad date,7\n"
+    )
+    upload(manager_client, "touchpoints", csv_text, django_capture_on_commit_callbacks)
+    job = ImportJob.objects.for_org(org).get()
+    assert job.status == "failed"
+    by_row = {(e["row"], e["field"]) for e in job.errors}
+    assert {
+        (3, "channel"),
+        (4, "customer_external_id"),
+        (5, "occurred_at"),
+        (5, "sentiment"),
+    } <= by_row
+    assert not Touchpoint.objects.for_org(org).exists()
+    customer.refresh_from_db()
+    assert customer.last_touch_at is None
+    page = manager_client.get(f"/o/acme/imports/{job.pk}/").content.decode()
+    assert "Nothing was imported" in page and "No such customer: c-404." in page
+
+
+def test_a_row_refused_while_writing_rolls_back_the_whole_file(org, manager):
+    engagement = make_engagement(org, customer=make_customer(org, external_id="c-1"))
+    make_engagement(org, customer=engagement.customer)  # two active: rows must name one
+    job = ImportJob.objects.create(
+        organization=org,
+        kind="touchpoints",
+        content=("customer_external_id,channel,summary\nc-1,call,first\n"),
+        created_by=manager,
+    )
+    Touchpoint.objects.for_org(org).delete()
+    assert imports.run(org=org, job_id=job.pk) == "failed"
+    job.refresh_from_db()
+    assert job.errors[0]["row"] == 2 and job.errors[0]["field"] == "engagement"
+    assert not Touchpoint.objects.for_org(org).exists()
+
+
+def test_touchpoint_times_without_offset_are_read_in_the_importers_time_zone(org, manager):
+    make_engagement(org, customer=make_customer(org, name="Shanghai Retail"))
+    job = ImportJob.objects.create(
+        organization=org,
+        kind="touchpoints",
+        timezone="Asia/Shanghai",
+        content="customer_name,channel,occurred_at,summary,external_id\n"
+        "shanghai retail,visit,2026-03-01 23:30,Late visit,a-1\n",
+        created_by=manager,
+    )
+    assert imports.run(org=org, job_id=job.pk) == "done"
+    tp = Touchpoint.objects.for_org(org).get()
+    assert tp.occurred_at == datetime(2026, 3, 1, 15, 30, tzinfo=UTC)
+    assert tp.source == "import" and tp.engagement is not None
+    # Run again: the job is done, a re-delivered task does nothing.
+    assert imports.run(org=org, job_id=job.pk) == "skipped"
+
+
+def test_contacts_need_a_known_customer(org):
+    make_customer(org, name="Known", external_id="k-1")
+    job = ImportJob.objects.create(
+        organization=org,
+        kind="contacts",
+        content="customer_external_id,name,email,is_primary\n"
+        "k-1,Chen Jie,chen@example.test,yes\n"
+        "k-1,Bad Mail,not-an-email,maybe\n",
+    )
+    assert imports.run(org=org, job_id=job.pk) == "failed"
+    job.refresh_from_db()
+    assert {(e["row"], e["field"]) for e in job.errors} == {(3, "email"), (3, "is_primary")}
+    assert not Contact.objects.for_org(org).exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "empty"),
+        ("nom,pays\nx,y\n", "Missing columns: name"),
+    ],
+)
+def test_unreadable_files_fail_with_a_clear_message(org, content, message):
+    job = ImportJob.objects.create(organization=org, kind="customers", content=content)
+    imports.run(org=org, job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == "failed" and message in job.errors[0]["message"]
+
+
+def test_a_file_that_is_not_utf8_is_refused_in_the_form(manager_client, org):
+    response = manager_client.post(
+        "/o/acme/imports/",
+        {
+            "kind": "customers",
+            "file": SimpleUploadedFile("x.csv", "name\nMünchen\n".encode("latin-1")),
+        },
+    )
+    assert response.status_code == 400 and "UTF-8" in response.content.decode()
+    assert not ImportJob.objects.for_org(org).exists()
+
+
+def test_progress_is_polled_with_htmx_until_done(manager_client, org):
+    job = ImportJob.objects.create(
+        organization=org,
+        kind="customers",
+        content="name\n",
+        status="checking",
+        total_rows=200,
+        processed_rows=50,
+    )
+    response = manager_client.get(f"/o/acme/imports/{job.pk}/", HTTP_HX_REQUEST="true")
+    page = response.content.decode()
+    assert 'hx-trigger="every 1s"' in page and 'value="25"' in page and "<html" not in page
+    job.status = "done"
+    job.save()
+    page = manager_client.get(f"/o/acme/imports/{job.pk}/", HTTP_HX_REQUEST="true").content.decode()
+    assert "hx-trigger" not in page
+
+
+def test_only_managers_import(member_client, viewer_client, manager_client):
+    assert member_client.get("/o/acme/imports/").status_code == 403
+    assert viewer_client.get("/o/acme/imports/").status_code == 403
+    assert manager_client.get("/o/acme/imports/").status_code == 200
+
+
+def test_the_import_list_does_not_grow_queries_with_rows(manager_client, org, manager):
+    def rows(n):
+        for _ in range(n):
+            ImportJob.objects.create(
+                organization=org, kind="customers", content="name\n", created_by=manager
+            )
+
+    assert_constant_queries(rows, lambda: manager_client.get("/o/acme/imports/"))
