@@ -13,6 +13,11 @@ def register() -> None:
     events.register_type("followup.created", _("A follow-up was created"))
     events.register_type("followup.due", _("A follow-up became due"))
     events.register_type("followup.completed", _("A follow-up was completed"))
+    events.register_type(
+        "followup.updated",
+        _("A follow-up was changed (edited, snoozed, reassigned, skipped, cancelled, reopened)"),
+    )
+    events.register_type("followup.deleted", _("A follow-up was deleted"))
 
     notifications.register_kind(
         "followup.reminder",

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from accounts.models import Organization, User
@@ -35,6 +35,34 @@ def for_subject(org: Organization, subject: Any) -> QuerySet[FollowUp]:
     return followups(org).filter(
         subject_type=subjects.content_type_for(entry.key), subject_id=subject.pk
     )
+
+
+def open_for_subjects(org: Organization, model: type, ids: Iterable[Any]) -> QuerySet[FollowUp]:
+    """Open follow-ups whose subject is one of ``ids`` of ``model`` (a registered type)."""
+    entry = subjects.for_model(model)
+    ids = list(ids)
+    if entry is None or not ids:
+        return FollowUp.objects.for_org(org).none()
+    return followups(org).filter(
+        status=FollowUpStatus.OPEN,
+        subject_type=subjects.content_type_for(entry.key),
+        subject_id__in=ids,
+    )
+
+
+def overdue_counts(
+    org: Organization, model: type, ids: Iterable[Any], *, now: datetime | None = None
+) -> dict[Any, int]:
+    """Open follow-ups past their due time, per subject id (absent ids have none)."""
+    now = now or timezone.now()
+    rows = (
+        open_for_subjects(org, model, ids)
+        .filter(due_at__lt=now)
+        .order_by()
+        .values("subject_id")
+        .annotate(n=Count("pk"))
+    )
+    return {row["subject_id"]: row["n"] for row in rows}
 
 
 @dataclass

@@ -81,6 +81,17 @@ def followup_payload(followup: FollowUp) -> dict[str, Any]:
     }
 
 
+def _record_change(followup: FollowUp, actor: User | None, type: str = "followup.updated") -> None:
+    """Every change a sync client or a subject's health must know about, in its transaction."""
+    events.record(
+        org=followup.organization,
+        type=type,
+        subject=followup,
+        payload=followup_payload(followup),
+        actor=actor if actor is not None and actor.pk else None,
+    )
+
+
 def _require_member(org: Organization, user: User, field: str = "owner") -> None:
     if not Membership.objects.for_org(org).filter(user=user).exists():
         raise ValidationError({field: _("Choose a member of this organization.")})
@@ -233,11 +244,14 @@ def followup_update(
     followup.full_clean(exclude=["owner", "subject_type", "created_by", "completed_by"])
     with transaction.atomic():
         followup.save()
+        _record_change(followup, actor)
     return followup
 
 
 def followup_delete(*, followup: FollowUp, actor: User | None) -> None:
-    followup.delete()
+    with transaction.atomic():
+        _record_change(followup, actor, "followup.deleted")
+        followup.delete()
 
 
 # --- Status moves -------------------------------------------------------------------------
@@ -358,13 +372,16 @@ def followup_skip(*, followup: FollowUp, actor: User | None) -> Outcome:
     with transaction.atomic():
         skipped = _transition(followup, FollowUpStatus.SKIPPED, actor)
         nxt = _next_occurrence(skipped, actor)
+        _record_change(skipped, actor)
     return Outcome(followup=skipped, next=nxt)
 
 
 def followup_cancel(*, followup: FollowUp, actor: User | None) -> Outcome:
     """Cancelled: the series stops here (no next occurrence)."""
     with transaction.atomic():
-        return Outcome(followup=_transition(followup, FollowUpStatus.CANCELLED, actor))
+        cancelled = _transition(followup, FollowUpStatus.CANCELLED, actor)
+        _record_change(cancelled, actor)
+    return Outcome(followup=cancelled)
 
 
 def followup_reopen(*, followup: FollowUp, actor: User | None) -> Outcome:
@@ -379,6 +396,7 @@ def followup_reopen(*, followup: FollowUp, actor: User | None) -> Outcome:
                 "remind_claim",
             ]
         )
+        _record_change(reopened, actor)
     return Outcome(followup=reopened)
 
 
@@ -422,6 +440,7 @@ def followup_snooze(*, followup: FollowUp, actor: User | None, until: datetime) 
         locked.due_at = until
         _schedule_reminders(locked)
         locked.save()
+        _record_change(locked, actor)
     return locked
 
 
@@ -441,6 +460,7 @@ def followup_reassign(*, followup: FollowUp, actor: User | None, owner: User) ->
             return locked
         locked.owner = owner
         locked.save()
+        _record_change(locked, actor)
         if actor is None or actor.pk != owner.pk:
             notifications.notify(
                 org=org,

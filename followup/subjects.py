@@ -47,6 +47,9 @@ class SubjectType:
     describe: Callable[[Any], str]
     on_delete: str
     related: tuple[str, ...] = ()  # select_related() for describe()/url()
+    # How a person answers a follow-up on this subject with a record of their own (log a
+    # touchpoint): a label and the URL of that form for one follow-up. None: complete only.
+    answer: tuple[str | Promise, Callable[[Any], str]] | None = None
 
 
 _BY_KEY: dict[str, SubjectType] = {}
@@ -62,6 +65,7 @@ def register(
     describe: Callable[[Any], str] = str,
     on_delete: str = "cancel",
     related: tuple[str, ...] = (),
+    answer: tuple[str | Promise, Callable[[Any], str]] | None = None,
 ) -> SubjectType:
     """Make ``model`` followable under ``key``. Idempotent for the same model and key."""
     if not is_tenant_model(model):
@@ -79,6 +83,7 @@ def register(
         describe=describe,
         on_delete=on_delete,
         related=tuple(related),
+        answer=answer,
     )
     _BY_KEY[key] = entry
     _BY_MODEL[model] = entry
@@ -143,6 +148,7 @@ class SubjectRef:
     label: str  # the type's label
     title: str  # the subject's own name, or "deleted" when it is gone
     url: str  # path of the subject's page, "" when unknown
+    answer_label: str = ""  # e.g. "Log touchpoint", when the subject type offers an answer
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -179,10 +185,16 @@ def attach(org: Organization, followups: Iterable[FollowUp]) -> None:
                 label=str(entry.label),
                 title=entry.describe(obj) if obj is not None else str(_("(deleted)")),
                 url=entry.url(obj) if obj is not None else "",
+                answer_label=str(entry.answer[0]) if entry.answer is not None else "",
             )
     for row in rows:
+        row.answer_url = ""  # type: ignore[attr-defined]
         if row.subject_type_id and row.subject_id:
-            row.subject_ref = found.get((row.subject_type_id, row.subject_id))  # type: ignore[attr-defined]
+            ref = found.get((row.subject_type_id, row.subject_id))
+            row.subject_ref = ref  # type: ignore[attr-defined]
+            entry = for_content_type(row.subject_type_id)
+            if ref is not None and ref.url and entry is not None and entry.answer is not None:
+                row.answer_url = entry.answer[1](row)  # type: ignore[attr-defined]
 
 
 def _subject_deleted(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:

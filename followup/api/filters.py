@@ -10,6 +10,8 @@ from django.db import models
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import is_naive, make_aware
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from accounts.tenancy import org_queryset
 
@@ -39,6 +41,7 @@ class OffsetDateTimeFilter(django_filters.Filter):
     field_class = OffsetDateTimeField
 
 
+@extend_schema_field(OpenApiTypes.UUID)
 class OrgModelChoiceFilter(django_filters.ModelChoiceFilter):
     """A foreign-key filter whose choices are the request organization's rows only:
     a foreign id is "not a valid choice" (400), never a probe."""

@@ -9,7 +9,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
@@ -28,18 +27,11 @@ from followup.models import FollowUp, FollowUpStatus, Priority
 User = get_user_model()
 
 
-@extend_schema_field(OpenApiTypes.UUID)
 class MemberField(OrgScopedRelatedField):
     """A member of the organization, by user id (a foreign or unknown id is a 400)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(model=User, **kwargs)
-
-
-@extend_schema_field(OpenApiTypes.UUID)
-class MemberFilter(OrgModelChoiceFilter):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, model=User, **kwargs)
 
 
 class SubjectSerializer(serializers.Serializer):
@@ -173,7 +165,7 @@ class CompletedSerializer(FollowUpSerializer):
 
 
 class FollowUpFilter(TenantFilterSet):
-    owner = MemberFilter()
+    owner = OrgModelChoiceFilter(model=User)
     status = django_filters.ChoiceFilter(choices=FollowUpStatus.choices)
     due_before = OffsetDateTimeFilter(field_name="due_at", lookup_expr="lt")
     due_after = OffsetDateTimeFilter(field_name="due_at", lookup_expr="gte")

@@ -4,6 +4,9 @@ import uuid
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import build_basic_type
+from drf_spectacular.types import OpenApiTypes
 from rest_framework import serializers
 from rest_framework.relations import ManyRelatedField, RelatedField
 
@@ -65,3 +68,13 @@ class TenantModelSerializer(serializers.ModelSerializer):
                 and not isinstance(inner, OrgScopedRelatedField)
             ):
                 raise TypeError(f"{cls.__qualname__}.{name} must be an OrgScopedRelatedField")
+
+
+class OrgScopedRelatedFieldExtension(OpenApiSerializerFieldExtension):
+    """Every id here is a UUID: say so, also for fields whose source is not a model field."""
+
+    target_class = OrgScopedRelatedField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        return build_basic_type(OpenApiTypes.UUID)
