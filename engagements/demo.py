@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from engagements import selectors, services
 from engagements.health import HealthInputs, compute
@@ -246,6 +247,7 @@ def seed(ctx: DemoContext) -> None:
     }
     if existing:
         _remember(ctx, existing)
+        seed_followups(ctx)
         return
     rng = random.Random(ctx.rng.random())
     today = ctx.now.astimezone(selectors.org_zone(org)).date()
@@ -284,6 +286,7 @@ def seed(ctx: DemoContext) -> None:
             for c in Customer.objects.for_org(org).filter(external_id__startswith="demo-")
         },
     )
+    seed_followups(ctx)
 
 
 def _tell(ctx: DemoContext, story: Story, rng: random.Random, today: date) -> None:
@@ -465,3 +468,52 @@ def _remember(ctx: DemoContext, customers: dict[str, Customer]) -> None:
         e.external_id.removeprefix("demo-").removesuffix("-engagement"): e
         for e in Engagement.objects.for_org(ctx.org).filter(external_id__startswith="demo-")
     }
+
+
+# --- Follow-ups: what the reps owe these customers ---------------------------------------
+
+# (subject key, engagement or customer, owner, title, due in days from today (local), local
+# hour, cadence rule or "", priority)
+FOLLOWUPS = [
+    ("drifting", "engagement", "rep2", "Re-engage Sunrise Logistics: call the fleet manager",
+     -9, 10, "", 3),
+    ("retailer", "customer", "rep", "Send the revised service plan before the seasonal peak",
+     -2, 11, "", 3),
+    ("cancelled", "engagement", "rep2", "Confirm the impact of the cancelled order with finance",
+     -1, 16, "", 2),
+    ("manufacturer", "engagement", "rep", "Call Chen Wei about the production line ramp-up",
+     0, 15, "", 2),
+    ("software", "engagement", "rep2", "Prepare the milestone review with Northwind", 0, 17, "", 2),
+    ("retailer", "engagement", "rep", "Check in with Lumen Retail", 4, 9,
+     "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO", 2),
+    ("software", "customer", "manager", "Quarterly business review with Northwind", 6, 10, "", 2),
+    ("manufacturer", "customer", "manager", "Satisfaction survey follow-up call", 12, 14,
+     "FREQ=MONTHLY;BYMONTHDAY=1", 1),
+]  # fmt: skip
+
+
+def seed_followups(ctx: DemoContext) -> None:
+    """Overdue, due-today and upcoming follow-ups for the reps, and two cadences."""
+    from followup import services as followup_services
+    from followup.models import FollowUp
+    from followup.recurrence import to_utc
+
+    org = ctx.org
+    for key, kind, owner_key, title, days, hour, rule, priority in FOLLOWUPS:
+        subject = ctx.extra[f"{kind}s"].get(key)
+        if subject is None or FollowUp.objects.for_org(org).filter(title=title).exists():
+            continue
+        owner = ctx.users[owner_key]
+        local_day = ctx.now.astimezone(ZoneInfo(owner.timezone)).date() + timedelta(days=days)
+        due_at = to_utc(datetime.combine(local_day, time(hour, 0)), owner.timezone)
+        followup_services.followup_create(
+            org=org,
+            actor=ctx.users["manager"],
+            title=title,
+            owner=owner,
+            due_at=due_at,
+            priority=priority,
+            subject=subject,
+            recurrence_rule=rule or None,
+            reminder_offsets=[0, 24 * 60] if days > 0 else [0],
+        )

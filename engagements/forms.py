@@ -5,14 +5,16 @@ from typing import Any
 from django import forms
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.forms import OrgFormMixin
 from accounts.models import Organization, User
-from engagements import selectors
+from engagements import followups, selectors
 from engagements.health import SIGNAL_LABELS, SIGNALS, HealthSettings
 from engagements.models import Contact, Customer, Engagement, ImportJob, Kpi, Touchpoint
+from followup.models import FollowUp
 
 QUICK_LOG_CHOICES = 50
 
@@ -20,6 +22,12 @@ QUICK_LOG_CHOICES = 50
 def _until_scoped(model: type[models.Model]) -> models.QuerySet:
     # OrgFormMixin narrows every model choice to the organization; until then, no rows.
     return model.objects.dangerously_unscoped().none()
+
+
+class FollowUpChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: FollowUp) -> str:
+        due = timezone.localtime(obj.due_at).strftime("%Y-%m-%d %H:%M")
+        return f"{obj.title} · {due}"
 
 
 class PersonChoiceField(forms.ModelChoiceField):
@@ -179,6 +187,13 @@ class QuickLogForm(OrgFormMixin, forms.Form):
         label=_("Contacts involved"),
         widget=forms.CheckboxSelectMultiple,
     )
+    followup = FollowUpChoiceField(
+        queryset=_until_scoped(FollowUp),
+        required=False,
+        label=_("Completes follow-up"),
+        empty_label=_("None"),
+        help_text=_("The follow-up this touchpoint answers is marked done."),
+    )
 
     def __init__(
         self, *args: Any, org: Organization, user: User, search: str = "", **kwargs: Any
@@ -217,6 +232,9 @@ class QuickLogForm(OrgFormMixin, forms.Form):
             self.fields["contacts"].queryset = Contact.objects.for_org(org).filter(
                 customer=customer
             )
+            # Only this customer's open follow-ups can be answered (anything else posted is
+            # "not one of the available choices"); the field shows when there are some.
+            self.fields["followup"].queryset = followups.for_customer(org, customer)
         else:
             # Engagements are offered once a customer is chosen (the form reloads then);
             # listing every engagement of a large organization would not fit a phone.
@@ -225,6 +243,12 @@ class QuickLogForm(OrgFormMixin, forms.Form):
             )
             self.fields["engagement"].widget.choices = [("", _("Choose a customer first"))]
             del self.fields["contacts"]
+            del self.fields["followup"]
+
+    @property
+    def offers_followups(self) -> bool:
+        field = self.fields.get("followup")
+        return field is not None and (field.queryset.exists() or bool(self["followup"].errors))
 
     def _chosen_customer(self) -> Customer | None:
         raw = self.data.get("customer") if self.is_bound else self.initial.get("customer")

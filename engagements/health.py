@@ -100,7 +100,9 @@ class HealthInputs:
     sentiments: Sequence[int] = ()  # newest first, -2..+2, rated touchpoints only
     satisfactions: Sequence[int] = ()  # newest first, 1..5
     overdue_followups: int = 0
-    open_business_risks: int = 0
+    # None: the organization keeps no risk register yet, so the signal is left out (its
+    # weight goes to the others) rather than scoring a reassuring "no risks".
+    open_business_risks: int | None = None
 
 
 @dataclass(frozen=True)
@@ -205,8 +207,11 @@ def compute(inputs: HealthInputs, settings: HealthSettings | None = None) -> Hea
     parts.append(
         (OVERDUE_FOLLOWUPS, _clamp(1 - overdue / settings.followups_zero_at), {"count": overdue})
     )
-    risks = max(0, inputs.open_business_risks)
-    parts.append((OPEN_RISKS, _clamp(1 - risks / settings.risks_zero_at), {"count": risks}))
+    if inputs.open_business_risks is None:
+        parts.append((OPEN_RISKS, None, {}))
+    else:
+        risks = max(0, inputs.open_business_risks)
+        parts.append((OPEN_RISKS, _clamp(1 - risks / settings.risks_zero_at), {"count": risks}))
 
     counted_weight = sum(settings.weight(key) for key, score, _f in parts if score is not None)
     signals = []
@@ -290,6 +295,8 @@ def describe(signal: Mapping[str, Any]) -> str:
             "%(count)d overdue follow-up.", "%(count)d overdue follow-ups.", facts.get("count", 0)
         ) % {"count": facts.get("count", 0)}
     if key == OPEN_RISKS:
+        if not signal.get("counted"):
+            return _("No risk register in use yet; not counted.")
         return ngettext(
             "%(count)d open business risk.", "%(count)d open business risks.", facts.get("count", 0)
         ) % {"count": facts.get("count", 0)}

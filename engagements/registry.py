@@ -24,6 +24,9 @@ EVENT_TYPES = {
 
 
 def register() -> None:
+    from engagements import followups
+
+    followups.register()
     for event_type, description in EVENT_TYPES.items():
         events.register_type(event_type, description)
     notifications.register_kind(

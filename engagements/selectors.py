@@ -172,13 +172,25 @@ def health_trend(engagement: Engagement, days: int = 120) -> list[HealthSnapshot
 
 
 def followup_and_risk_counts(
-    org: Organization, engagement_ids: Iterable[Any]
-) -> dict[Any, tuple[int, int]]:
+    org: Organization, engagement_ids: Iterable[Any], *, now: datetime | None = None
+) -> dict[Any, tuple[int, int | None]]:
     """Overdue follow-ups and open business risks per engagement, for the health score.
 
-    Zero for now: wired when the follow-up engine (issue 4) and the risk register land.
+    A follow-up counts against an engagement when it is about the engagement or about its
+    customer. Risks are None (not tracked) until the risk register exists.
     """
-    return {pk: (0, 0) for pk in engagement_ids}
+    from followup.selectors import overdue_counts
+
+    ids = list(engagement_ids)
+    customer_of = dict(
+        Engagement.objects.for_org(org).filter(pk__in=ids).values_list("pk", "customer_id")
+    )
+    on_engagements = overdue_counts(org, Engagement, ids, now=now)
+    on_customers = overdue_counts(org, Customer, set(customer_of.values()), now=now)
+    return {
+        pk: (on_engagements.get(pk, 0) + on_customers.get(customer_of.get(pk), 0), None)
+        for pk in ids
+    }
 
 
 def health_inputs(
@@ -186,7 +198,7 @@ def health_inputs(
     *,
     now: datetime,
     settings: HealthSettings,
-    counts: tuple[int, int] | None = None,
+    counts: tuple[int, int | None] | None = None,
 ) -> HealthInputs:
     org = engagement.organization
     rated = Touchpoint.objects.for_org(org).filter(engagement=engagement).order_by("-occurred_at")
@@ -199,7 +211,7 @@ def health_inputs(
         ]
     )
     if counts is None:
-        counts = followup_and_risk_counts(org, [engagement.pk])[engagement.pk]
+        counts = followup_and_risk_counts(org, [engagement.pk], now=now)[engagement.pk]
     zone = org_zone(org)
     today = now.astimezone(zone).date()
     last = engagement.last_touch_at

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Organization, User
-from engagements import selectors
+from engagements import followups, selectors
 from engagements.health import RED, Health, HealthSettings, compute
 from engagements.models import (
     Contact,
@@ -31,6 +31,7 @@ from engagements.models import (
     Touchpoint,
 )
 from followup import events, notifications
+from followup.models import FollowUp
 
 CUSTOMER_FIELDS = (
     "name",
@@ -535,8 +536,13 @@ def touchpoint_log(
     next_step: str = "",
     external_id: str | None = None,
     source: str = Touchpoint.Source.UI,
+    answers: FollowUp | None = None,
 ) -> Touchpoint:
-    """Log a touchpoint: the one way every channel (page, API, import) creates one."""
+    """Log a touchpoint: the one way every channel (page, API, import) creates one.
+
+    ``answers``: the open follow-up this touchpoint answers. It is completed in the same
+    transaction (a cadence schedules its next occurrence), or nothing is logged.
+    """
     data = {
         "customer": customer,
         "engagement": engagement,
@@ -554,6 +560,9 @@ def touchpoint_log(
     touchpoint, _changed, customers, engagements = _touchpoint_write(
         org=org, actor=actor, data=data, touchpoint=None, source=source
     )
+    if answers is not None:
+        followups.check_answer(org, answers, touchpoint.customer, touchpoint.engagement)
+        followups.complete_with(followup=answers, touchpoint=touchpoint, actor=actor)
     _after_touch(org, customers, engagements)
     return touchpoint
 
@@ -562,6 +571,9 @@ def touchpoint_log(
 def touchpoint_update(
     *, org: Organization, actor: User | None, touchpoint: Touchpoint, data: Mapping[str, Any]
 ) -> Touchpoint:
+    if data.get("answers") is not None:
+        raise ValidationError({"followup": _("Only a new touchpoint can complete a follow-up.")})
+    data = {k: v for k, v in data.items() if k != "answers"}
     touchpoint, changed, customers, engagements = _touchpoint_write(
         org=org, actor=actor, data=data, touchpoint=touchpoint, source=touchpoint.source
     )
@@ -609,10 +621,19 @@ def touchpoints_log_many(
     customers: set[Any] = set()
     engagements: set[Any] = set()
     for index, (existing, data) in enumerate(items):
+        data = dict(data)
+        answers = data.pop("answers", None)
         try:
+            if answers is not None and existing is not None:
+                raise ValidationError(
+                    {"followup": _("Only a new touchpoint can complete a follow-up.")}
+                )
             tp, _changed, c, e = _touchpoint_write(
                 org=org, actor=actor, data=data, touchpoint=existing, source=source
             )
+            if answers is not None:
+                followups.check_answer(org, answers, tp.customer, tp.engagement)
+                followups.complete_with(followup=answers, touchpoint=tp, actor=actor)
         except ValidationError as exc:
             raise BulkItemError(index, exc) from None
         customers |= c
@@ -637,7 +658,7 @@ def engagement_health_refresh(
     engagement_id: Any,
     now: datetime | None = None,
     settings: HealthSettings | None = None,
-    counts: tuple[int, int] | None = None,
+    counts: tuple[int, int | None] | None = None,
 ) -> Health:
     """Recompute one engagement's health; on a change of level, record it and, on turning
     red, notify the owner and managers once for the episode."""
@@ -730,7 +751,7 @@ def health_snapshot_take(
     day = now.astimezone(selectors.org_zone(org)).date()
     settings = selectors.health_settings(org)
     ids = list(engagement_ids)
-    counts = selectors.followup_and_risk_counts(org, ids)
+    counts = selectors.followup_and_risk_counts(org, ids, now=now)
     taken = 0
     for engagement_id in ids:
         if not Engagement.objects.for_org(org).filter(pk=engagement_id).exists():

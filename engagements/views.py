@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Any
 
@@ -20,7 +21,8 @@ from django.views import View
 from django.views.generic import DetailView, TemplateView
 
 from accounts.mixins import OrgViewMixin
-from engagements import charts, imports, selectors, services
+from accounts.models import Organization
+from engagements import charts, followups, imports, selectors, services
 from engagements.forms import (
     ContactForm,
     CustomerFilterForm,
@@ -34,6 +36,7 @@ from engagements.forms import (
 from engagements.health import SIGNAL_LABELS, describe
 from engagements.models import Contact, Customer, Engagement, ImportJob, Kpi
 from engagements.tasks import run_import
+from followup.models import FollowUp
 
 EDIT = {"GET": "records.edit", "HEAD": "records.edit", "POST": "records.edit"}
 VIEW = {"GET": "records.view", "HEAD": "records.view"}
@@ -146,6 +149,8 @@ class CustomerDetailView(OrgViewMixin, DetailView):
         customer = self.object
         org = self.request.org
         context.update(_timeline_page(self.request, customer=customer))
+        context["followups"] = followups.page_rows(org, followups.for_customer(org, customer))
+        context["now"] = timezone.now()
         if self.request.membership.can("records.edit"):
             context["quick_form"] = QuickLogForm(
                 org=org, user=self.request.user, initial={"customer": customer}
@@ -311,6 +316,8 @@ class EngagementDetailView(OrgViewMixin, DetailView):
             kpis=selectors.kpi_values(engagement, engagement.kpis.all(), now=timezone.now()),
             **_timeline_page(self.request, engagement=engagement),
             can_edit=self.request.membership.can("records.edit"),
+            followups=followups.page_rows(org, followups.for_engagement(org, engagement)),
+            now=timezone.now(),
         )
         if context["can_edit"]:
             context["kpi_form"] = kwargs.get("kpi_form") or KpiForm(org=org)
@@ -431,6 +438,27 @@ def _safe_next(request: HttpRequest) -> str | None:
     return None
 
 
+def _answering(org: Organization, followup_id: str) -> dict[str, Any]:
+    """Initial quick-log values for answering a follow-up of this organization."""
+    followup = FollowUp.objects.for_org(org).filter(pk=_uuid_or_none(followup_id)).first()
+    if followup is None:
+        return {}
+    customer, engagement = followups.subject_of(org, followup)
+    values: dict[str, Any] = {"followup": followup.pk}
+    if customer is not None:
+        values["customer"] = customer.pk
+    if engagement is not None:
+        values["engagement"] = engagement.pk
+    return values
+
+
+def _uuid_or_none(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
 class QuickLogView(OrgViewMixin, TemplateView):
     """Log a touchpoint in a few keystrokes: from the header, a customer or an engagement.
 
@@ -455,6 +483,9 @@ class QuickLogView(OrgViewMixin, TemplateView):
         # A reload (customer chosen, search typed) keeps what the rep already entered.
         keep = set(QuickLogForm.base_fields) - {"contacts"}
         initial = {k: v for k, v in request.GET.items() if k in keep and v}
+        if "followup" in initial and "customer" not in initial:
+            # Answering a follow-up: its customer (and engagement) are already known.
+            initial.update(_answering(request.org, initial["followup"]))
         form = self._form(initial=initial)
         context = self.get_context_data(form=form, next=_safe_next(request) or "")
         if request.htmx:
@@ -482,6 +513,7 @@ class QuickLogView(OrgViewMixin, TemplateView):
                     satisfaction=d["satisfaction"],
                     effort_minutes=d["effort_minutes"],
                     next_step=d["next_step"],
+                    answers=d.get("followup"),
                 )
             except ValidationError as exc:
                 _form_errors_into(form, exc)

@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from engagements.models import Contact, Customer, Engagement, Kpi, Touchpoint
 from followup.api.serializers import OrgScopedRelatedField, TenantModelSerializer
+from followup.models import FollowUp
 
 User = get_user_model()
 BASE = TenantModelSerializer.BASE_FIELDS
@@ -114,6 +115,18 @@ class TouchpointSerializer(TenantModelSerializer):
     occurred_at = serializers.DateTimeField(required=False, help_text="Defaults to now.")
     effort_minutes = serializers.IntegerField(required=False, min_value=0, max_value=24 * 60)
     logged_by = serializers.UUIDField(source="logged_by_id", read_only=True, allow_null=True)
+    followup = OrgScopedRelatedField(
+        model=FollowUp,
+        source="answers",
+        write_only=True,
+        required=False,
+        allow_null=True,
+        help_text=(
+            "On create: the open follow-up this touchpoint answers. It is completed in the "
+            "same request (a cadence schedules its next occurrence); see the follow-up's "
+            "answered_by_id."
+        ),
+    )
 
     class Meta:
         model = Touchpoint
@@ -133,6 +146,7 @@ class TouchpointSerializer(TenantModelSerializer):
             "external_id",
             "logged_by",
             "source",
+            "followup",
         )
         read_only_fields = ("source",)
         validators: list = []

@@ -14,11 +14,9 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
-    extend_schema_field,
     extend_schema_view,
 )
 from rest_framework import mixins, serializers, status
@@ -49,13 +47,8 @@ EXTERNAL_ID = OpenApiParameter(
 # --- Filters ---------------------------------------------------------------------------
 
 
-@extend_schema_field(OpenApiTypes.UUID)
-class IdFilter(OrgModelChoiceFilter):
-    """An organization-scoped foreign-key filter, documented as the id it takes."""
-
-
 class CustomerFilter(TenantFilterSet):
-    owner = IdFilter(model=User)
+    owner = OrgModelChoiceFilter(model=User)
     status = django_filters.ChoiceFilter(choices=Customer.Status.choices)
     tier = django_filters.ChoiceFilter(choices=Customer.Tier.choices)
     health_level = django_filters.ChoiceFilter(choices=HealthLevel.choices)
@@ -68,7 +61,7 @@ class CustomerFilter(TenantFilterSet):
 
 
 class ContactFilter(TenantFilterSet):
-    customer = IdFilter(model=Customer)
+    customer = OrgModelChoiceFilter(model=Customer)
     external_id = django_filters.CharFilter()
     email = django_filters.CharFilter(lookup_expr="iexact")
 
@@ -78,8 +71,8 @@ class ContactFilter(TenantFilterSet):
 
 
 class EngagementFilter(TenantFilterSet):
-    customer = IdFilter(model=Customer)
-    owner = IdFilter(model=User)
+    customer = OrgModelChoiceFilter(model=Customer)
+    owner = OrgModelChoiceFilter(model=User)
     status = django_filters.ChoiceFilter(choices=Engagement.Status.choices)
     health_level = django_filters.ChoiceFilter(choices=HealthLevel.choices)
     external_id = django_filters.CharFilter()
@@ -90,9 +83,9 @@ class EngagementFilter(TenantFilterSet):
 
 
 class TouchpointFilter(TenantFilterSet):
-    customer = IdFilter(model=Customer)
-    engagement = IdFilter(model=Engagement)
-    logged_by = IdFilter(model=User)
+    customer = OrgModelChoiceFilter(model=Customer)
+    engagement = OrgModelChoiceFilter(model=Engagement)
+    logged_by = OrgModelChoiceFilter(model=User)
     channel = django_filters.ChoiceFilter(choices=Touchpoint.Channel.choices)
     external_id = django_filters.CharFilter()
     occurred_after = OffsetDateTimeFilter(field_name="occurred_at", lookup_expr="gte")

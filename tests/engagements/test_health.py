@@ -105,8 +105,8 @@ def test_satisfaction_maps_one_to_zero_and_five_to_one():
 
 def test_low_satisfaction_pulls_the_score_down_by_its_weight():
     health = compute(inputs(satisfactions=[1, 1]))
-    # Satisfaction weighs 15 of the 80 counted points (sentiment has no data yet).
-    assert health.score == round(100 * 65 / 80)
+    # Satisfaction weighs 15 of the 70 counted points (no sentiment rated, no risk register).
+    assert health.score == round(100 * 55 / 70)
 
 
 # --- Overdue follow-ups and open risks ----------------------------------------------------
@@ -120,6 +120,16 @@ def test_overdue_followups(count, expected):
 @pytest.mark.parametrize(("count", "expected"), [(0, 1.0), (1, 0.5), (2, 0.0)])
 def test_open_business_risks(count, expected):
     assert signal(compute(inputs(open_business_risks=count)), OPEN_RISKS).score == expected
+
+
+def test_without_a_risk_register_the_risk_signal_is_left_out():
+    health = compute(inputs(overdue_followups=3))
+    risks = signal(health, OPEN_RISKS)
+    assert not risks.counted and risks.points == 0
+    # Overdue follow-ups take their whole weight (15 of the 55 counted points).
+    assert health.score == round(100 * 40 / 55)
+    with translation.override("en"):
+        assert describe(risks.as_dict()) == "No risk register in use yet; not counted."
 
 
 def test_contributions_add_up_to_the_score():
