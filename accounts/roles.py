@@ -31,6 +31,7 @@ _WRITE = _READ | {
 _MANAGE_TEAM = _WRITE | {
     "team.view",  # other people's workload, overdue follow-ups by person, effort reports
     "records.import",  # CSV imports
+    "records.delete",  # delete a whole customer (and its history); reps close or edit instead
 }
 _ADMIN = _MANAGE_TEAM | {
     "members.manage",  # invite, change roles, remove

@@ -128,6 +128,47 @@ class KpiForm(OrgFormMixin, forms.ModelForm):
         return cleaned
 
 
+class TouchpointForm(OrgFormMixin, forms.ModelForm):
+    """Correct a logged touchpoint (its customer stays; log a new one for another)."""
+
+    class Meta:
+        model = Touchpoint
+        fields = [
+            "channel",
+            "occurred_at",
+            "engagement",
+            "summary",
+            "outcome",
+            "sentiment",
+            "satisfaction",
+            "effort_minutes",
+            "next_step",
+            "contacts",
+        ]
+        widgets = {
+            "occurred_at": forms.DateTimeInput(
+                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+            ),
+            "summary": forms.Textarea(attrs={"rows": 3}),
+            "outcome": forms.Textarea(attrs={"rows": 2}),
+            "contacts": forms.CheckboxSelectMultiple,
+        }
+        help_texts = {"occurred_at": _("In your time zone.")}
+
+    def __init__(self, *args: Any, org: Organization, **kwargs: Any) -> None:
+        super().__init__(*args, org=org, **kwargs)
+        customer_id = self.instance.customer_id
+        self.fields["engagement"].queryset = Engagement.objects.for_org(org).filter(
+            customer_id=customer_id
+        )
+        self.fields["contacts"].queryset = Contact.objects.for_org(org).filter(
+            customer_id=customer_id
+        )
+
+    def validate_unique(self) -> None:
+        pass  # the service checks external ids with a clear message
+
+
 class QuickLogForm(OrgFormMixin, forms.Form):
     """Customer, channel and summary are all a rep must give; the rest is optional."""
 

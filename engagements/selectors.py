@@ -171,6 +171,15 @@ def health_trend(engagement: Engagement, days: int = 120) -> list[HealthSnapshot
     )
 
 
+def customer_footprint(org: Organization, customer: Customer) -> dict[str, int]:
+    """What deleting a customer would take with it, for the confirmation page."""
+    return {
+        "engagements": Engagement.objects.for_org(org).filter(customer=customer).count(),
+        "touchpoints": Touchpoint.objects.for_org(org).filter(customer=customer).count(),
+        "contacts": Contact.objects.for_org(org).filter(customer=customer).count(),
+    }
+
+
 def followup_and_risk_counts(
     org: Organization, engagement_ids: Iterable[Any], *, now: datetime | None = None
 ) -> dict[Any, tuple[int, int | None]]:

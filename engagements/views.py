@@ -32,9 +32,10 @@ from engagements.forms import (
     ImportForm,
     KpiForm,
     QuickLogForm,
+    TouchpointForm,
 )
 from engagements.health import SIGNAL_LABELS, describe
-from engagements.models import Contact, Customer, Engagement, ImportJob, Kpi
+from engagements.models import Contact, Customer, Engagement, ImportJob, Kpi, Touchpoint
 from engagements.tasks import run_import
 from followup.models import FollowUp
 
@@ -424,6 +425,128 @@ class KpiDeleteView(OrgViewMixin, View):
         services.kpi_delete(org=request.org, actor=request.user, kpi=kpi)
         messages.success(request, _("KPI removed."))
         return _org_redirect(request, "engagements:engagement_detail", pk=kpi.engagement_id)
+
+
+class TouchpointEditView(_ServiceFormView):
+    template_name = "engagements/touchpoint_form.html"
+    model = Touchpoint
+    context_object_name = "touchpoint"
+
+    def scope_queryset(self, queryset: QuerySet) -> QuerySet:
+        return queryset.select_related("customer", "engagement")
+
+    def make_form(self, data: Any = None) -> TouchpointForm:
+        instance = Touchpoint.objects.for_org(self.request.org).get(pk=self.object.pk)
+        return TouchpointForm(data, instance=instance, org=self.request.org)
+
+    def save(self, form: TouchpointForm) -> Touchpoint:
+        self.success_message = _("Touchpoint corrected.")
+        return services.touchpoint_update(
+            org=self.request.org,
+            actor=self.request.user,
+            touchpoint=self.object,
+            data={name: form.cleaned_data[name] for name in form.changed_data},
+        )
+
+    def done(self, saved: Touchpoint) -> HttpResponse:
+        return redirect(_safe_next(self.request) or _customer_path(self.request, saved.customer_id))
+
+
+def _customer_path(request: HttpRequest, customer_id: Any) -> str:
+    return reverse(
+        "engagements:customer_detail", kwargs={"org_slug": request.org.slug, "pk": customer_id}
+    )
+
+
+class _DeleteView(OrgViewMixin, DetailView):
+    """GET asks (saying what goes with it), POST deletes through the service."""
+
+    template_name = "engagements/confirm_delete.html"
+    context_object_name = "target"
+    capabilities = EDIT
+
+    def consequences(self) -> list[str]:
+        return []
+
+    def delete(self) -> None:
+        raise NotImplementedError
+
+    def after(self) -> str:
+        raise NotImplementedError
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {
+            **super().get_context_data(**kwargs),
+            "consequences": self.consequences(),
+            "cancel_url": self.after(),
+        }
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.object = self.get_object()
+        target = self.after()
+        self.delete()
+        messages.success(request, _("%(name)s was deleted.") % {"name": self.label()})
+        return redirect(target)
+
+    def label(self) -> str:
+        return str(self.object)
+
+
+class TouchpointDeleteView(_DeleteView):
+    model = Touchpoint
+
+    def scope_queryset(self, queryset: QuerySet) -> QuerySet:
+        return queryset.select_related("customer")
+
+    def label(self) -> str:
+        return _("The touchpoint")
+
+    def after(self) -> str:
+        return _customer_path(self.request, self.object.customer_id)
+
+    def delete(self) -> None:
+        services.touchpoint_delete(
+            org=self.request.org, actor=self.request.user, touchpoint=self.object
+        )
+
+
+class ContactDeleteView(_DeleteView):
+    model = Contact
+
+    def label(self) -> str:
+        return self.object.name
+
+    def after(self) -> str:
+        return _customer_path(self.request, self.object.customer_id)
+
+    def delete(self) -> None:
+        services.contact_delete(org=self.request.org, actor=self.request.user, contact=self.object)
+
+
+class CustomerDeleteView(_DeleteView):
+    model = Customer
+    capabilities = {"GET": "records.delete", "HEAD": "records.delete", "POST": "records.delete"}
+
+    def label(self) -> str:
+        return self.object.name
+
+    def consequences(self) -> list[str]:
+        counts = selectors.customer_footprint(self.request.org, self.object)
+        return [
+            _("%(n)d engagements, with their KPIs and health history")
+            % {"n": counts["engagements"]},
+            _("%(n)d touchpoints") % {"n": counts["touchpoints"]},
+            _("%(n)d contacts") % {"n": counts["contacts"]},
+            _("Open follow-ups about this customer are cancelled."),
+        ]
+
+    def after(self) -> str:
+        return reverse("engagements:customer_list", kwargs={"org_slug": self.request.org.slug})
+
+    def delete(self) -> None:
+        services.customer_delete(
+            org=self.request.org, actor=self.request.user, customer=self.object
+        )
 
 
 # --- Quick log -------------------------------------------------------------------------

@@ -239,6 +239,8 @@ class CustomerViewSet(_BulkMixin, _ResourceViewSet):
     model = Customer
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilter
+    # Deleting a customer takes its whole history with it: managers and up.
+    capabilities = {**TenantViewSet.capabilities, "DELETE": "records.delete"}
 
     def scope_queryset(self, queryset: models.QuerySet) -> models.QuerySet:
         return queryset.select_related("owner")

@@ -154,6 +154,18 @@ register("engagements:customer_edit", make=customer_item, body=customer_body)
 register("engagements:contact_create", make=customer_item, body=lambda w: {"name": "X"})
 register("engagements:engagement_create", make=customer_item, body=engagement_body)
 register("engagements:contact_edit", make=contact_item, body=lambda w: {"name": "X"})
+register("engagements:contact_delete", make=contact_item)
+register("engagements:customer_delete", make=customer_item)
+register(
+    "engagements:touchpoint_edit",
+    make=touchpoint_item,
+    body=lambda w: {
+        "channel": "call",
+        "summary": "Rewritten",
+        "engagement": str(_engagement(w).pk),
+    },
+)
+register("engagements:touchpoint_delete", make=touchpoint_item)
 register("engagements:engagement_detail", make=engagement_item)
 register("engagements:engagement_edit", make=engagement_item, body=engagement_body)
 register("engagements:kpi_create", make=engagement_item, body=kpi_body)

@@ -7,16 +7,21 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from accounts.roles import Role
 from engagements.models import Contact, Customer, Engagement, Touchpoint
 from followup.models import Event
+from tests.conftest import api_client
 from tests.engagements.factories import log, make_contact, make_customer, make_engagement
+from tests.factories import make_api_key
 from tests.followup.test_api_conventions import assert_problem
 from tests.utils import assert_constant_queries
 
 # --- CRUD and roles ----------------------------------------------------------------------
 
 
-def test_a_member_key_creates_reads_updates_and_deletes_a_customer(member_api, org, member):
+def test_a_member_key_creates_reads_and_updates_a_customer_a_manager_deletes_it(
+    member_api, org, member
+):
     created = member_api.post(
         "/api/v1/customers/",
         {
@@ -37,7 +42,9 @@ def test_a_member_key_creates_reads_updates_and_deletes_a_customer(member_api, o
     assert_problem(
         member_api.patch(url, {"status": "active"}, format="json", HTTP_IF_MATCH='"1"'), 412
     )
-    assert member_api.delete(url).status_code == 204
+    assert_problem(member_api.delete(url), 403)  # a customer's whole history: managers only
+    manager_api = api_client(make_api_key(org, Role.MANAGER)[1])
+    assert manager_api.delete(url).status_code == 204
     assert not Customer.objects.for_org(org).exists()
     types = list(Event.objects.for_org(org).order_by("created_at").values_list("type", flat=True))
     assert types == ["customer.created", "customer.updated", "customer.deleted"]
