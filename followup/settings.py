@@ -185,7 +185,12 @@ else:
         }
     }
 
-if REDIS_URL:
+if ENV == "test":
+    # Tests never publish to a broker that a development or CI worker consumes; the
+    # real-worker tests start their worker (and beats) with tests.followup.worker_settings.
+    CELERY_BROKER_URL = "memory://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {}
+elif REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 else:

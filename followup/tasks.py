@@ -22,7 +22,10 @@ def purge_idempotency_records() -> int:
 
 @shared_task(name="followup.tasks.relay_event")
 def relay_event(org_id: str, event_id: str) -> bool:
-    org = Organization.objects.get(pk=org_id)
+    # Gone (organization or event deleted since): nothing to relay, not an error to retry.
+    org = Organization.objects.filter(pk=org_id).first()
+    if org is None:
+        return False
     event = Event.objects.for_org(org).select_related("organization").filter(pk=event_id).first()
     return event is not None and events.relay(event)
 

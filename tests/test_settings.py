@@ -96,3 +96,11 @@ def test_responses_carry_a_strict_content_security_policy(client, db):
     policy = response["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
     assert response["X-Frame-Options"] == "DENY"
+
+
+def test_tests_never_publish_to_a_broker_that_a_worker_consumes(settings):
+    # A queued task for a test organization would reach the development or CI worker later.
+    from followup.celery import app
+
+    assert settings.CELERY_BROKER_URL == "memory://"
+    assert app.connection_for_write().transport_cls == "memory"

@@ -1,6 +1,6 @@
 """Exactly once with real services: PostgreSQL, Redis and a real ``celery worker`` process.
 
-1,000 reminders due across three organizations; beat ticks run from two threads at once (a
+1,000 reminders due across three organizations; two beat processes tick at once (a
 duplicated beat); the worker is killed with SIGKILL mid-run and started again. At the end
 there is exactly one delivery per (occurrence, offset, channel) and exactly one e-mail per
 reminder. Skipped without PostgreSQL and Redis; ``FOLLOWUP_REQUIRE_SERVICES=1`` (CI) turns
@@ -13,7 +13,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -22,9 +21,9 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+from kombu import Connection
 
 from accounts.roles import Role
-from followup import tasks
 from followup.models import Channel, Event, FollowUp, Notification, ReminderDelivery
 from tests.factories import MembershipFactory, OrganizationFactory
 from tests.followup import mailrecorder
@@ -56,30 +55,39 @@ def database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-class Worker:
-    """``celery -A followup worker`` against the test database and the test broker."""
+def service_env(log_dir: Path) -> dict[str, str]:
+    """Environment of the worker and beat processes: the test database, the real broker,
+    and a short claim timeout so a claim of the killed worker is taken over quickly."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+        "DJANGO_ENV": "test",
+        "DJANGO_SETTINGS_MODULE": "tests.followup.worker_settings",
+        "PYTHONPATH": str(ROOT),
+        "FOLLOWUP_VAR_DIR": str(log_dir),
+        "FOLLOWUP_CLAIM_TIMEOUT_SECONDS": "4",
+        "FOLLOWUP_REMINDER_CHUNK": "10",
+    }
 
-    def __init__(self, log: Path) -> None:
+
+class Process:
+    """A child process in its own process group, so that SIGKILL takes its children too."""
+
+    def __init__(self, args: list[str], log: Path) -> None:
+        self.args = args
         self.log = log
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url(),
-            "REDIS_URL": settings.REDIS_URL,
-            "DJANGO_ENV": "test",
-            "DJANGO_SETTINGS_MODULE": "tests.followup.worker_settings",
-            "PYTHONPATH": str(ROOT),
-            "FOLLOWUP_VAR_DIR": str(self.log.parent),
-        }
-        celery = Path(sys.executable).parent / "celery"
         self.process = subprocess.Popen(
-            [str(celery), "-A", "followup", "worker", "--concurrency", "2", "--loglevel",
-             "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT, env=env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: SIGKILL takes the pool too
+            self.args, cwd=ROOT, env=service_env(self.log.parent), stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
 
     def kill(self) -> None:
         assert self.process is not None
@@ -87,7 +95,7 @@ class Worker:
         self.process.wait(10)
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
+        if not self.alive:
             return
         os.killpg(self.process.pid, signal.SIGTERM)
         try:
@@ -97,34 +105,23 @@ class Worker:
             self.process.wait(10)
 
 
-class Beats:
-    """Two beat schedulers ticking at once, in threads of this process."""
+def worker(log: Path) -> Process:
+    celery = Path(sys.executable).parent / "celery"
+    return Process(
+        [str(celery), "-A", "followup", "worker", "--concurrency", "2", "--loglevel", "WARNING",
+         "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        log,
+    )  # fmt: skip
 
-    def __init__(self, interval: float) -> None:
-        self.interval = interval
-        self.stopping = threading.Event()
-        self.errors: list[BaseException] = []
-        self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(2)]
 
-    def _run(self) -> None:
-        try:
-            while not self.stopping.is_set():
-                tasks.dispatch_reminders()
-                self.stopping.wait(self.interval)
-        except BaseException as exc:  # noqa: BLE001 - reported by the test, not swallowed
-            self.errors.append(exc)
-        finally:
-            connection.close()
+def beat(log: Path, interval: float) -> Process:
+    return Process([sys.executable, str(ROOT / "tests/followup/beat_loop.py"), str(interval)], log)
 
-    def __enter__(self) -> Beats:
-        for thread in self.threads:
-            thread.start()
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.stopping.set()
-        for thread in self.threads:
-            thread.join(30)
+def purge_broker() -> None:
+    """Nothing left over in the real queue from an earlier run."""
+    with Connection(settings.REDIS_URL) as conn:
+        conn.default_channel.queue_purge("celery")
 
 
 def recorded_mail() -> list[tuple[str, int]]:
@@ -167,41 +164,41 @@ def make_due_followups() -> list:
     return orgs
 
 
-def test_each_reminder_is_delivered_exactly_once_through_a_worker_crash(tmp_path, settings):
+def test_each_reminder_is_delivered_exactly_once_through_a_worker_crash(tmp_path):
     require_services()
-    from followup.celery import app
-
-    settings.FOLLOWUP_CLAIM_TIMEOUT = timedelta(seconds=4)
-    settings.FOLLOWUP_REMINDER_CHUNK = 10
     with connection.cursor() as cursor:
         cursor.execute(mailrecorder.CREATE)
         cursor.execute(f"TRUNCATE {mailrecorder.TABLE}")
-    app.control.purge()  # nothing left over from other tests in the queue
+    purge_broker()
     orgs = make_due_followups()
     deliveries = ReminderDelivery.objects.dangerously_unscoped()
-    worker = Worker(tmp_path / "worker.log")
+    log = tmp_path / "services.log"
+    the_worker = worker(log)
+    beats = [beat(log, interval=0.5), beat(log, interval=0.5)]
     try:
-        worker.start()
-        with Beats(interval=0.5) as beats:
-            # Mid-run: some reminders sent, most not.
-            wait_for(lambda: deliveries.count() >= 300, 90, "the first deliveries")
-            worker.kill()
-            killed_at = deliveries.count()
-            worker.start()
-            wait_for(
-                lambda: (
-                    deliveries.count() >= 3 * TOTAL
-                    and not FollowUp.objects.dangerously_unscoped()
-                    .filter(next_remind_at__isnull=False)
-                    .exists()
-                ),
-                150,
-                "every reminder",
-            )
-        assert beats.errors == []
+        the_worker.start()
+        for each in beats:
+            each.start()
+        # Mid-run: some reminders sent, most not.
+        wait_for(lambda: deliveries.count() >= 300, 90, "the first deliveries")
+        the_worker.kill()
+        killed_at = deliveries.count()
+        the_worker.start()
+        wait_for(
+            lambda: (
+                deliveries.count() >= 3 * TOTAL
+                and not FollowUp.objects.dangerously_unscoped()
+                .filter(next_remind_at__isnull=False)
+                .exists()
+            ),
+            150,
+            "every reminder",
+        )
+        assert all(each.alive for each in beats), "a beat crashed: " + log.read_text()[-3000:]
     finally:
-        worker.stop()
-        log = (tmp_path / "worker.log").read_text(errors="replace")
+        for each in [*beats, the_worker]:
+            each.stop()
+    log = log.read_text(errors="replace")
     assert killed_at < 3 * TOTAL, "the worker finished before it was killed: not a mid-run kill"
     assert deliveries.count() == 3 * TOTAL
     for channel in (Channel.IN_APP, Channel.EMAIL, Channel.EVENT):
