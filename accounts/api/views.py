@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
@@ -66,16 +65,13 @@ class ApiKeyViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = ApiKeyCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            created = services.api_key_create(
-                org=request.org,
-                name=data.validated_data["name"],
-                role=data.validated_data["role"],
-                created_by=None,
-                granter_role=self.api_key.role,
-            )
-        except DjangoValidationError as exc:
-            raise ValidationError(exc.message_dict) from None
+        created = services.api_key_create(
+            org=request.org,
+            name=data.validated_data["name"],
+            role=data.validated_data["role"],
+            created_by=None,
+            granter_role=self.api_key.role,
+        )
         created.api_key.key = created.plain
         body = ApiKeyCreatedSerializer(created.api_key, context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_201_CREATED)

@@ -19,7 +19,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import mixins, serializers, status
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -35,7 +35,7 @@ from engagements.api.serializers import (
 )
 from engagements.models import Contact, Customer, Engagement, HealthLevel, Touchpoint
 from followup.api.filters import OffsetDateTimeFilter, OrgModelChoiceFilter, TenantFilterSet
-from followup.api.viewsets import TenantViewSet
+from followup.api.viewsets import TenantModelViewSet, TenantViewSet
 
 User = get_user_model()
 BULK_MAX = 500
@@ -99,14 +99,7 @@ class TouchpointFilter(TenantFilterSet):
 # --- The shared shape ------------------------------------------------------------------
 
 
-class _ResourceViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    TenantViewSet,
-):
+class _ResourceViewSet(TenantModelViewSet):
     """CRUD plus ``PUT external/<external_id>/``; writes call ``write`` and ``remove``."""
 
     def write(self, data: dict[str, Any], instance: models.Model | None) -> models.Model:
@@ -116,11 +109,8 @@ class _ResourceViewSet(
         raise NotImplementedError
 
     def _write(self, data: dict[str, Any], instance: models.Model | None) -> models.Model:
-        try:
-            return self.write(data, instance)
-        except DjangoValidationError as exc:
-            detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
-            raise ValidationError(detail) from None
+        # A service's refusal (Django ValidationError) becomes a 400 in the problem handler.
+        return self.write(data, instance)
 
     def perform_create(self, serializer: serializers.ModelSerializer) -> None:
         serializer.instance = self._write(dict(serializer.validated_data), None)

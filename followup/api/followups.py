@@ -10,7 +10,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import mixins, serializers, status
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -20,7 +20,7 @@ from followup import recurrence, selectors, services, subjects
 from followup.api.filters import OffsetDateTimeFilter, OrgModelChoiceFilter, TenantFilterSet
 from followup.api.problems import PROBLEM_BASE, Conflict
 from followup.api.serializers import OrgScopedRelatedField, TenantModelSerializer
-from followup.api.viewsets import TenantViewSet
+from followup.api.viewsets import TenantModelViewSet
 from followup.mail import absolute
 from followup.models import FollowUp, FollowUpStatus, Priority
 
@@ -191,20 +191,7 @@ def _conflict(exc: services.TransitionError) -> Conflict:
     )
 
 
-def _django_errors(exc: DjangoValidationError) -> ValidationError:
-    return ValidationError(
-        exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-    )
-
-
-class FollowUpViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    TenantViewSet,
-):
+class FollowUpViewSet(TenantModelViewSet):
     """Next actions owed to customers and projects, with cadence and reminders."""
 
     model = FollowUp
@@ -234,22 +221,19 @@ class FollowUpViewSet(
         data.is_valid(raise_exception=True)
         values = data.validated_data
         owner = values.get("owner") or self._default_owner()
-        try:
-            followup = services.followup_create(
-                org=request.org,
-                actor=None,
-                title=values["title"],
-                notes=values.get("notes", ""),
-                owner=owner,
-                due_at=values["due_at"],
-                priority=values["priority"],
-                subject=values.get("subject"),
-                recurrence_rule=values.get("recurrence") or None,
-                recurrence_time=values.get("recurrence_time"),
-                reminder_offsets=values.get("reminder_offsets"),
-            )
-        except DjangoValidationError as exc:
-            raise _django_errors(exc) from None
+        followup = services.followup_create(
+            org=request.org,
+            actor=None,
+            title=values["title"],
+            notes=values.get("notes", ""),
+            owner=owner,
+            due_at=values["due_at"],
+            priority=values["priority"],
+            subject=values.get("subject"),
+            recurrence_rule=values.get("recurrence") or None,
+            recurrence_time=values.get("recurrence_time"),
+            reminder_offsets=values.get("reminder_offsets"),
+        )
         return self._out(followup, status.HTTP_201_CREATED)
 
     def _default_owner(self) -> Any:
@@ -279,8 +263,6 @@ class FollowUpViewSet(
                 recurrence_time=rule_time,
                 **values,
             )
-        except DjangoValidationError as exc:
-            raise _django_errors(exc) from None
         except services.TransitionError as exc:
             raise _conflict(exc) from None
         return self._out(followup)
@@ -333,8 +315,6 @@ class FollowUpViewSet(
                 followup, data.validated_data["preset"]
             )
             followup = services.followup_snooze(followup=followup, actor=None, until=until)
-        except DjangoValidationError as exc:
-            raise _django_errors(exc) from None
         except services.TransitionError as exc:
             raise _conflict(exc) from None
         return self._out(followup)
@@ -349,8 +329,6 @@ class FollowUpViewSet(
             followup = services.followup_reassign(
                 followup=followup, actor=None, owner=data.validated_data["owner"]
             )
-        except DjangoValidationError as exc:
-            raise _django_errors(exc) from None
         except services.TransitionError as exc:
             raise _conflict(exc) from None
         return self._out(followup)

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from django.db import models, transaction
 from django.http import Http404, HttpResponseBase
 from django.utils.cache import quote_etag
-from rest_framework import status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -166,3 +166,14 @@ class TenantViewSet(viewsets.GenericViewSet):
             self._idempotency_claim = None
             claim.finish(response)
         return response
+
+
+class TenantModelViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    TenantViewSet,
+):
+    """List, retrieve, create, update (PUT/PATCH) and delete, on the tenant base."""

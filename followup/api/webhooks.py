@@ -9,16 +9,15 @@ from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import mixins, serializers, status
+from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from followup import events, webhooks
 from followup.api.pagination import StableCursorPagination
 from followup.api.serializers import TenantModelSerializer
-from followup.api.viewsets import TenantViewSet
+from followup.api.viewsets import TenantModelViewSet
 from followup.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 MANAGE = dict.fromkeys(
@@ -106,14 +105,7 @@ class WebhookDeliverySerializer(TenantModelSerializer):
         read_only_fields = fields
 
 
-class WebhookViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    TenantViewSet,
-):
+class WebhookViewSet(TenantModelViewSet):
     """Outbound webhook endpoints (Standard Webhooks signatures). Admins only."""
 
     model = WebhookEndpoint
@@ -125,26 +117,20 @@ class WebhookViewSet(
         data = WebhookEndpointSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        try:
-            endpoint = webhooks.endpoint_create(
-                org=request.org,
-                actor=None,
-                url=values["url"],
-                event_types=values["event_types"],
-                description=values.get("description", ""),
-            )
-        except DjangoValidationError as exc:
-            raise ValidationError(exc.message_dict) from None
+        endpoint = webhooks.endpoint_create(
+            org=request.org,
+            actor=None,
+            url=values["url"],
+            event_types=values["event_types"],
+            description=values.get("description", ""),
+        )
         if values.get("enabled") is False:
             endpoint = webhooks.endpoint_update(endpoint=endpoint, enabled=False)
         body = WebhookEndpointCreatedSerializer(endpoint, context=self.get_serializer_context())
         return Response(body.data, status=status.HTTP_201_CREATED)
 
     def perform_update(self, serializer: WebhookEndpointSerializer) -> None:
-        try:
-            webhooks.endpoint_update(endpoint=serializer.instance, **serializer.validated_data)
-        except DjangoValidationError as exc:
-            raise ValidationError(exc.message_dict) from None
+        webhooks.endpoint_update(endpoint=serializer.instance, **serializer.validated_data)
 
     def _deliveries(self, endpoint: WebhookEndpoint) -> QuerySet:
         return (
