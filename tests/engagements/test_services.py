@@ -209,3 +209,29 @@ def test_saving_a_stale_engagement_keeps_its_health_and_last_touch(org):
     fresh = Engagement.objects.for_org(org).get(pk=engagement.pk)
     assert fresh.name == "Renamed" and fresh.last_touch_at == tp.occurred_at
     assert fresh.health_signals and fresh.version > stale.version - 1
+
+
+def test_effort_per_month_uses_the_organizations_months_and_shows_quiet_ones(org, member):
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    from engagements import selectors
+
+    org.timezone = "Asia/Shanghai"
+    org.save()
+    customer = make_customer(org)
+    shanghai = ZoneInfo("Asia/Shanghai")
+    # 23:30 on 31 October in Shanghai is still October there (15:30 UTC).
+    log(
+        org,
+        customer,
+        occurred_at=datetime(2026, 10, 31, 23, 30, tzinfo=shanghai),
+        effort_minutes=30,
+    )
+    log(org, customer, occurred_at=datetime(2026, 11, 1, 0, 30, tzinfo=shanghai), effort_minutes=45)
+    rows = selectors._effort_by_month(org, date(2026, 11, 1), 3, shanghai)
+    assert [(row["month"].date(), row["touches"], row["minutes"]) for row in rows] == [
+        (date(2026, 9, 1), 0, 0),
+        (date(2026, 10, 1), 1, 30),
+        (date(2026, 11, 1), 1, 45),
+    ]
