@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 from typing import Any
 
@@ -10,7 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +21,7 @@ from django.views.generic import DetailView, TemplateView
 
 from accounts.mixins import OrgViewMixin
 from accounts.models import Organization
+from accounts.tenancy import access_by_id
 from engagements import charts, followups, imports, selectors, services
 from engagements.forms import (
     ContactForm,
@@ -563,9 +563,10 @@ def _safe_next(request: HttpRequest) -> str | None:
 
 def _answering(org: Organization, followup_id: str) -> dict[str, Any]:
     """Initial quick-log values for answering a follow-up of this organization."""
-    followup = FollowUp.objects.for_org(org).filter(pk=_uuid_or_none(followup_id)).first()
-    if followup is None:
-        return {}
+    try:
+        followup = access_by_id(FollowUp.objects, org, followup_id)
+    except Http404:
+        return {}  # unknown, malformed or foreign: a plain quick log
     customer, engagement = followups.subject_of(org, followup)
     values: dict[str, Any] = {"followup": followup.pk}
     if customer is not None:
@@ -573,13 +574,6 @@ def _answering(org: Organization, followup_id: str) -> dict[str, Any]:
     if engagement is not None:
         values["engagement"] = engagement.pk
     return values
-
-
-def _uuid_or_none(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
 
 
 class QuickLogView(OrgViewMixin, TemplateView):
