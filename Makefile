@@ -12,10 +12,10 @@ PYTEST_ARGS ?=
 check-python:
 	@if [ -z "$(PYTHON)" ]; then echo "Followup needs Python 3.11 or newer on PATH." >&2; exit 1; fi
 
-$(STAMP): requirements.txt | check-python
+$(STAMP): requirements.txt requirements-dev.txt | check-python
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $(STAMP)
 
 install: $(STAMP)
