@@ -16,4 +16,4 @@ RUN DJANGO_ENV=production DJANGO_SECRET_KEY=build-only-$(python -c "import secre
 RUN useradd --create-home --uid 1000 followup && mkdir -p /app/var && chown -R followup /app/var
 USER followup
 EXPOSE 8000
-CMD ["gunicorn", "followup.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "followup.site.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

@@ -1,4 +1,4 @@
-"""The base of every organization page (``/o/<org_slug>/...``).
+"""The base of every organization page (``/o/<org_slug>/...``) and of its forms.
 
 The organization is resolved once, from the URL and the user's membership; a user who is
 not a member gets the same 404 as for an organization that does not exist. Each view
@@ -12,13 +12,14 @@ from __future__ import annotations
 import uuid
 from typing import Any, ClassVar
 
+from django import forms
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 
-from accounts.models import Membership
-from accounts.tenancy import forbid_overrides
+from accounts.models import Membership, Organization
+from accounts.tenancy import forbid_overrides, org_queryset
 
 _LOCKED = ("dispatch", "get_queryset", "get_object")
 
@@ -82,3 +83,19 @@ class OrgViewMixin:
             return queryset.get(pk=pk)
         except (ValueError, queryset.model.DoesNotExist):
             raise Http404 from None
+
+
+class OrgFormMixin:
+    """Scopes every model choice of a form to the organization.
+
+    A ``ModelChoiceField`` over a tenant-owned model (or over users) only offers, and only
+    accepts, rows of ``org``: a foreign id posted by hand is "not one of the available
+    choices" (a form error), never a cross-tenant write.
+    """
+
+    def __init__(self, *args: Any, org: Organization, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        self.org = org
+        for field in self.fields.values():  # type: ignore[attr-defined]
+            if isinstance(field, forms.ModelChoiceField):
+                field.queryset = org_queryset(field.queryset.model, org)

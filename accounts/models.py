@@ -14,9 +14,9 @@ from django.db.models.functions import Lower
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
+from accounts.ids import uuid7
 from accounts.roles import Role, role_can
 from accounts.tenancy import BaseModel, TenantManager, TenantModel, TenantQuerySet
-from followup.ids import uuid7
 
 
 def validate_timezone(value: str) -> None:

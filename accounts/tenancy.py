@@ -18,7 +18,7 @@ from django.db.models import F
 from django.http import Http404
 from django.utils import timezone
 
-from followup.ids import uuid7
+from accounts.ids import uuid7
 
 if TYPE_CHECKING:
     from accounts.models import Organization

@@ -64,7 +64,7 @@ def _ensure_database(url: str) -> None:
 def _setup(url: str) -> None:
     os.environ["DATABASE_URL"] = url
     os.environ["DJANGO_ENV"] = "test"  # no DEBUG overhead, fast hashing, local cache
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "followup.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "followup.site.settings")
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "true"  # event relays run inline, no broker
     import django
 

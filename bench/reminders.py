@@ -10,7 +10,7 @@ What is measured, with one real ``celery worker`` (prefork, ``--concurrency``):
 
 1. baseline: N no-op tasks queued at once, until the worker has run them all;
 2. reminders: ``--count`` follow-ups due now across 10 organizations; the beat tick
-   (``followup.tasks.dispatch_reminders``, run here like beat would) claims them and queues
+   (``followup.engine.tasks.dispatch_reminders``, run here like beat would) claims them and queues
    ``send_reminders`` batches; the clock stops when no reminder is owed any more. Each
    reminder is three deliveries (in-app notification, e-mail to a dummy backend, the
    ``followup.due`` outbox event, whose relay is one more task per reminder).
@@ -105,9 +105,9 @@ def main() -> None:
     from accounts.models import Membership, Organization, User
     from accounts.roles import Role
     from bench import noop
-    from followup import tasks
-    from followup.celery import app
-    from followup.models import FollowUp, ReminderDelivery
+    from followup.engine import tasks
+    from followup.engine.models import FollowUp, ReminderDelivery
+    from followup.site.celery import app
 
     call_command("migrate", verbosity=0)
     with connection.cursor() as cursor:

@@ -1,5 +1,5 @@
 """Settings of the bench: the project's, with mail going nowhere (measured: the engine)."""
 
-from followup.settings import *  # noqa: F403
+from followup.site.settings import *  # noqa: F403
 
 EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"

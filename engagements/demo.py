@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from engagements import selectors, services
-from engagements.health import HealthInputs, compute
+from engagements.calc.health import HealthInputs, compute
 from engagements.models import (
     Contact,
     Customer,
@@ -25,7 +25,7 @@ from engagements.models import (
     Kpi,
     Touchpoint,
 )
-from followup.demo import DemoContext
+from followup.kernel.demo import DemoContext
 
 HISTORY_DAYS = 365
 SNAPSHOT_DAYS = 120
@@ -494,9 +494,9 @@ FOLLOWUPS = [
 
 def seed_followups(ctx: DemoContext) -> None:
     """Overdue, due-today and upcoming follow-ups for the reps, and two cadences."""
-    from followup import services as followup_services
-    from followup.models import FollowUp
-    from followup.recurrence import to_utc
+    from followup.engine import services as followup_services
+    from followup.engine.calc.recurrence import to_utc
+    from followup.engine.models import FollowUp
 
     org = ctx.org
     for key, kind, owner_key, title, days, hour, rule, priority in FOLLOWUPS:

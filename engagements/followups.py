@@ -18,9 +18,10 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Organization
 from engagements.models import Customer, Engagement, Touchpoint
-from followup import events, subjects
-from followup.models import Event, FollowUp, FollowUpStatus
-from followup.selectors import open_for_subjects, with_subjects
+from followup.engine.models import FollowUp, FollowUpStatus
+from followup.engine.selectors import open_for_subjects, with_subjects
+from followup.kernel import events, subjects
+from followup.kernel.models import Event
 
 FOLLOWUP_EVENTS = {
     "followup.created",
@@ -139,7 +140,7 @@ def check_answer(
 
 def complete_with(*, followup: FollowUp, touchpoint: Touchpoint, actor: Any) -> None:
     """Inside the touchpoint's transaction: the follow-up is done, answered by it."""
-    from followup import services as followup_services
+    from followup.engine import services as followup_services
 
     try:
         followup_services.followup_complete(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from followup import events, notifications
+from followup.engine import notifications
+from followup.kernel import events
 
 EVENT_TYPES = {
     "customer.created": _("A customer was created."),

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, Organization, User
 from accounts.roles import Role
-from engagements.health import HealthInputs, HealthSettings
+from engagements.calc.health import HealthInputs, HealthSettings
 from engagements.models import (
     Contact,
     Customer,
@@ -188,7 +188,7 @@ def followup_and_risk_counts(
     A follow-up counts against an engagement when it is about the engagement or about its
     customer. Risks are None (not tracked) until the risk register exists.
     """
-    from followup.selectors import overdue_counts
+    from followup.engine.selectors import overdue_counts
 
     ids = list(engagement_ids)
     customer_of = dict(

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Organization, User
 from engagements import followups, selectors
-from engagements.health import RED, Health, HealthSettings, compute
+from engagements.calc.health import RED, Health, HealthSettings, compute
 from engagements.models import (
     Contact,
     Customer,
@@ -30,8 +30,9 @@ from engagements.models import (
     Kpi,
     Touchpoint,
 )
-from followup import events, notifications
-from followup.models import FollowUp
+from followup.engine import notifications
+from followup.engine.models import FollowUp
+from followup.kernel import events
 
 CUSTOMER_FIELDS = (
     "name",

@@ -12,10 +12,9 @@ import polib
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CATALOGUES = [
-    *sorted(ROOT.glob("*/locale/zh_Hans/LC_MESSAGES/django.po")),
-    ROOT / "locale/zh_Hans/LC_MESSAGES/django.po",
-]
+CATALOGUES = sorted(
+    p for p in ROOT.glob("**/locale/zh_Hans/LC_MESSAGES/django.po") if ".venv" not in p.parts
+)
 TEMPLATES = sorted(
     p
     for p in ROOT.glob("**/templates/**/*")

@@ -25,7 +25,7 @@ def test_readyz_checks_database_and_broker(client, db):
 
 
 def test_readyz_is_503_when_the_broker_is_down(client, db, monkeypatch):
-    from followup import views
+    from followup.site import views
 
     def down():
         raise ConnectionRefusedError("broker")

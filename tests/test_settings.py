@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from followup import env
+from followup.site import env
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -100,7 +100,7 @@ def test_responses_carry_a_strict_content_security_policy(client, db):
 
 def test_tests_never_publish_to_a_broker_that_a_worker_consumes(settings):
     # A queued task for a test organization would reach the development or CI worker later.
-    from followup.celery import app
+    from followup.site.celery import app
 
     assert settings.CELERY_BROKER_URL == "memory://"
     assert app.connection_for_write().transport_cls == "memory"

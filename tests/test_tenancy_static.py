@@ -71,7 +71,7 @@ def test_an_override_of_a_scoping_hook_fails_at_import():
     from rest_framework import mixins
 
     from accounts.mixins import OrgViewMixin
-    from followup.api.viewsets import TenantViewSet
+    from followup.kernel.api.viewsets import TenantViewSet
 
     with pytest.raises(TypeError, match="scope_queryset"):
         type("Sneaky", (mixins.ListModelMixin, TenantViewSet), {"get_queryset": lambda self: None})

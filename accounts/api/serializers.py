@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from accounts.models import ApiKey, Membership
 from accounts.roles import Role
-from followup.api.serializers import TenantModelSerializer
+from followup.kernel.api.serializers import TenantModelSerializer
 
 User = get_user_model()
 

@@ -19,8 +19,8 @@ from accounts.api.serializers import (
 )
 from accounts.models import ApiKey, Membership
 from accounts.roles import Role, can_grant
-from followup.api.filters import TenantFilterSet
-from followup.api.viewsets import TenantViewSet
+from followup.kernel.api.filters import TenantFilterSet
+from followup.kernel.api.viewsets import TenantViewSet
 
 
 class MemberFilter(TenantFilterSet):

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import migrations, models
 
 import accounts.models
-import followup.ids
+import accounts.ids
 
 
 class Migration(migrations.Migration):
@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
                 (
                     "id",
                     models.UUIDField(
-                        default=followup.ids.uuid7,
+                        default=accounts.ids.uuid7,
                         editable=False,
                         primary_key=True,
                         serialize=False,
@@ -70,7 +70,7 @@ class Migration(migrations.Migration):
                 (
                     "id",
                     models.UUIDField(
-                        default=followup.ids.uuid7,
+                        default=accounts.ids.uuid7,
                         editable=False,
                         primary_key=True,
                         serialize=False,
@@ -139,7 +139,7 @@ class Migration(migrations.Migration):
                 (
                     "id",
                     models.UUIDField(
-                        default=followup.ids.uuid7,
+                        default=accounts.ids.uuid7,
                         editable=False,
                         primary_key=True,
                         serialize=False,
@@ -200,7 +200,7 @@ class Migration(migrations.Migration):
                 (
                     "id",
                     models.UUIDField(
-                        default=followup.ids.uuid7,
+                        default=accounts.ids.uuid7,
                         editable=False,
                         primary_key=True,
                         serialize=False,
@@ -277,7 +277,7 @@ class Migration(migrations.Migration):
                 (
                     "id",
                     models.UUIDField(
-                        default=followup.ids.uuid7,
+                        default=accounts.ids.uuid7,
                         editable=False,
                         primary_key=True,
                         serialize=False,

@@ -4,8 +4,8 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from engagements.models import Contact, Customer, Engagement, Kpi, Touchpoint
-from followup.api.serializers import OrgScopedRelatedField, TenantModelSerializer
-from followup.models import FollowUp
+from followup.engine.models import FollowUp
+from followup.kernel.api.serializers import OrgScopedRelatedField, TenantModelSerializer
 
 User = get_user_model()
 BASE = TenantModelSerializer.BASE_FIELDS

@@ -34,8 +34,8 @@ from engagements.api.serializers import (
     TouchpointSerializer,
 )
 from engagements.models import Contact, Customer, Engagement, HealthLevel, Touchpoint
-from followup.api.filters import OffsetDateTimeFilter, OrgModelChoiceFilter, TenantFilterSet
-from followup.api.viewsets import TenantModelViewSet, TenantViewSet
+from followup.kernel.api.filters import OffsetDateTimeFilter, OrgModelChoiceFilter, TenantFilterSet
+from followup.kernel.api.viewsets import TenantModelViewSet, TenantViewSet
 
 User = get_user_model()
 BULK_MAX = 500

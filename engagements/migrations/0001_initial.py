@@ -4,7 +4,7 @@ import django.core.validators
 import django.db.models.deletion
 import django.db.models.functions.text
 import django.utils.timezone
-import followup.ids
+import accounts.ids
 from django.conf import settings
 from django.db import migrations, models
 
@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
                 (
                     "id",
                     models.UUIDField(
-                        default=followup.ids.uuid7,
+                        default=accounts.ids.uuid7,
                         editable=False,
                         primary_key=True,
                         serialize=False,
@@ -148,7 +148,7 @@ class Migration(migrations.Migration):
                 (
                     "id",
                     models.UUIDField(
-                        default=followup.ids.uuid7,
+                        default=accounts.ids.uuid7,
                         editable=False,
                         primary_key=True,
                         serialize=False,
@@ -207,7 +207,7 @@ class Migration(migrations.Migration):
                 (
                     "id",
                     models.UUIDField(
-                        default=followup.ids.uuid7,
+                        default=accounts.ids.uuid7,
                         editable=False,
                         primary_key=True,
                         serialize=False,
@@ -321,7 +321,7 @@ class Migration(migrations.Migration):
                 (
                     "id",
                     models.UUIDField(
-                        default=followup.ids.uuid7,
+                        default=accounts.ids.uuid7,
                         editable=False,
                         primary_key=True,
                         serialize=False,
@@ -376,7 +376,7 @@ class Migration(migrations.Migration):
                 (
                     "id",
                     models.UUIDField(
-                        default=followup.ids.uuid7,
+                        default=accounts.ids.uuid7,
                         editable=False,
                         primary_key=True,
                         serialize=False,
@@ -459,7 +459,7 @@ class Migration(migrations.Migration):
                 (
                     "id",
                     models.UUIDField(
-                        default=followup.ids.uuid7,
+                        default=accounts.ids.uuid7,
                         editable=False,
                         primary_key=True,
                         serialize=False,
@@ -539,7 +539,7 @@ class Migration(migrations.Migration):
                 (
                     "id",
                     models.UUIDField(
-                        default=followup.ids.uuid7,
+                        default=accounts.ids.uuid7,
                         editable=False,
                         primary_key=True,
                         serialize=False,

@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 
 from accounts.roles import Role
-from followup import services
-from followup.models import FollowUp, FollowUpStatus
+from followup.engine import services
+from followup.engine.models import FollowUp, FollowUpStatus
 from tests.factories import PASSWORD, MembershipFactory, OrganizationFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from engagements.models import Contact, Customer, Engagement, Touchpoint
-from followup.models import Event
+from followup.kernel.models import Event
 from tests.conftest import api_client
 from tests.engagements.factories import log, make_contact, make_customer, make_engagement
 from tests.factories import make_api_key

@@ -8,8 +8,9 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from engagements.models import Contact, Customer, Touchpoint
-from followup import services as followup_services
-from followup.models import Event, FollowUpStatus
+from followup.engine import services as followup_services
+from followup.engine.models import FollowUpStatus
+from followup.kernel.models import Event
 from tests.conftest import api_client
 from tests.engagements.factories import log, make_contact, make_customer, make_engagement
 from tests.factories import MembershipFactory, make_api_key

@@ -3,8 +3,8 @@ from io import StringIO
 from django.core.management import call_command
 
 from engagements.models import Customer, Engagement, HealthSnapshot, Touchpoint
-from followup.demo import DemoContext
-from followup.models import Notification
+from followup.engine.models import Notification
+from followup.kernel.demo import DemoContext
 
 
 def test_the_demo_tells_the_story_once(db, monkeypatch):

@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from engagements import services
 from engagements.models import Touchpoint
-from followup import events
-from followup import services as followup_services
-from followup.models import Event, FollowUp, FollowUpStatus
+from followup.engine import services as followup_services
+from followup.engine.models import FollowUp, FollowUpStatus
+from followup.kernel import events
+from followup.kernel.models import Event
 from tests.engagements.factories import log, make_customer, make_engagement
 from tests.utils import assert_constant_queries
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.utils import translation
 
-from engagements.health import (
+from engagements.calc.health import (
     AMBER,
     GREEN,
     OPEN_RISKS,
@@ -17,9 +17,9 @@ from engagements.health import (
     HealthInputs,
     HealthSettings,
     compute,
-    describe,
     level_for,
 )
+from engagements.health_words import describe
 
 
 def inputs(**kwargs) -> HealthInputs:

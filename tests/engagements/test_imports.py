@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from accounts.roles import Role
 from engagements import imports
 from engagements.models import Contact, Customer, ImportJob, Touchpoint
-from followup.celery import app
+from followup.site.celery import app
 from tests.engagements.factories import make_customer, make_engagement
 from tests.factories import MembershipFactory
 from tests.utils import assert_constant_queries

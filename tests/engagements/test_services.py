@@ -11,7 +11,8 @@ from django.utils import timezone
 from accounts.roles import Role
 from engagements import services
 from engagements.models import Engagement, HealthSnapshot, Touchpoint
-from followup.models import Event, Notification
+from followup.engine.models import Notification
+from followup.kernel.models import Event
 from tests.engagements.factories import log, make_contact, make_customer, make_engagement
 from tests.factories import MembershipFactory
 
@@ -139,7 +140,7 @@ def test_snapshots_are_one_per_engagement_per_day(org):
 
 def test_the_snapshot_tick_covers_active_engagements_of_every_org(org, other_org, settings):
     from engagements import tasks
-    from followup.celery import app
+    from followup.site.celery import app
 
     active = make_engagement(org)
     make_engagement(org, status=Engagement.Status.PAUSED)

@@ -10,7 +10,7 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.followup.worker_settings")
 django.setup()
 
-from followup import tasks  # noqa: E402 - needs django.setup()
+from followup.engine import tasks  # noqa: E402 - needs django.setup()
 
 interval = float(sys.argv[1])
 while True:

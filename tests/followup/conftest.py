@@ -11,7 +11,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from followup import services, subjects
+from followup.engine import services
+from followup.kernel import subjects
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from datetime import timedelta
 from django.utils import timezone
 
 from accounts.models import ApiKey
-from followup import notifications, services, webhooks
-from followup.models import WebhookDelivery
+from followup.engine import notifications, services, webhooks
+from followup.engine.models import WebhookDelivery
 from tests.tenancy import Target, World, register
 
 

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from accounts.models import ApiKey, Membership
 from accounts.roles import Role
-from followup import notifications, services, webhooks
-from followup.models import FollowUp, FollowUpStatus, WebhookDelivery
+from followup.engine import notifications, services, webhooks
+from followup.engine.models import FollowUp, FollowUpStatus, WebhookDelivery
 from tests.conftest import api_client
 from tests.factories import make_api_key
 from tests.followup.test_api_conventions import assert_problem
@@ -192,7 +192,7 @@ def test_only_admins_manage_webhooks(api, member_api, viewer_api, org):
 
 
 def test_webhook_deliveries_and_replay(api, org, monkeypatch):
-    from followup import tasks
+    from followup.engine import tasks
 
     queued = []
     monkeypatch.setattr(tasks.replay_webhook, "delay", lambda *a: queued.append(a))

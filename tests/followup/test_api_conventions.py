@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import ApiKey
 from accounts.roles import Role
-from followup.models import IdempotencyRecord
+from followup.kernel.models import IdempotencyRecord
 from tests.conftest import api_client
 from tests.factories import MembershipFactory, make_api_key
 

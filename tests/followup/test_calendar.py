@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from django.utils import timezone
 
 from accounts.roles import Role
-from followup import calendar, services
+from followup.engine import calendar, services
 from tests.factories import MembershipFactory
 
 

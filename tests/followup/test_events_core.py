@@ -7,8 +7,10 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
 
-from followup import events, notifications
-from followup.models import Event, Notification
+from followup.engine import notifications
+from followup.engine.models import Notification
+from followup.kernel import events
+from followup.kernel.models import Event
 
 
 @pytest.fixture
@@ -23,7 +25,7 @@ def test_an_event_is_relayed_once_after_commit(
     org, received, django_capture_on_commit_callbacks, settings
 ):
     settings.CELERY_TASK_ALWAYS_EAGER = True
-    from followup.celery import app
+    from followup.site.celery import app
 
     app.conf.task_always_eager = True
     try:

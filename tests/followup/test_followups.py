@@ -13,8 +13,10 @@ from django.utils import timezone
 
 from accounts.models import Membership
 from accounts.roles import Role
-from followup import services, subjects
-from followup.models import TRANSITIONS, Event, FollowUp, FollowUpStatus, Notification
+from followup.engine import services
+from followup.engine.models import TRANSITIONS, FollowUp, FollowUpStatus, Notification
+from followup.kernel import subjects
+from followup.kernel.models import Event
 from tests.factories import MembershipFactory
 
 
@@ -194,7 +196,7 @@ def test_deleting_a_subject_cancels_its_open_follow_ups(
 def test_subjects_are_attached_without_a_query_per_row(
     org, member, make_followup, membership_subject, django_assert_max_num_queries
 ):
-    from followup import selectors
+    from followup.engine import selectors
 
     people = [MembershipFactory(organization=org) for _ in range(5)]
     for person in people:

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from accounts.models import Membership
 from accounts.roles import Role
-from followup import notifications, services, webhooks
-from followup.models import (
+from followup.engine import notifications, services, webhooks
+from followup.engine.models import (
     CalendarFeed,
     FollowUp,
     FollowUpStatus,
@@ -235,7 +235,7 @@ def test_webhook_pages_are_for_admins(owner_client, member_client, org):
 
 
 def test_webhook_log_and_replay(owner_client, org, monkeypatch):
-    from followup import tasks
+    from followup.engine import tasks
 
     queued = []
     monkeypatch.setattr(tasks.replay_webhook, "delay", lambda *a: queued.append(a))

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, time
 import pytest
 from django.utils import translation
 
-from followup import recurrence
-from followup.recurrence import Rule, RuleError, next_occurrence, occurrences, parse
+from followup.engine import cadence
+from followup.engine.calc.recurrence import Rule, RuleError, next_occurrence, occurrences, parse
 
 
 def utc(*args: int) -> datetime:
@@ -212,25 +212,25 @@ def test_after_must_be_aware():
 def test_it_describes_rules_in_plain_words():
     with translation.override("en"):
         assert (
-            recurrence.describe(parse("FREQ=WEEKLY;INTERVAL=2;BYDAY=MO"), time(9))
+            cadence.describe(parse("FREQ=WEEKLY;INTERVAL=2;BYDAY=MO"), time(9))
             == "Every 2 weeks on Monday at 09:00"
         )
-        assert recurrence.describe(parse("FREQ=DAILY")) == "Every day"
+        assert cadence.describe(parse("FREQ=DAILY")) == "Every day"
         assert (
-            recurrence.describe(parse("FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"), time(8, 30))
+            cadence.describe(parse("FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"), time(8, 30))
             == "Every week on weekdays at 08:30"
         )
         assert (
-            recurrence.describe(parse("FREQ=MONTHLY;BYMONTHDAY=-1;COUNT=6"))
+            cadence.describe(parse("FREQ=MONTHLY;BYMONTHDAY=-1;COUNT=6"))
             == "Every month on the last day of the month, 6 times"
         )
         assert (
-            recurrence.describe(parse("FREQ=MONTHLY;BYDAY=1MO;UNTIL=20261231"))
+            cadence.describe(parse("FREQ=MONTHLY;BYDAY=1MO;UNTIL=20261231"))
             == "Every month on the first Monday, until 2026-12-31"
         )
 
 
 def test_it_describes_rules_in_chinese():
     with translation.override("zh-hans"):
-        text = recurrence.describe(parse("FREQ=WEEKLY;INTERVAL=2;BYDAY=MO"), time(9))
+        text = cadence.describe(parse("FREQ=WEEKLY;INTERVAL=2;BYDAY=MO"), time(9))
     assert text == "每 2 周的周一 09:00"

@@ -12,16 +12,16 @@ from django.core import mail
 from django.db import connection
 from django.utils import timezone
 
-from followup import notifications, reminders, services, tasks
-from followup.models import (
+from followup.engine import notifications, reminders, services, tasks
+from followup.engine.models import (
     Channel,
     DigestDelivery,
     EmailMode,
-    Event,
     FollowUp,
     Notification,
     ReminderDelivery,
 )
+from followup.kernel.models import Event
 
 
 @pytest.fixture
@@ -139,7 +139,7 @@ def test_a_late_worker_with_a_stolen_claim_sends_nothing(org, make_followup, que
 
 def test_a_failing_mail_server_rolls_back_and_retries(org, make_followup, queued, monkeypatch):
     followup = due_now(make_followup)
-    from followup import mail as followup_mail
+    from followup.kernel import mail as followup_mail
 
     real = followup_mail.send_to_user
     monkeypatch.setattr(

@@ -12,15 +12,16 @@ import pytest
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from followup import events, services, tasks, webhooks
-from followup.models import (
-    Event,
+from followup.engine import services, tasks, webhooks
+from followup.engine.models import (
     Notification,
     WebhookAttempt,
     WebhookDelivery,
     WebhookDeliveryStatus,
     WebhookEndpoint,
 )
+from followup.kernel import events
+from followup.kernel.models import Event
 
 
 class Receiver:

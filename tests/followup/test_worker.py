@@ -24,7 +24,8 @@ from django.utils import timezone
 from kombu import Connection
 
 from accounts.roles import Role
-from followup.models import Channel, Event, FollowUp, Notification, ReminderDelivery
+from followup.engine.models import Channel, FollowUp, Notification, ReminderDelivery
+from followup.kernel.models import Event
 from tests.factories import MembershipFactory, OrganizationFactory
 from tests.followup import mailrecorder
 

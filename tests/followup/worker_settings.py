@@ -2,8 +2,8 @@
 settings on the real broker (tests otherwise use an in-memory one) with the recording mail
 backend (``tests.followup.mailrecorder``)."""
 
-from followup.settings import *  # noqa: F403
-from followup.settings import REDIS_URL
+from followup.site.settings import *  # noqa: F403
+from followup.site.settings import REDIS_URL
 
 CELERY_BROKER_URL = REDIS_URL
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}

@@ -1,0 +1,131 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organization, User, timezone_choices
+from accounts.roles import RANK, Role, can_grant
+
+
+class EmailAuthenticationForm(AuthenticationForm):
+    username = forms.EmailField(
+        label=_("E-mail"),
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )
+
+
+class TimezoneField(forms.ChoiceField):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", _("Time zone"))
+        super().__init__(choices=timezone_choices, **kwargs)
+
+
+class SignUpForm(forms.Form):
+    display_name = forms.CharField(label=_("Your name"), max_length=120)
+    email = forms.EmailField(
+        label=_("Work e-mail"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 10 characters, not only digits, not a common password."),
+    )
+    organization_name = forms.CharField(label=_("Organization name"), max_length=120)
+    timezone = TimezoneField(initial="UTC")
+
+    def __init__(self, *args: Any, invited_email: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.invited_email = invited_email
+        if invited_email:
+            # Joining an existing organization: no new organization, e-mail is fixed.
+            del self.fields["organization_name"]
+            self.fields["email"].initial = invited_email
+            self.fields["email"].disabled = True
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(
+                _("An account with this e-mail already exists. Log in instead.")
+            )
+        return email
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        password = cleaned.get("password")
+        if password:
+            probe = User(
+                email=cleaned.get("email", ""), display_name=cleaned.get("display_name", "")
+            )
+            try:
+                password_validation.validate_password(password, probe)
+            except forms.ValidationError as exc:
+                self.add_error("password", exc)
+        return cleaned
+
+
+class OrganizationCreateForm(forms.Form):
+    name = forms.CharField(label=_("Organization name"), max_length=120)
+    timezone = TimezoneField()
+
+
+class OrganizationSettingsForm(forms.ModelForm):
+    timezone = TimezoneField()
+
+    class Meta:
+        model = Organization
+        fields = ["name", "timezone"]
+
+
+class ProfileForm(forms.ModelForm):
+    timezone = TimezoneField()
+
+    class Meta:
+        model = User
+        fields = ["display_name", "timezone", "language"]
+
+
+def _role_choices_for(granter_role: str) -> list[tuple[str, str]]:
+    return [(value, label) for value, label in Role.choices if can_grant(granter_role, value)]
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail"))
+    role = forms.ChoiceField(label=_("Role"))
+
+    def __init__(self, *args: Any, granter_role: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = _role_choices_for(granter_role)
+        self.fields["role"].initial = Role.MEMBER
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"))
+
+    def __init__(self, *args: Any, granter_role: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = _role_choices_for(granter_role)
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100, help_text=_("e.g. CRM sync"))
+    role = forms.ChoiceField(label=_("Role"))
+
+    def __init__(self, *args: Any, granter_role: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [
+            (v, label) for v, label in Role.choices if RANK[Role(v)] <= RANK[Role(granter_role)]
+        ]
+        self.fields["role"].choices = choices
+        self.fields["role"].initial = Role.MEMBER
+
+
+class LanguageForm(forms.Form):
+    language = forms.ChoiceField(choices=settings.LANGUAGES)
+    next = forms.CharField(required=False)

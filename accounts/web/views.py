@@ -1,0 +1,403 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import FormView, TemplateView
+
+from accounts import selectors, services
+from accounts.mixins import OrgViewMixin
+from accounts.models import ApiKey, Invitation, Membership, User
+from accounts.roles import Role, can_grant
+from accounts.web.forms import (
+    ApiKeyForm,
+    EmailAuthenticationForm,
+    InviteForm,
+    LanguageForm,
+    OrganizationCreateForm,
+    OrganizationSettingsForm,
+    ProfileForm,
+    RoleForm,
+    SignUpForm,
+)
+
+
+def _org_home(org_slug: str) -> str:
+    return reverse("home", kwargs={"org_slug": org_slug})
+
+
+def _error_text(exc: ValidationError | PermissionDenied) -> str:
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    return str(exc) or _("Your role does not allow this.")
+
+
+# --- Anonymous and personal pages -------------------------------------------------------------
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = EmailAuthenticationForm
+    redirect_authenticated_user = True
+
+
+class SignUpView(FormView):
+    template_name = "accounts/signup.html"
+    form_class = SignUpForm
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated:
+            return redirect("accounts:organization_create")
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form: SignUpForm) -> HttpResponse:
+        data = form.cleaned_data
+        user, org = services.user_sign_up(
+            email=data["email"],
+            password=data["password"],
+            display_name=data["display_name"],
+            organization_name=data["organization_name"],
+            timezone_name=data["timezone"],
+            language=translation.get_language() or "",
+        )
+        login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(
+            self.request, _("Welcome to Followup. %(org)s is ready.") % {"org": org.name}
+        )
+        return redirect(_org_home(org.slug))
+
+
+class OrganizationCreateView(LoginRequiredMixin, FormView):
+    template_name = "accounts/organization_create.html"
+    form_class = OrganizationCreateForm
+
+    def get_initial(self) -> dict[str, Any]:
+        return {"timezone": self.request.user.timezone}
+
+    def form_valid(self, form: OrganizationCreateForm) -> HttpResponse:
+        org = services.organization_create(
+            name=form.cleaned_data["name"],
+            owner=self.request.user,
+            timezone_name=form.cleaned_data["timezone"],
+        )
+        messages.success(self.request, _("%(org)s is ready.") % {"org": org.name})
+        return redirect(_org_home(org.slug))
+
+
+class ProfileView(LoginRequiredMixin, FormView):
+    template_name = "accounts/profile.html"
+    form_class = ProfileForm
+    success_url = reverse_lazy("accounts:profile")
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "instance": self.request.user}
+
+    def form_valid(self, form: ProfileForm) -> HttpResponse:
+        user = form.save()
+        if user.language:
+            translation.activate(user.language)
+        messages.success(self.request, _("Your profile was saved."))
+        return super().form_valid(form)
+
+
+class SetLanguageView(View):
+    """Switch the interface language; remembered on the account when logged in."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = LanguageForm(request.POST)
+        next_url = request.POST.get("next") or "/"
+        if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+            next_url = "/"
+        response = HttpResponseRedirect(next_url)
+        if form.is_valid():
+            language = form.cleaned_data["language"]
+            if request.user.is_authenticated:
+                request.user.language = language
+                request.user.save(update_fields=["language"])
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                language,
+                max_age=365 * 24 * 3600,
+                samesite="Lax",
+                secure=request.is_secure(),
+            )
+        return response
+
+
+class HomeRedirectView(View):
+    """``/``: the first organization of a signed-in person, the login page otherwise."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect("accounts:login")
+        membership = selectors.memberships_of(request.user).first()
+        if membership is None:
+            return redirect("accounts:organization_create")
+        return redirect(_org_home(membership.organization.slug))
+
+
+class InvitationAcceptView(View):
+    template_name = "accounts/invitation.html"
+
+    def _context(self, invitation: Invitation | None, **extra: Any) -> dict[str, Any]:
+        return {"invitation": invitation, **extra}
+
+    def get(self, request: HttpRequest, token: str) -> HttpResponse:
+        invitation = services.invitation_by_token(token)
+        if invitation is None or not invitation.is_pending:
+            return render(request, self.template_name, self._context(None), status=404)
+        form = None if request.user.is_authenticated else SignUpForm(invited_email=invitation.email)
+        return render(request, self.template_name, self._context(invitation, form=form))
+
+    def post(self, request: HttpRequest, token: str) -> HttpResponse:
+        invitation = services.invitation_by_token(token)
+        if invitation is None or not invitation.is_pending:
+            return render(request, self.template_name, self._context(None), status=404)
+        if request.user.is_authenticated:
+            user = request.user
+        else:
+            form = SignUpForm(request.POST, invited_email=invitation.email)
+            if not form.is_valid():
+                return render(
+                    request, self.template_name, self._context(invitation, form=form), status=400
+                )
+            data = form.cleaned_data
+            user = User.objects.create_user(
+                email=invitation.email,
+                password=data["password"],
+                display_name=data["display_name"],
+                timezone=data["timezone"],
+                language=translation.get_language() or "",
+            )
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        try:
+            membership = services.invitation_accept(invitation=invitation, user=user)
+        except ValidationError as exc:
+            return render(
+                request,
+                self.template_name,
+                self._context(invitation, error=_error_text(exc)),
+                status=400,
+            )
+        messages.success(request, _("You joined %(org)s.") % {"org": membership.organization.name})
+        return redirect(_org_home(membership.organization.slug))
+
+
+# --- Organization pages -------------------------------------------------------------------
+
+
+def _member_rows(members: Any, actor: Membership) -> list[Membership]:
+    """Mark which rows the actor may edit: not their own, and owners only by an owner."""
+    rows = list(members)
+    manage = actor.can("members.manage")
+    for member in rows:
+        member.editable = (
+            manage
+            and member.pk != actor.pk
+            and (member.role != Role.OWNER or can_grant(actor.role, Role.OWNER))
+        )
+    return rows
+
+
+def _role_choices(actor: Membership) -> list[tuple[str, str]]:
+    return RoleForm(granter_role=actor.role).fields["role"].choices
+
+
+class MembersView(OrgViewMixin, TemplateView):
+    template_name = "accounts/members.html"
+    capabilities = {"GET": "members.view", "HEAD": "members.view", "POST": "members.manage"}
+    model = Membership
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        membership = self.request.membership
+        context = super().get_context_data(**kwargs)
+        context.update(
+            members=_member_rows(
+                self.get_queryset().select_related("user").order_by("user__email"), membership
+            ),
+            invitations=selectors.pending_invitations(self.request.org),
+            can_manage=membership.can("members.manage"),
+            role_choices=_role_choices(membership),
+            invite_form=kwargs.get("invite_form") or InviteForm(granter_role=membership.role),
+        )
+        return context
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = InviteForm(request.POST, granter_role=request.membership.role)
+        if form.is_valid():
+            try:
+                services.invitation_send(
+                    actor=request.membership,
+                    email=form.cleaned_data["email"],
+                    role=form.cleaned_data["role"],
+                )
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(
+                    request,
+                    _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]},
+                )
+                return redirect("accounts:members", org_slug=request.org.slug)
+        return self.render_to_response(self.get_context_data(invite_form=form), status=400)
+
+
+class MemberRoleView(OrgViewMixin, View):
+    capabilities = {"POST": "members.manage"}
+    model = Membership
+
+    def post(self, request: HttpRequest, pk: Any) -> HttpResponse:
+        membership = self.get_object()
+        form = RoleForm(request.POST, granter_role=request.membership.role)
+        error = None
+        if not form.is_valid():
+            error = _("Choose one of the offered roles.")
+        else:
+            try:
+                membership = services.membership_change_role(
+                    actor=request.membership, membership=membership, role=form.cleaned_data["role"]
+                )
+            except (ValidationError, PermissionDenied) as exc:
+                error = _error_text(exc)
+        if request.htmx:
+            membership.refresh_from_db()
+            (row,) = _member_rows([membership], request.membership)
+            return render(
+                request,
+                "accounts/members.html#member-row",
+                {
+                    "member": row,
+                    "row_error": error,
+                    "role_choices": _role_choices(request.membership),
+                },
+                # htmx swaps 2xx only; the row with its error message is the useful answer.
+                status=200,
+            )
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(
+                request, _("Role of %(name)s changed.") % {"name": membership.user.name}
+            )
+        return redirect("accounts:members", org_slug=request.org.slug)
+
+
+class MemberRemoveView(OrgViewMixin, View):
+    # Everyone may leave; removing somebody else is checked in the service.
+    capabilities = {"POST": "members.view"}
+    model = Membership
+
+    def post(self, request: HttpRequest, pk: Any) -> HttpResponse:
+        membership = self.get_object()
+        leaving = membership.pk == request.membership.pk
+        try:
+            services.membership_remove(actor=request.membership, membership=membership)
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, _error_text(exc))
+            return redirect("accounts:members", org_slug=request.org.slug)
+        if leaving:
+            messages.success(request, _("You left %(org)s.") % {"org": request.org.name})
+            return redirect("root")
+        messages.success(request, _("%(name)s was removed.") % {"name": membership.user.name})
+        return redirect("accounts:members", org_slug=request.org.slug)
+
+
+class InvitationRevokeView(OrgViewMixin, View):
+    capabilities = {"POST": "members.manage"}
+    model = Invitation
+
+    def post(self, request: HttpRequest, pk: Any) -> HttpResponse:
+        invitation = self.get_object()
+        services.invitation_revoke(actor=request.membership, invitation=invitation)
+        messages.success(
+            request, _("Invitation of %(email)s revoked.") % {"email": invitation.email}
+        )
+        return redirect("accounts:members", org_slug=request.org.slug)
+
+
+class OrganizationSettingsView(OrgViewMixin, TemplateView):
+    template_name = "accounts/organization_settings.html"
+    capabilities = {"GET": "records.view", "HEAD": "records.view", "POST": "org.manage"}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["form"] = kwargs.get("form") or OrganizationSettingsForm(instance=self.request.org)
+        context["can_manage"] = self.request.membership.can("org.manage")
+        return context
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = OrganizationSettingsForm(request.POST, instance=request.org)
+        if form.is_valid():
+            services.organization_update(
+                actor=request.membership,
+                name=form.cleaned_data["name"],
+                timezone_name=form.cleaned_data["timezone"],
+            )
+            messages.success(request, _("Settings saved."))
+            return redirect("accounts:organization_settings", org_slug=request.org.slug)
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class ApiKeysView(OrgViewMixin, TemplateView):
+    template_name = "accounts/api_keys.html"
+    capabilities = {"GET": "apikeys.manage", "HEAD": "apikeys.manage", "POST": "apikeys.manage"}
+    model = ApiKey
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["keys"] = self.get_queryset().select_related("created_by")
+        context["form"] = kwargs.get("form") or ApiKeyForm(
+            granter_role=self.request.membership.role
+        )
+        context["created"] = kwargs.get("created")
+        return context
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = ApiKeyForm(request.POST, granter_role=request.membership.role)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form), status=400)
+        created = services.api_key_create(
+            org=request.org,
+            name=form.cleaned_data["name"],
+            role=form.cleaned_data["role"],
+            created_by=request.user,
+            granter_role=request.membership.role,
+        )
+        # Rendered, not redirected: the plain key must never travel in a URL or a session.
+        response = self.render_to_response(self.get_context_data(created=created))
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class ApiKeyRevokeView(OrgViewMixin, View):
+    capabilities = {"POST": "apikeys.manage"}
+    model = ApiKey
+
+    def post(self, request: HttpRequest, pk: Any) -> HttpResponse:
+        api_key = self.get_object()
+        services.api_key_revoke(api_key=api_key)
+        messages.success(request, _("Key %(name)s revoked.") % {"name": api_key.name})
+        return redirect("accounts:api_keys", org_slug=request.org.slug)
+
+
+def locked_out(
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict | None = None,
+) -> HttpResponse:
+    """django-axes' answer to a locked-out log-in: a page that says what to do next."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(request, "accounts/locked_out.html", {"cooloff_minutes": minutes}, status=429)

@@ -1,0 +1,150 @@
+"""Reads of follow-ups shared by pages and the API: scoped, prefetched, constant queries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+
+from accounts.models import Organization, User
+from followup.engine.models import FollowUp, FollowUpStatus, WebhookDelivery, WebhookEndpoint
+from followup.kernel import subjects
+from followup.kernel.mail import user_zone
+
+
+def followups(org: Organization) -> QuerySet[FollowUp]:
+    return FollowUp.objects.for_org(org).select_related("owner", "completed_by", "organization")
+
+
+def with_subjects(org: Organization, rows: Iterable[FollowUp]) -> list[FollowUp]:
+    """The rows as a list, each with ``subject_ref`` set (one query per subject type)."""
+    rows = list(rows)
+    subjects.attach(org, rows)
+    return rows
+
+
+def for_subject(org: Organization, subject: Any) -> QuerySet[FollowUp]:
+    """A subject's follow-ups, for its page (the reverse relation of the registry)."""
+    entry = subjects.for_model(type(subject))
+    if entry is None:
+        return FollowUp.objects.for_org(org).none()
+    return followups(org).filter(
+        subject_type=subjects.content_type_for(entry.key), subject_id=subject.pk
+    )
+
+
+def open_for_subjects(org: Organization, model: type, ids: Iterable[Any]) -> QuerySet[FollowUp]:
+    """Open follow-ups whose subject is one of ``ids`` of ``model`` (a registered type)."""
+    entry = subjects.for_model(model)
+    ids = list(ids)
+    if entry is None or not ids:
+        return FollowUp.objects.for_org(org).none()
+    return followups(org).filter(
+        status=FollowUpStatus.OPEN,
+        subject_type=subjects.content_type_for(entry.key),
+        subject_id__in=ids,
+    )
+
+
+def overdue_counts(
+    org: Organization, model: type, ids: Iterable[Any], *, now: datetime | None = None
+) -> dict[Any, int]:
+    """Open follow-ups past their due time, per subject id (absent ids have none)."""
+    now = now or timezone.now()
+    rows = (
+        open_for_subjects(org, model, ids)
+        .filter(due_at__lt=now)
+        .order_by()
+        .values("subject_id")
+        .annotate(n=Count("pk"))
+    )
+    return {row["subject_id"]: row["n"] for row in rows}
+
+
+@dataclass
+class Day:
+    now: datetime
+    start_of_today: datetime
+    end_of_today: datetime
+    end_of_week: datetime
+    overdue: list[FollowUp] = field(default_factory=list)
+    today: list[FollowUp] = field(default_factory=list)
+    upcoming: list[FollowUp] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.overdue or self.today or self.upcoming)
+
+
+def day_bounds(user: User, now: datetime) -> tuple[datetime, datetime, datetime]:
+    """Start and end of today and the end of the coming week, in the person's zone."""
+    local = now.astimezone(user_zone(user))
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    # Midnight of the next local days, computed on dates so DST days are 23 or 25 hours.
+    end_today = _local_midnight(user, start.date() + timedelta(days=1))
+    end_week = _local_midnight(user, start.date() + timedelta(days=7))
+    return _local_midnight(user, start.date()), end_today, end_week
+
+
+def _local_midnight(user: User, day: Any) -> datetime:
+    from followup.engine.calc.recurrence import to_utc
+
+    return to_utc(datetime(day.year, day.month, day.day), user_zone(user).key)
+
+
+def my_day(org: Organization, user: User, *, now: datetime | None = None) -> Day:
+    """Overdue, due today and upcoming this week: one query, split here."""
+    now = now or timezone.now()
+    start, end_today, end_week = day_bounds(user, now)
+    day = Day(now=now, start_of_today=start, end_of_today=end_today, end_of_week=end_week)
+    rows = with_subjects(
+        org,
+        followups(org)
+        .filter(owner=user, status=FollowUpStatus.OPEN, due_at__lt=end_week)
+        .order_by("due_at", "pk")[:500],
+    )
+    for row in rows:
+        if row.due_at < now:
+            day.overdue.append(row)
+        elif row.due_at < end_today:
+            day.today.append(row)
+        else:
+            day.upcoming.append(row)
+    return day
+
+
+@dataclass
+class PersonOverdue:
+    user: User
+    items: list[FollowUp]
+
+
+def team_overdue(org: Organization, *, now: datetime | None = None) -> list[PersonOverdue]:
+    """Overdue open follow-ups of everyone, grouped by person, most overdue first."""
+    now = now or timezone.now()
+    rows = with_subjects(
+        org,
+        followups(org)
+        .filter(status=FollowUpStatus.OPEN, due_at__lt=now)
+        .order_by("owner__display_name", "owner__email", "due_at", "pk")[:1000],
+    )
+    grouped: dict[Any, PersonOverdue] = {}
+    for row in rows:
+        grouped.setdefault(row.owner_id, PersonOverdue(user=row.owner, items=[])).items.append(row)
+    return sorted(grouped.values(), key=lambda p: (-len(p.items), p.user.name.lower()))
+
+
+def endpoints(org: Organization) -> QuerySet[WebhookEndpoint]:
+    return WebhookEndpoint.objects.for_org(org).order_by("created_at")
+
+
+def deliveries(org: Organization, endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
+    return (
+        WebhookDelivery.objects.for_org(org)
+        .filter(endpoint=endpoint)
+        .order_by("-created_at", "-id")
+    )

@@ -1,0 +1,251 @@
+from __future__ import annotations
+
+from datetime import time
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from accounts.mixins import OrgFormMixin
+from followup.engine.calc import recurrence
+from followup.engine.models import EmailMode, Priority
+from followup.kernel import events
+
+User = get_user_model()
+
+REMINDER_CHOICES = [
+    (0, _("At due time")),
+    (15, _("15 minutes before")),
+    (60, _("1 hour before")),
+    (1440, _("1 day before")),
+    (2880, _("2 days before")),
+    (10080, _("1 week before")),
+]
+FREQUENCY_CHOICES = [
+    ("", _("Does not repeat")),
+    ("DAILY", _("Daily")),
+    ("WEEKLY", _("Weekly")),
+    ("MONTHLY", _("Monthly")),
+    ("YEARLY", _("Yearly")),
+]
+WEEKDAY_CHOICES = [
+    ("MO", _("Mon")),
+    ("TU", _("Tue")),
+    ("WE", _("Wed")),
+    ("TH", _("Thu")),
+    ("FR", _("Fri")),
+    ("SA", _("Sat")),
+    ("SU", _("Sun")),
+]
+ENDS_CHOICES = [("never", _("Never")), ("until", _("On a date")), ("count", _("After a number"))]
+SNOOZE_LABELS = [
+    ("1h", _("1 hour")),
+    ("3h", _("3 hours")),
+    ("tomorrow", _("Tomorrow, same time")),
+    ("3d", _("3 days")),
+    ("1w", _("1 week")),
+]
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.name
+
+
+class CadenceMixin(forms.Form):
+    """The common cadences in plain fields, turned into an RRULE subset."""
+
+    frequency = forms.ChoiceField(label=_("Cadence"), choices=FREQUENCY_CHOICES, required=False)
+    interval = forms.IntegerField(
+        label=_("Every"), min_value=1, max_value=recurrence.MAX_INTERVAL, initial=1, required=False
+    )
+    weekdays = forms.MultipleChoiceField(
+        label=_("On"), choices=WEEKDAY_CHOICES, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    monthday = forms.IntegerField(
+        label=_("Day of month"),
+        min_value=-1,
+        max_value=31,
+        required=False,
+        help_text=_("1 to 31; -1 for the last day. Empty: the due date's day."),
+    )
+    at = forms.TimeField(
+        label=_("At (local time)"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text=_("Empty: the due time."),
+    )
+    ends = forms.ChoiceField(label=_("Ends"), choices=ENDS_CHOICES, initial="never")
+    until = forms.DateField(
+        label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    count = forms.IntegerField(
+        label=_("Times"), min_value=1, max_value=recurrence.MAX_COUNT, required=False
+    )
+
+    def cadence_initial(self, followup: Any) -> dict[str, Any]:
+        if not followup.recurrence:
+            return {}
+        rule = recurrence.parse(followup.recurrence)
+        return {
+            "frequency": rule.freq,
+            "interval": rule.interval,
+            "weekdays": [d for d in rule.byday if len(d) == 2],
+            "monthday": rule.bymonthday[0] if rule.bymonthday else None,
+            "at": followup.recurrence_time,
+            "ends": "until" if rule.until else ("count" if rule.count else "never"),
+            "until": rule.until,
+            "count": rule.count,
+        }
+
+    def clean_monthday(self) -> int | None:
+        value = self.cleaned_data.get("monthday")
+        if value == 0:
+            raise forms.ValidationError(_("Use 1 to 31, or -1 for the last day."))
+        return value
+
+    def build_rule(self) -> recurrence.Rule | None:
+        data = self.cleaned_data
+        freq = data.get("frequency")
+        if not freq:
+            return None
+        ends = data.get("ends") or "never"
+        try:
+            return recurrence.Rule(
+                freq=freq,
+                interval=data.get("interval") or 1,
+                byday=tuple(data.get("weekdays") or ()) if freq == "WEEKLY" else (),
+                bymonthday=(data["monthday"],)
+                if freq in ("MONTHLY", "YEARLY") and data.get("monthday")
+                else (),
+                until=data.get("until") if ends == "until" else None,
+                count=data.get("count") if ends == "count" else None,
+            )
+        except recurrence.RuleError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+    def clean_cadence(self) -> None:
+        ends = self.cleaned_data.get("ends")
+        if self.cleaned_data.get("frequency"):
+            if ends == "until" and not self.cleaned_data.get("until"):
+                self.add_error("until", _("Choose the last date."))
+            if ends == "count" and not self.cleaned_data.get("count"):
+                self.add_error("count", _("Say how many times."))
+        if not self.errors:
+            try:
+                self.cleaned_data["rule"] = self.build_rule()
+            except forms.ValidationError as exc:
+                self.add_error("frequency", exc)
+
+
+class CadenceForm(CadenceMixin):
+    """Only the cadence fields: the live preview of the next five dates."""
+
+    due = forms.DateTimeField(required=False)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        self.clean_cadence()
+        return cleaned
+
+
+class FollowUpForm(OrgFormMixin, CadenceMixin):
+    title = forms.CharField(label=_("What needs doing"), max_length=200)
+    owner = UserChoiceField(label=pgettext_lazy("follow-up", "Owner"), queryset=User.objects.none())
+    due = forms.DateTimeField(
+        label=_("Due"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    priority = forms.TypedChoiceField(
+        label=_("Priority"), choices=Priority.choices, coerce=int, initial=Priority.NORMAL
+    )
+    reminders = forms.TypedMultipleChoiceField(
+        label=_("Remind me"),
+        choices=REMINDER_CHOICES,
+        coerce=int,
+        required=False,
+        initial=[0],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    subject_type = forms.CharField(required=False, widget=forms.HiddenInput)
+    subject_id = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    field_order = ["title", "owner", "due", "priority", "reminders", "notes"]
+
+    def __init__(self, *args: Any, org: Any, **kwargs: Any) -> None:
+        super().__init__(*args, org=org, **kwargs)
+        self.fields["owner"].queryset = self.fields["owner"].queryset.order_by(
+            "display_name", "email"
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        self.clean_cadence()
+        key, obj_id = cleaned.get("subject_type"), cleaned.get("subject_id")
+        cleaned["subject"] = None
+        if key or obj_id:
+            from django.core.exceptions import ValidationError
+
+            from followup.kernel import subjects
+
+            try:
+                cleaned["subject"] = subjects.resolve(self.org, key or "", obj_id)
+            except ValidationError:
+                self.add_error(None, _("The follow-up's subject is not in this organization."))
+        return cleaned
+
+    def recurrence_time(self) -> time | None:
+        return self.cleaned_data.get("at")
+
+
+class SnoozeForm(forms.Form):
+    until = forms.ChoiceField(label=_("Snooze for"), choices=SNOOZE_LABELS)
+
+
+class ReassignForm(OrgFormMixin, forms.Form):
+    owner = UserChoiceField(label=_("New owner"), queryset=User.objects.none())
+
+
+class WebhookForm(forms.Form):
+    url = forms.URLField(
+        label=_("Endpoint URL"),
+        max_length=500,
+        assume_scheme="https",
+        help_text=_("Your receiver's address (http or https)."),
+    )
+    description = forms.CharField(label=_("Description"), max_length=200, required=False)
+    event_types = forms.MultipleChoiceField(label=_("Events"), widget=forms.CheckboxSelectMultiple)
+    enabled = forms.BooleanField(label=_("Enabled"), required=False, initial=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["event_types"].choices = [
+            (key, f"{key} — {label}") for key, label in sorted(events.EVENT_TYPES.items())
+        ]
+
+    def clean_url(self) -> str:
+        from django.core.exceptions import ValidationError
+
+        from followup.engine import webhooks
+
+        try:
+            return webhooks.validate_url(self.cleaned_data["url"])
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.message_dict["url"]) from None
+
+
+class PreferenceForm(forms.Form):
+    in_app = forms.BooleanField(label=_("In the app"), required=False)
+    email = forms.ChoiceField(label=_("E-mail"), choices=EmailMode.choices)
+
+    def __init__(self, *args: Any, digestible: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not digestible:
+            self.fields["email"].choices = [
+                c for c in EmailMode.choices if c[0] != EmailMode.DIGEST
+            ]

@@ -1,0 +1,42 @@
+"""The follow-up engine's pages. (``followup/urls.py`` is the project URLconf that composes
+every app; this module is the ``followup`` app's own part of it.)"""
+
+from django.urls import path
+
+from followup.engine.web import views as pages
+
+app_name = "followup"
+
+# Outside organizations: the secret token is the credential.
+urlpatterns = [
+    path("calendar/<str:token>.ics", pages.calendar_feed, name="calendar_feed"),
+]
+
+org_urlpatterns = [
+    path("followups/", pages.FollowUpListView.as_view(), name="list"),
+    path("followups/new/", pages.FollowUpCreateView.as_view(), name="create"),
+    path("followups/cadence/", pages.CadencePreviewView.as_view(), name="cadence_preview"),
+    path("followups/<uuid:pk>/", pages.FollowUpDetailView.as_view(), name="detail"),
+    path(
+        "followups/<uuid:pk>/<slug:action>/",
+        pages.FollowUpActionView.as_view(),
+        name="action",
+    ),
+    path("team/", pages.TeamView.as_view(), name="team"),
+    path("notifications/", pages.NotificationsView.as_view(), name="notifications"),
+    path("notifications/bell/", pages.BellView.as_view(), name="bell"),
+    path(
+        "notifications/<uuid:pk>/read/",
+        pages.NotificationReadView.as_view(),
+        name="notification_read",
+    ),
+    path("notifications/settings/", pages.PreferencesView.as_view(), name="preferences"),
+    path("calendar/", pages.CalendarView.as_view(), name="calendar"),
+    path("webhooks/", pages.WebhooksView.as_view(), name="webhooks"),
+    path("webhooks/<uuid:pk>/", pages.WebhookDetailView.as_view(), name="webhook_detail"),
+    path(
+        "webhooks/deliveries/<uuid:pk>/replay/",
+        pages.WebhookReplayView.as_view(),
+        name="webhook_replay",
+    ),
+]

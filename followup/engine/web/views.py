@@ -1,0 +1,640 @@
+"""Pages of the follow-up engine (``/o/<org_slug>/...``): follow-ups, notifications,
+preferences, the calendar feed and webhooks. Thin: services and selectors do the work."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.generic import TemplateView
+
+from accounts.mixins import READ_ONLY, OrgViewMixin
+from followup.engine import cadence, calendar, notifications, selectors, services, webhooks
+from followup.engine.calc import recurrence
+from followup.engine.models import (
+    FollowUp,
+    FollowUpStatus,
+    Notification,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from followup.engine.web.forms import (
+    SNOOZE_LABELS,
+    CadenceForm,
+    FollowUpForm,
+    PreferenceForm,
+    ReassignForm,
+    SnoozeForm,
+    WebhookForm,
+)
+
+READ_EDIT = {**READ_ONLY, "POST": "records.edit"}
+ADMIN_ONLY = dict.fromkeys(("GET", "HEAD", "POST"), "webhooks.manage")
+STATUS_BADGE = {
+    FollowUpStatus.OPEN: "neutral",
+    FollowUpStatus.DONE: "ok",
+    FollowUpStatus.SKIPPED: "warn",
+    FollowUpStatus.CANCELLED: "neutral",
+}
+
+
+def _errors(exc: ValidationError) -> str:
+    return " ".join(exc.messages)
+
+
+def _back(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, False):
+        return target
+    return default
+
+
+def _home(request: HttpRequest) -> str:
+    return reverse("home", kwargs={"org_slug": request.org.slug})
+
+
+# --- Follow-ups -----------------------------------------------------------------------------
+
+
+class FollowUpListView(OrgViewMixin, TemplateView):
+    template_name = "followup/followup_list.html"
+    model = FollowUp
+    STATUSES = ("open", "done", "skipped", "cancelled", "all")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        org, user = self.request.org, self.request.user
+        status = self.request.GET.get("status", "open")
+        status = status if status in self.STATUSES else "open"
+        mine = self.request.GET.get("who", "mine") != "all"
+        rows = selectors.followups(org)
+        if status != "all":
+            rows = rows.filter(status=status)
+        if mine:
+            rows = rows.filter(owner=user)
+        order = "due_at" if status == "open" else "-updated_at"
+        context.update(
+            rows=selectors.with_subjects(org, rows.order_by(order, "pk")[:200]),
+            status=status,
+            mine=mine,
+            statuses=[
+                (s, FollowUpStatus(s).label if s != "all" else _("All")) for s in self.STATUSES
+            ],
+            now=timezone.now(),
+            snooze_choices=SNOOZE_LABELS,
+            can_edit=self.request.membership.can("records.edit"),
+        )
+        return context
+
+
+def _form_context(request: HttpRequest, form: FollowUpForm, followup: FollowUp | None) -> dict:
+    preview = _preview(form, followup, request.user)
+    return {"form": form, "followup": followup, "preview": preview}
+
+
+def _preview(form: Any, followup: FollowUp | None, user: Any) -> dict[str, Any] | None:
+    """Plain words and the next five dates of the cadence in the form (or the saved one)."""
+    rule = None
+    at = None
+    start = None
+    data = getattr(form, "cleaned_data", None)
+    if data is not None and form.is_bound and not form.errors:
+        rule = data.get("rule")
+        due = data.get("due") or (followup.due_at if followup else None)
+        at = data.get("at") or (
+            due.astimezone(timezone.get_current_timezone()).time() if due else None
+        )
+        start = due.astimezone(timezone.get_current_timezone()).date() if due else None
+    elif followup is not None and followup.recurrence:
+        rule = recurrence.parse(followup.recurrence)
+        at = followup.recurrence_time
+        start = followup.recurrence_start
+    if rule is None or at is None or start is None:
+        return None
+    owner_tz = (followup.owner.timezone if followup else user.timezone) or "UTC"
+    dates = recurrence.occurrences(
+        rule, start=start, at=at, tz=owner_tz, after=timezone.now() - timedelta(seconds=1)
+    )
+    return {"text": cadence.describe(rule, at), "dates": dates, "tz": owner_tz}
+
+
+class FollowUpCreateView(OrgViewMixin, TemplateView):
+    template_name = "followup/followup_form.html"
+    capabilities = READ_EDIT
+    model = FollowUp
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        form = kwargs.get("form")
+        if form is None:
+            initial = {
+                "owner": self.request.user.pk,
+                "due": (timezone.localtime() + timedelta(days=1)).replace(
+                    hour=9, minute=0, second=0, microsecond=0
+                ),
+                "subject_type": self.request.GET.get("subject_type", ""),
+                "subject_id": self.request.GET.get("subject_id", ""),
+            }
+            form = FollowUpForm(org=self.request.org, initial=initial)
+        context.update(_form_context(self.request, form, None))
+        return context
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = FollowUpForm(request.POST, org=request.org)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                followup = services.followup_create(
+                    org=request.org,
+                    actor=request.user,
+                    title=data["title"],
+                    owner=data["owner"],
+                    due_at=data["due"],
+                    notes=data["notes"],
+                    priority=data["priority"],
+                    subject=data["subject"],
+                    recurrence_rule=data["rule"].to_text() if data.get("rule") else None,
+                    recurrence_time=form.recurrence_time(),
+                    reminder_offsets=data["reminders"] or [0],
+                )
+            except ValidationError as exc:
+                form.add_error(None, _errors(exc))
+            else:
+                messages.success(
+                    request, _("Follow-up “%(title)s” created.") % {"title": followup.title}
+                )
+                return redirect(_back(request, services.followup_path(followup)))
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class FollowUpDetailView(OrgViewMixin, TemplateView):
+    """A follow-up: what, when, cadence with its next dates, actions, and the edit form."""
+
+    template_name = "followup/followup_detail.html"
+    capabilities = READ_EDIT
+    model = FollowUp
+
+    def scope_queryset(self, queryset: Any) -> Any:
+        return queryset.select_related("owner", "completed_by", "organization", "previous")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        followup = kwargs.get("followup") or self.get_object()
+        (followup,) = selectors.with_subjects(self.request.org, [followup])
+        form = kwargs.get("form")
+        if form is None and followup.is_open:
+            initial = {
+                "title": followup.title,
+                "owner": followup.owner_id,
+                "due": timezone.localtime(followup.due_at),
+                "priority": followup.priority,
+                "reminders": followup.reminder_offsets,
+                "notes": followup.notes,
+            }
+            form = FollowUpForm(org=self.request.org, initial=initial)
+            form.initial.update(form.cadence_initial(followup))
+        context.update(
+            _form_context(self.request, form, followup) if form else {"followup": followup}
+        )
+        if not followup.is_open:
+            context["preview"] = None
+        context.update(
+            followup=followup,
+            badge=STATUS_BADGE[followup.status],
+            snooze_choices=SNOOZE_LABELS,
+            reassign_form=ReassignForm(org=self.request.org, initial={"owner": followup.owner_id}),
+            can_edit=self.request.membership.can("records.edit"),
+            now=timezone.now(),
+        )
+        return context
+
+    def post(self, request: HttpRequest, pk: Any) -> HttpResponse:
+        followup = self.get_object()
+        form = FollowUpForm(request.POST, org=request.org)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.followup_update(
+                    followup=followup,
+                    actor=request.user,
+                    title=data["title"],
+                    owner=data["owner"],
+                    due_at=data["due"],
+                    notes=data["notes"],
+                    priority=data["priority"],
+                    reminder_offsets=data["reminders"] or [0],
+                    recurrence_rule=data["rule"].to_text() if data.get("rule") else "",
+                    recurrence_time=form.recurrence_time(),
+                )
+            except ValidationError as exc:
+                form.add_error(None, _errors(exc))
+            except services.TransitionError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("Follow-up saved."))
+                return redirect(services.followup_path(followup))
+        return self.render_to_response(
+            self.get_context_data(form=form, followup=followup), status=400
+        )
+
+
+class CadencePreviewView(OrgViewMixin, View):
+    """htmx: the cadence in plain words and its next five dates, as the form changes."""
+
+    capabilities = READ_ONLY
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        form = CadenceForm(request.GET)
+        preview = None
+        error = ""
+        if form.is_valid():
+            preview = _preview(form, None, request.user)
+        else:
+            error = " ".join(str(e) for errors in form.errors.values() for e in errors)
+        return render(
+            request,
+            "followup/followup_form.html#cadence-preview",
+            {"preview": preview, "preview_error": error},
+        )
+
+
+class FollowUpActionView(OrgViewMixin, View):
+    """Complete, skip, snooze, reassign or cancel: from My day, the lists, a notification.
+
+    A plain form post redirects back; an htmx post gets the updated row of the list it
+    came from (``row`` = ``day`` or ``list``), or an empty answer when the row leaves it.
+    """
+
+    capabilities = {"POST": "records.edit"}
+    model = FollowUp
+    ACTIONS = ("complete", "skip", "snooze", "reassign", "cancel", "reopen")
+
+    def scope_queryset(self, queryset: Any) -> Any:
+        return queryset.select_related("owner", "organization")
+
+    def post(self, request: HttpRequest, pk: Any, action: str) -> HttpResponse:
+        if action not in self.ACTIONS:
+            raise Http404
+        followup = self.get_object()
+        error = None
+        message = ""
+        try:
+            message = self._apply(request, followup, action)
+        except ValidationError as exc:
+            error = _errors(exc)
+        except services.TransitionError as exc:
+            error = str(exc)
+        if request.htmx:
+            return self._htmx(request, followup, error, message)
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, message)
+        return redirect(_back(request, _home(request)))
+
+    def _apply(self, request: HttpRequest, followup: FollowUp, action: str) -> str:
+        actor = request.user
+        if action == "complete":
+            outcome = services.followup_complete(followup=followup, actor=actor)
+            if outcome.next is not None:
+                return _("Done. Next one: %(when)s.") % {
+                    "when": timezone.localtime(outcome.next.due_at).strftime("%Y-%m-%d %H:%M")
+                }
+            return _("Done: %(title)s.") % {"title": followup.title}
+        if action == "skip":
+            services.followup_skip(followup=followup, actor=actor)
+            return _("Skipped: %(title)s.") % {"title": followup.title}
+        if action == "cancel":
+            services.followup_cancel(followup=followup, actor=actor)
+            return _("Cancelled: %(title)s.") % {"title": followup.title}
+        if action == "reopen":
+            services.followup_reopen(followup=followup, actor=actor)
+            return _("Reopened: %(title)s.") % {"title": followup.title}
+        if action == "snooze":
+            form = SnoozeForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError(_("Choose one of the offered snooze times."))
+            until = services.snooze_target(followup, form.cleaned_data["until"])
+            services.followup_snooze(followup=followup, actor=actor, until=until)
+            return _("Snoozed until %(when)s.") % {
+                "when": timezone.localtime(until).strftime("%Y-%m-%d %H:%M")
+            }
+        form = ReassignForm(request.POST, org=request.org)
+        if not form.is_valid():
+            raise ValidationError(_("Choose a member of this organization."))
+        services.followup_reassign(followup=followup, actor=actor, owner=form.cleaned_data["owner"])
+        return _("Given to %(name)s.") % {"name": form.cleaned_data["owner"].name}
+
+    def _htmx(
+        self, request: HttpRequest, followup: FollowUp, error: str | None, message: str
+    ) -> HttpResponse:
+        followup = self.get_queryset().get(pk=followup.pk)
+        (followup,) = selectors.with_subjects(request.org, [followup])
+        template = (
+            "followup/home.html#day-row"
+            if request.POST.get("row") == "day"
+            else "followup/followup_list.html#list-row"
+        )
+        return render(
+            request,
+            template,
+            {
+                "item": followup,
+                "row_error": error,
+                "row_message": message,
+                "snooze_choices": SNOOZE_LABELS,
+                "can_edit": True,
+                "now": timezone.now(),
+            },
+        )
+
+
+class TeamView(OrgViewMixin, TemplateView):
+    """A manager's view: the team's overdue follow-ups, by person."""
+
+    template_name = "followup/team.html"
+    capabilities = {"GET": "team.view", "HEAD": "team.view"}
+    model = FollowUp
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["people"] = selectors.team_overdue(self.request.org)
+        context["now"] = timezone.now()
+        return context
+
+
+# --- Notifications ----------------------------------------------------------------------------
+
+
+class NotificationsView(OrgViewMixin, TemplateView):
+    template_name = "followup/notifications.html"
+    # Everyone reads and clears their own notifications, viewers included.
+    capabilities = {**READ_ONLY, "POST": "records.view"}
+    model = Notification
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        org, user = self.request.org, self.request.user
+        rows = list(notifications.inbox(org, user)[:100])
+        for row in rows:
+            row.title = notifications.render_title(row)
+        context["rows"] = rows
+        context["unread"] = sum(1 for r in rows if r.read_at is None)
+        return context
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        count = notifications.mark_read(org=request.org, user=request.user)
+        messages.success(request, _("%(count)d marked as read.") % {"count": count})
+        return redirect("followup:notifications", org_slug=request.org.slug)
+
+
+class NotificationReadView(OrgViewMixin, View):
+    """Mark one read; then go where it points (the follow-up), or back to the list."""
+
+    capabilities = {"POST": "records.view"}
+    model = Notification
+
+    def scope_queryset(self, queryset: Any) -> Any:
+        return queryset.filter(recipient=self.request.user)
+
+    def post(self, request: HttpRequest, pk: Any) -> HttpResponse:
+        notification = self.get_object()
+        notifications.mark_read(org=request.org, user=request.user, ids=[notification.pk])
+        if request.POST.get("open") and notification.url.startswith("/"):
+            return redirect(notification.url)
+        return redirect(
+            _back(request, reverse("followup:notifications", kwargs={"org_slug": request.org.slug}))
+        )
+
+
+class BellView(OrgViewMixin, View):
+    """htmx polling target: the bell with the unread count (no full reload)."""
+
+    capabilities = READ_ONLY
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        response = render(
+            request,
+            "followup/partials/bell.html",
+            {"unread": notifications.unread_count(request.org, request.user)},
+        )
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class PreferencesView(OrgViewMixin, TemplateView):
+    template_name = "followup/preferences.html"
+    capabilities = {**READ_ONLY, "POST": "records.view"}
+
+    def _rows(self, data: Any = None) -> list[dict[str, Any]]:
+        rows = []
+        for key, spec, choice in notifications.preferences(self.request.org, self.request.user):
+            form = PreferenceForm(
+                data,
+                prefix=key.replace(".", "-"),
+                digestible=spec.digestible,
+                initial={"in_app": choice.in_app, "email": choice.email},
+            )
+            rows.append({"key": key, "spec": spec, "form": form})
+        return rows
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["rows"] = kwargs.get("rows") or self._rows()
+        context["user_tz"] = self.request.user.timezone
+        context["digest_hour"] = settings.FOLLOWUP_DIGEST_HOUR
+        return context
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        rows = self._rows(request.POST)
+        if not all(row["form"].is_valid() for row in rows):
+            return self.render_to_response(self.get_context_data(rows=rows), status=400)
+        for row in rows:
+            notifications.preference_set(
+                org=request.org,
+                user=request.user,
+                kind=row["key"],
+                in_app=row["form"].cleaned_data["in_app"],
+                email=row["form"].cleaned_data["email"],
+            )
+        messages.success(request, _("Notification settings saved."))
+        return redirect("followup:preferences", org_slug=request.org.slug)
+
+
+# --- Calendar feed ------------------------------------------------------------------------------
+
+
+class CalendarView(OrgViewMixin, TemplateView):
+    """The person's secret calendar address: create, regenerate, revoke."""
+
+    template_name = "followup/calendar.html"
+    capabilities = {**READ_ONLY, "POST": "records.view"}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["feed"] = calendar.active_feed(self.request.org, self.request.user)
+        context["feed_url"] = kwargs.get("feed_url")
+        return context
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        if request.POST.get("action") == "revoke":
+            calendar.feed_revoke(org=request.org, user=request.user)
+            messages.success(request, _("The calendar address was revoked."))
+            return redirect("followup:calendar", org_slug=request.org.slug)
+        token = calendar.feed_create(org=request.org, user=request.user)
+        url = settings.BASE_URL + reverse("followup:calendar_feed", kwargs={"token": token})
+        # Rendered, not redirected: the secret address must not travel in a redirect.
+        response = self.render_to_response(self.get_context_data(feed_url=url))
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+@never_cache
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """Public: the token is the credential. Unknown or revoked: 404, nothing else said."""
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponse(status=405)
+    feed = calendar.feed_by_token(token)
+    if feed is None:
+        raise Http404
+    host = request.get_host().split(":")[0] or "followup"
+    body = calendar.feed_body(feed, base_url=settings.BASE_URL, host=host, now=timezone.now())
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="followup.ics"'
+    return response
+
+
+# --- Webhooks -----------------------------------------------------------------------------------
+
+
+class WebhooksView(OrgViewMixin, TemplateView):
+    template_name = "followup/webhooks.html"
+    capabilities = ADMIN_ONLY
+    model = WebhookEndpoint
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["endpoints"] = selectors.endpoints(self.request.org)
+        context["form"] = kwargs.get("form") or WebhookForm()
+        context["created"] = kwargs.get("created")
+        return context
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = WebhookForm(request.POST)
+        if form.is_valid():
+            try:
+                endpoint = webhooks.endpoint_create(
+                    org=request.org,
+                    actor=request.user,
+                    url=form.cleaned_data["url"],
+                    event_types=form.cleaned_data["event_types"],
+                    description=form.cleaned_data["description"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, _errors(exc))
+            else:
+                response = self.render_to_response(self.get_context_data(created=endpoint))
+                response["Cache-Control"] = "no-store"
+                return response
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class WebhookDetailView(OrgViewMixin, TemplateView):
+    """One endpoint: its settings and its delivery log, with replay."""
+
+    template_name = "followup/webhook_detail.html"
+    capabilities = ADMIN_ONLY
+    model = WebhookEndpoint
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        endpoint = kwargs.get("endpoint") or self.get_object()
+        form = kwargs.get("form") or WebhookForm(
+            initial={
+                "url": endpoint.url,
+                "description": endpoint.description,
+                "event_types": endpoint.event_types,
+                "enabled": endpoint.enabled,
+            }
+        )
+        context.update(
+            endpoint=endpoint,
+            form=form,
+            deliveries=selectors.deliveries(self.request.org, endpoint)[:100],
+            secret=kwargs.get("secret"),
+        )
+        return context
+
+    def post(self, request: HttpRequest, pk: Any) -> HttpResponse:
+        endpoint = self.get_object()
+        action = request.POST.get("action", "save")
+        if action == "delete":
+            endpoint.delete()
+            messages.success(request, _("Endpoint deleted."))
+            return redirect("followup:webhooks", org_slug=request.org.slug)
+        if action == "rotate":
+            webhooks.endpoint_rotate_secret(endpoint=endpoint)
+            response = self.render_to_response(
+                self.get_context_data(endpoint=endpoint, secret=endpoint.secret)
+            )
+            response["Cache-Control"] = "no-store"
+            return response
+        form = WebhookForm(request.POST)
+        if form.is_valid():
+            try:
+                webhooks.endpoint_update(endpoint=endpoint, **form.cleaned_data)
+            except ValidationError as exc:
+                form.add_error(None, _errors(exc))
+            else:
+                messages.success(request, _("Endpoint saved."))
+                return redirect(
+                    "followup:webhook_detail", org_slug=request.org.slug, pk=endpoint.pk
+                )
+        return self.render_to_response(
+            self.get_context_data(endpoint=endpoint, form=form), status=400
+        )
+
+
+class WebhookReplayView(OrgViewMixin, View):
+    capabilities = {"POST": "webhooks.manage"}
+    model = WebhookDelivery
+
+    def post(self, request: HttpRequest, pk: Any) -> HttpResponse:
+        from followup.engine.tasks import replay_webhook
+
+        delivery = self.get_object()
+        replay_webhook.delay(str(request.org.pk), str(delivery.pk))
+        messages.success(
+            request,
+            _("Replay of %(id)s queued: it is sent in a moment.") % {"id": delivery.message_id},
+        )
+        return redirect(
+            "followup:webhook_detail", org_slug=request.org.slug, pk=delivery.endpoint_id
+        )
+
+
+class HomeView(OrgViewMixin, TemplateView):
+    """My day: the organization's home page, the page a rep opens first."""
+
+    template_name = "followup/home.html"
+    model = FollowUp
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        org, user = self.request.org, self.request.user
+        context["day"] = selectors.my_day(org, user)
+        context["snooze_choices"] = SNOOZE_LABELS
+        context["can_edit"] = self.request.membership.can("records.edit")
+        context["can_team"] = self.request.membership.can("team.view")
+        return context

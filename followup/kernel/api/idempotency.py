@@ -1,0 +1,144 @@
+"""``Idempotency-Key`` on POST, as API.md promises.
+
+The key is claimed by inserting a row under a unique (organization, key) constraint before
+the request runs, in its own committed transaction: a concurrent retry collides with it
+and gets 409, a later retry gets the stored response, a different body gets 422. A
+response is stored unless it is a 5xx (the client should be able to retry those).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework import exceptions
+from rest_framework.request import Request
+
+from accounts.models import Organization
+from followup.kernel.api.problems import PROBLEM_BASE, Conflict, Unprocessable
+from followup.kernel.models import IdempotencyRecord
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+_KEPT_HEADERS = ("Content-Type", "Location", "ETag")
+
+
+class Replay(Exception):
+    def __init__(self, response: HttpResponse) -> None:
+        self.response = response
+
+
+def _fingerprint(request: Request) -> str:
+    raw = request.body
+    try:
+        # The same JSON with other whitespace or key order is the same request.
+        canonical = json.dumps(json.loads(raw or b"null"), sort_keys=True, separators=(",", ":"))
+        payload = canonical.encode()
+    except ValueError:
+        payload = raw
+    digest = hashlib.sha256()
+    digest.update(request.method.encode() + b" " + request.path.encode() + b"\n")
+    digest.update(payload)
+    return digest.hexdigest()
+
+
+def _valid_key(key: str) -> bool:
+    return 0 < len(key) <= 255 and key.isprintable() and key.isascii()
+
+
+@dataclass
+class Claim:
+    record: IdempotencyRecord
+
+    def finish(self, response: HttpResponse) -> None:
+        record = self.record
+        if response.status_code >= 500:
+            IdempotencyRecord.objects.for_org(record.organization).filter(pk=record.pk).delete()
+            return
+        if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+            response.render()
+        headers = {name: response[name] for name in _KEPT_HEADERS if response.has_header(name)}
+        IdempotencyRecord.objects.for_org(record.organization).filter(
+            pk=record.pk
+        ).update_versioned(
+            response_status=response.status_code,
+            response_body=bytes(response.content),
+            response_headers=headers,
+        )
+
+
+def begin(request: Request, org: Organization) -> Claim | None:
+    """Claim the request's key, or raise Replay / Conflict / Unprocessable.
+
+    Returns None when the request carries no key.
+    """
+    key = request.headers.get(HEADER)
+    if key is None:
+        return None
+    if not _valid_key(key):
+        raise exceptions.ValidationError(
+            {HEADER: [_("Idempotency-Key must be 1 to 255 printable ASCII characters.")]}
+        )
+    fingerprint = _fingerprint(request)
+    records = IdempotencyRecord.objects.for_org(org)
+    for _attempt in range(3):
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                record = IdempotencyRecord.objects.create(
+                    organization=org,
+                    key=key,
+                    fingerprint=fingerprint,
+                    expires_at=now + settings.IDEMPOTENCY_TTL,
+                )
+            return Claim(record)
+        except IntegrityError:
+            pass
+        existing = records.filter(key=key).first()
+        if existing is None:
+            continue  # it expired and was purged between our insert and read: claim again
+        if existing.expires_at <= now:
+            records.filter(pk=existing.pk, updated_at=existing.updated_at).delete()
+            continue
+        if existing.fingerprint != fingerprint:
+            raise Unprocessable(
+                _("This Idempotency-Key was already used with a different request."),
+                problem_type=PROBLEM_BASE + "idempotency-key-reused",
+            )
+        if existing.in_flight:
+            stale_before = now - settings.IDEMPOTENCY_LOCK_TIMEOUT
+            if existing.updated_at < stale_before:
+                # The first request died without answering: take the key over, once.
+                taken = records.filter(
+                    pk=existing.pk, response_status__isnull=True, updated_at=existing.updated_at
+                ).update_versioned()
+                if taken:
+                    existing.refresh_from_db()
+                    return Claim(existing)
+            raise Conflict(
+                _("A request with this Idempotency-Key is still being processed. Retry later."),
+                problem_type=PROBLEM_BASE + "idempotency-in-flight",
+            )
+        response = HttpResponse(
+            bytes(existing.response_body or b""), status=existing.response_status
+        )
+        for name, value in existing.response_headers.items():
+            response[name] = value
+        response[REPLAYED_HEADER] = "true"
+        raise Replay(response)
+    raise Conflict(_("Could not claim the Idempotency-Key. Retry later."))
+
+
+def purge_expired() -> int:
+    deleted, _rows = (
+        IdempotencyRecord.objects.dangerously_unscoped()
+        .filter(expires_at__lte=timezone.now())
+        .delete()
+    )
+    return deleted

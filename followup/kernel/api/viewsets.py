@@ -1,0 +1,179 @@
+"""The one base every API viewset inherits.
+
+It resolves the organization from the API key, scopes every queryset and object lookup to
+it, checks the key's role against a declarative capability map, and applies the
+conventions of API.md (ETag / If-Match, Idempotency-Key, cursor pages, ``updated_after``).
+``get_queryset``, ``get_object``, ``initial`` and ``dispatch`` are locked: narrow the
+queryset in ``scope_queryset``; a subclass that overrides a locked method fails at import.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, ClassVar
+
+from django.db import models, transaction
+from django.http import Http404, HttpResponseBase
+from django.utils.cache import quote_etag
+from rest_framework import mixins, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import ApiKey
+from accounts.tenancy import forbid_overrides
+from followup.kernel.api import idempotency
+from followup.kernel.api.filters import TenantFilterSet, filterset_for
+from followup.kernel.api.problems import PreconditionFailed
+
+_LOCKED = ("get_queryset", "get_object", "initial", "dispatch")
+_UNSAFE_ITEM_METHODS = ("PUT", "PATCH", "DELETE")
+
+DEFAULT_CAPABILITIES = {
+    "GET": "records.view",
+    "HEAD": "records.view",
+    "OPTIONS": "records.view",
+    "POST": "records.edit",
+    "PUT": "records.edit",
+    "PATCH": "records.edit",
+    "DELETE": "records.edit",
+}
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    candidates = [part.strip() for part in header.split(",")]
+    return "*" in candidates or etag in candidates or f"W/{etag}" in candidates
+
+
+class TenantViewSet(viewsets.GenericViewSet):
+    model: ClassVar[type[models.Model]]
+    #: HTTP method -> capability; ``action_capabilities`` refines per action name.
+    capabilities: ClassVar[dict[str, str]] = DEFAULT_CAPABILITIES
+    action_capabilities: ClassVar[dict[str, str]] = {}
+    lookup_value_regex = "[^/]+"  # malformed ids reach get_object and get the same 404
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        forbid_overrides(cls, _LOCKED, "Override scope_queryset() to narrow the queryset.")
+        model = cls.__dict__.get("model")
+        if model is not None:
+            filterset = cls.__dict__.get("filterset_class")
+            if filterset is None:
+                cls.filterset_class = filterset_for(model)
+            elif not issubclass(filterset, TenantFilterSet):
+                raise TypeError(f"{cls.__qualname__}.filterset_class must extend TenantFilterSet")
+
+    # --- organization and permissions -------------------------------------------------
+    def perform_authentication(self, request: Request) -> None:
+        super().perform_authentication(request)
+        request.org = request.auth.organization if isinstance(request.auth, ApiKey) else None
+
+    def required_capability(self, request: Request) -> str | None:
+        return self.action_capabilities.get(self.action or "") or self.capabilities.get(
+            request.method
+        )
+
+    @property
+    def api_key(self) -> ApiKey:
+        return self.request.auth
+
+    # --- scoping ----------------------------------------------------------------------
+    def get_queryset(self) -> models.QuerySet:
+        org = getattr(self.request, "org", None)
+        if org is None:
+            # Schema generation introspects querysets without a request org.
+            return self.model.objects.none()
+        return self.scope_queryset(self.model.objects.for_org(org))
+
+    def scope_queryset(self, queryset: models.QuerySet) -> models.QuerySet:
+        return queryset
+
+    def get_object(self) -> models.Model:
+        queryset = self.filter_queryset(self.get_queryset())
+        lookup = self.kwargs.get(self.lookup_url_kwarg or self.lookup_field)
+        try:
+            pk = uuid.UUID(str(lookup))
+        except ValueError:
+            raise Http404 from None
+        if self.request.method in _UNSAFE_ITEM_METHODS:
+            # Held until the response is sent, so If-Match is checked against the row we
+            # change, not against a read that another request could overtake.
+            queryset = queryset.select_for_update(of=("self",))
+        try:
+            obj = queryset.get(pk=pk)
+        except queryset.model.DoesNotExist:
+            raise Http404 from None
+        self.check_object_permissions(self.request, obj)
+        self._check_preconditions(obj)
+        return obj
+
+    def _check_preconditions(self, obj: models.Model) -> None:
+        etag = getattr(obj, "etag", None)
+        if etag is None:
+            return
+        if_match = self.request.headers.get("If-Match")
+        if (
+            self.request.method in _UNSAFE_ITEM_METHODS
+            and if_match
+            and not _etag_matches(if_match, etag)
+        ):
+            raise PreconditionFailed(extensions={"current_etag": etag})
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()
+        context["org"] = getattr(self.request, "org", None)
+        return context
+
+    def perform_create(self, serializer: Any) -> None:
+        serializer.save(organization=self.request.org)
+
+    # --- request lifecycle ------------------------------------------------------------
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if request.method in _UNSAFE_ITEM_METHODS:
+            # Errors are turned into responses inside; DRF marks the block for rollback.
+            with transaction.atomic():
+                return super().dispatch(request, *args, **kwargs)
+        return super().dispatch(request, *args, **kwargs)
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        self._idempotency_claim = None
+        super().initial(request, *args, **kwargs)
+        if request.method == "POST":
+            self._idempotency_claim = idempotency.begin(request, request.org)
+
+    def handle_exception(self, exc: Exception) -> HttpResponseBase:
+        if isinstance(exc, idempotency.Replay):
+            return exc.response
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if isinstance(response, Response) and response.status_code in (200, 201):
+            data = response.data
+            if isinstance(data, dict) and "version" in data and "id" in data:
+                response["ETag"] = quote_etag(str(data["version"]))
+                if_none_match = request.headers.get("If-None-Match")
+                if (
+                    request.method == "GET"
+                    and if_none_match
+                    and _etag_matches(if_none_match, response["ETag"])
+                ):
+                    response = Response(
+                        status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": response["ETag"]}
+                    )
+                    response = super().finalize_response(request, response, *args, **kwargs)
+        claim = getattr(self, "_idempotency_claim", None)
+        if claim is not None:
+            self._idempotency_claim = None
+            claim.finish(response)
+        return response
+
+
+class TenantModelViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    TenantViewSet,
+):
+    """List, retrieve, create, update (PUT/PATCH) and delete, on the tenant base."""

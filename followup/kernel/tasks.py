@@ -1,0 +1,33 @@
+"""Celery tasks of the shared primitives: the outbox relay and the idempotency purge.
+
+Thin, like every task: ids and ``org_id`` in, every query scoped, safe to run twice.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from accounts.models import Organization
+from followup.kernel import events
+from followup.kernel.api import idempotency
+from followup.kernel.models import Event
+
+
+@shared_task(name="followup.kernel.tasks.purge_idempotency_records")
+def purge_idempotency_records() -> int:
+    return idempotency.purge_expired()
+
+
+@shared_task(name="followup.kernel.tasks.relay_event")
+def relay_event(org_id: str, event_id: str) -> bool:
+    # Gone (organization or event deleted since): nothing to relay, not an error to retry.
+    org = Organization.objects.filter(pk=org_id).first()
+    if org is None:
+        return False
+    event = Event.objects.for_org(org).select_related("organization").filter(pk=event_id).first()
+    return event is not None and events.relay(event)
+
+
+@shared_task(name="followup.kernel.tasks.relay_pending_events")
+def relay_pending_events() -> int:
+    return events.relay_pending()
