@@ -19,6 +19,7 @@ from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 
 from accounts.models import Membership, Organization
+from accounts.requests import OrgRequest
 from accounts.tenancy import forbid_overrides, org_queryset
 
 _LOCKED = ("dispatch", "get_queryset", "get_object")
@@ -44,7 +45,7 @@ class OrgViewMixin:
     #: HTTP method -> capability (see ``accounts.roles``). A method not listed is refused.
     capabilities: ClassVar[dict[str, str]] = READ_ONLY
     model: type[models.Model] | None = None
-    request: HttpRequest
+    request: OrgRequest
     kwargs: dict[str, Any]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

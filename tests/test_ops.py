@@ -78,3 +78,29 @@ def test_seed_demo_is_idempotent_and_prints_logins(db):
     for role in Role.values:
         assert role in out.getvalue()
     assert User.objects.get(email="rep@demo.followup.test").check_password("followup-demo")
+
+
+@pytest.mark.slow
+def test_the_project_installs_with_pip_editable(tmp_path):
+    """Defect (issue 7.15): `pip install -e .` failed on the flat layout."""
+    import subprocess
+    import venv
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    venv.create(tmp_path / "venv", with_pip=True)
+    pip = tmp_path / "venv" / "bin" / "pip"
+    result = subprocess.run(
+        [str(pip), "install", "--quiet", "--no-deps", "-e", str(root)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    shown = subprocess.run(
+        [str(tmp_path / "venv" / "bin" / "python"), "-c", "import followup, accounts, projects"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert shown.returncode == 0, shown.stderr

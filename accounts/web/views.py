@@ -20,6 +20,7 @@ from django.views.generic import FormView, TemplateView
 from accounts import selectors, services
 from accounts.mixins import OrgViewMixin
 from accounts.models import ApiKey, Invitation, Membership, User
+from accounts.requests import OrgRequest
 from accounts.roles import Role, can_grant
 from accounts.web.forms import (
     ApiKeyForm,
@@ -234,7 +235,7 @@ class MembersView(OrgViewMixin, TemplateView):
         )
         return context
 
-    def post(self, request: HttpRequest) -> HttpResponse:
+    def post(self, request: OrgRequest) -> HttpResponse:
         form = InviteForm(request.POST, granter_role=request.membership.role)
         if form.is_valid():
             try:
@@ -259,7 +260,7 @@ class MemberRoleView(OrgViewMixin, View):
     capabilities = {"POST": "members.manage"}
     model = Membership
 
-    def post(self, request: HttpRequest, pk: Any) -> HttpResponse:
+    def post(self, request: OrgRequest, pk: Any) -> HttpResponse:
         membership = self.get_object()
         form = RoleForm(request.POST, granter_role=request.membership.role)
         error = None
@@ -300,7 +301,7 @@ class MemberRemoveView(OrgViewMixin, View):
     capabilities = {"POST": "members.view"}
     model = Membership
 
-    def post(self, request: HttpRequest, pk: Any) -> HttpResponse:
+    def post(self, request: OrgRequest, pk: Any) -> HttpResponse:
         membership = self.get_object()
         leaving = membership.pk == request.membership.pk
         try:
@@ -319,7 +320,7 @@ class InvitationRevokeView(OrgViewMixin, View):
     capabilities = {"POST": "members.manage"}
     model = Invitation
 
-    def post(self, request: HttpRequest, pk: Any) -> HttpResponse:
+    def post(self, request: OrgRequest, pk: Any) -> HttpResponse:
         invitation = self.get_object()
         services.invitation_revoke(actor=request.membership, invitation=invitation)
         messages.success(
@@ -338,7 +339,7 @@ class OrganizationSettingsView(OrgViewMixin, TemplateView):
         context["can_manage"] = self.request.membership.can("org.manage")
         return context
 
-    def post(self, request: HttpRequest) -> HttpResponse:
+    def post(self, request: OrgRequest) -> HttpResponse:
         form = OrganizationSettingsForm(request.POST, instance=request.org)
         if form.is_valid():
             services.organization_update(
@@ -365,7 +366,7 @@ class ApiKeysView(OrgViewMixin, TemplateView):
         context["created"] = kwargs.get("created")
         return context
 
-    def post(self, request: HttpRequest) -> HttpResponse:
+    def post(self, request: OrgRequest) -> HttpResponse:
         form = ApiKeyForm(request.POST, granter_role=request.membership.role)
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form), status=400)
@@ -386,7 +387,7 @@ class ApiKeyRevokeView(OrgViewMixin, View):
     capabilities = {"POST": "apikeys.manage"}
     model = ApiKey
 
-    def post(self, request: HttpRequest, pk: Any) -> HttpResponse:
+    def post(self, request: OrgRequest, pk: Any) -> HttpResponse:
         api_key = self.get_object()
         services.api_key_revoke(api_key=api_key)
         messages.success(request, _("Key %(name)s revoked.") % {"name": api_key.name})
@@ -394,7 +395,7 @@ class ApiKeyRevokeView(OrgViewMixin, View):
 
 
 def locked_out(
-    request: HttpRequest,
+    request: OrgRequest,
     original_response: HttpResponse | None = None,
     credentials: dict | None = None,
 ) -> HttpResponse:

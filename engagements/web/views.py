@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +21,7 @@ from django.views.generic import DetailView, TemplateView
 
 from accounts.mixins import OrgViewMixin
 from accounts.models import Organization
+from accounts.requests import OrgRequest
 from accounts.tenancy import access_by_id
 from engagements import followups, imports, selectors, services
 from engagements.health_words import SIGNAL_LABELS, describe
@@ -53,7 +54,7 @@ def _form_errors_into(form: Any, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
-def _timeline_page(request: HttpRequest, **subject: Any) -> dict[str, Any]:
+def _timeline_page(request: OrgRequest, **subject: Any) -> dict[str, Any]:
     try:
         # An unencoded "+" of the offset arrives as a space.
         before = parse_datetime(request.GET.get("before", "").replace(" ", "+"))
@@ -68,7 +69,7 @@ def _timeline_page(request: HttpRequest, **subject: Any) -> dict[str, Any]:
     return {"timeline": entries, "timeline_older": older, "timeline_paged": before is not None}
 
 
-def _org_redirect(request: HttpRequest, name: str, **kwargs: Any) -> HttpResponse:
+def _org_redirect(request: OrgRequest, name: str, **kwargs: Any) -> HttpResponse:
     return redirect(name, org_slug=request.org.slug, **kwargs)
 
 
@@ -83,7 +84,7 @@ class CustomerListView(OrgViewMixin, TemplateView):
     def scope_queryset(self, queryset: QuerySet) -> QuerySet:
         return selectors.filter_customers(queryset.select_related("owner"), self.filters)
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def get(self, request: OrgRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self.filter_form = CustomerFilterForm(request.GET or None, org=request.org)
         self.filters = self.filter_form.filters()
         page = Paginator(self.get_queryset(), PAGE_SIZE).get_page(request.GET.get("page"))
@@ -105,7 +106,7 @@ class CustomerListView(OrgViewMixin, TemplateView):
 class CustomerExportView(CustomerListView):
     """The filtered customer list as CSV (same filters as the page, no paging)."""
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def get(self, request: OrgRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self.filters = CustomerFilterForm(request.GET or None, org=request.org).filters()
         body = imports.export_customers(self.get_queryset().iterator(chunk_size=2000))
         response = HttpResponse(body, content_type="text/csv; charset=utf-8")
@@ -118,11 +119,11 @@ class CustomerCreateView(OrgViewMixin, TemplateView):
     template_name = "engagements/customer_form.html"
     capabilities = EDIT
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def get(self, request: OrgRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         form = CustomerForm(org=request.org, initial={"owner": request.user})
         return self.render_to_response(self.get_context_data(form=form))
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def post(self, request: OrgRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         form = CustomerForm(request.POST, org=request.org)
         if form.is_valid():
             try:
@@ -184,7 +185,7 @@ class _ServiceFormView(OrgViewMixin, DetailView):
         context.setdefault("form", self.make_form())
         return context
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def post(self, request: OrgRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self.object = self.get_object()
         form = self.make_form(request.POST)
         if form.is_valid():
@@ -362,7 +363,7 @@ class KpiCreateView(OrgViewMixin, View):
     capabilities = {"POST": "records.edit"}
     model = Engagement
 
-    def post(self, request: HttpRequest, pk: Any) -> HttpResponse:
+    def post(self, request: OrgRequest, pk: Any) -> HttpResponse:
         engagement = self.get_object()
         form = KpiForm(request.POST, org=request.org)
         if form.is_valid():
@@ -421,7 +422,7 @@ class KpiDeleteView(OrgViewMixin, View):
     capabilities = {"POST": "records.edit"}
     model = Kpi
 
-    def post(self, request: HttpRequest, pk: Any) -> HttpResponse:
+    def post(self, request: OrgRequest, pk: Any) -> HttpResponse:
         kpi = self.get_object()
         services.kpi_delete(org=request.org, actor=request.user, kpi=kpi)
         messages.success(request, _("KPI removed."))
@@ -453,7 +454,7 @@ class TouchpointEditView(_ServiceFormView):
         return redirect(_safe_next(self.request) or _customer_path(self.request, saved.customer_id))
 
 
-def _customer_path(request: HttpRequest, customer_id: Any) -> str:
+def _customer_path(request: OrgRequest, customer_id: Any) -> str:
     return reverse(
         "engagements:customer_detail", kwargs={"org_slug": request.org.slug, "pk": customer_id}
     )
@@ -482,7 +483,7 @@ class _DeleteView(OrgViewMixin, DetailView):
             "cancel_url": self.after(),
         }
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def post(self, request: OrgRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self.object = self.get_object()
         target = self.after()
         self.delete()
@@ -553,7 +554,7 @@ class CustomerDeleteView(_DeleteView):
 # --- Quick log -------------------------------------------------------------------------
 
 
-def _safe_next(request: HttpRequest) -> str | None:
+def _safe_next(request: OrgRequest) -> str | None:
     target = request.POST.get("next") or request.GET.get("next")
     if target and url_has_allowed_host_and_scheme(
         target, {request.get_host()}, request.is_secure()
@@ -597,7 +598,7 @@ class QuickLogView(OrgViewMixin, TemplateView):
             initial=initial or {},
         )
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def get(self, request: OrgRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # A reload (customer chosen, search typed) keeps what the rep already entered.
         keep = set(QuickLogForm.base_fields) - {"contacts"}
         initial = {k: v for k, v in request.GET.items() if k in keep and v}
@@ -611,7 +612,7 @@ class QuickLogView(OrgViewMixin, TemplateView):
         context["timeline"] = selectors.recent_touchpoints_by(request.org, request.user)
         return self.render_to_response(context)
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def post(self, request: OrgRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         form = self._form(request.POST)
         touchpoint = None
         if form.is_valid():
@@ -706,7 +707,7 @@ class ImportView(OrgViewMixin, TemplateView):
         context["columns"] = [(ImportJob.Kind(k).label, v) for k, v in imports.COLUMNS.items()]
         return context
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def post(self, request: OrgRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         form = ImportForm(request.POST, request.FILES)
         if form.is_valid():
             upload = form.cleaned_data["file"]
@@ -756,7 +757,7 @@ class HealthSettingsView(OrgViewMixin, TemplateView):
         context["settings"] = settings
         return context
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def post(self, request: OrgRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         form = HealthSettingsForm(request.POST)
         if form.is_valid():
             try:

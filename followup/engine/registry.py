@@ -1,13 +1,14 @@
 """What the follow-up engine registers at start-up: its event types, its notification kinds,
-and the webhook subscriber of the outbox. Called once from ``FollowupConfig.ready()``."""
+and the webhook subscriber of the outbox. Called once from ``FollowUpEngineConfig.ready()``."""
 
 from __future__ import annotations
 
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from followup.engine import notifications
 from followup.engine.models import EmailMode
-from followup.kernel import events
+from followup.kernel import events, subjects
 
 
 def register() -> None:
@@ -38,4 +39,13 @@ def register() -> None:
         description=_("A webhook endpoint was disabled (admins)"),
     )
 
+    subjects.on_delete_of_any_subject(_followups_let_go)
+
     from followup.engine import webhooks  # noqa: F401 - subscribes the webhook fan-out to the outbox
+
+
+def _followups_let_go(entry: subjects.SubjectType, instance: models.Model) -> None:
+    """A subject is being deleted: cancel (or delete, per its registration) its follow-ups."""
+    from followup.engine import services
+
+    services.followups_for_deleted_subject(subject=instance, on_delete=entry.on_delete)

@@ -10,7 +10,8 @@ The core knows the domain apps only through this registry (DESIGN.md: no arrow f
 
 API clients then name a subject as ``subject_type`` (the key) plus ``subject_id``, which is
 resolved inside the organization only: a foreign or unknown id is an input error. Deleting a
-registered subject cancels its open follow-ups (or deletes them all, per registration), so
+registered subject runs every consumer's delete hook (``on_delete_of_any_subject``): the
+engine cancels the subject's open follow-ups (or deletes them all, per registration), so
 nothing points at a record that no longer exists without saying so.
 """
 
@@ -33,7 +34,6 @@ from accounts.tenancy import is_tenant_model
 
 if TYPE_CHECKING:
     from accounts.models import Organization
-    from followup.engine.models import FollowUp
 
 ON_DELETE_CHOICES = ("cancel", "delete")
 
@@ -160,9 +160,10 @@ class SubjectRef:
         }
 
 
-def attach(org: Organization, followups: Iterable[FollowUp]) -> None:
-    """Set ``subject_ref`` on each follow-up with one query per subject type, not per row."""
-    rows = list(followups)
+def attach(org: Organization, rows_about_subjects: Iterable[Any]) -> None:
+    """Set ``subject_ref`` on each row (``subject_type_id`` + ``subject_id``, such as a
+    follow-up) with one query per subject type, not per row."""
+    rows = list(rows_about_subjects)
     wanted: dict[int, set[uuid.UUID]] = defaultdict(set)
     for row in rows:
         row.subject_ref = None  # type: ignore[attr-defined]
@@ -197,10 +198,26 @@ def attach(org: Organization, followups: Iterable[FollowUp]) -> None:
                 row.answer_url = entry.answer[1](row)  # type: ignore[attr-defined]
 
 
-def _subject_deleted(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
-    from followup.engine import services
+DeleteHook = Callable[[SubjectType, models.Model], None]
+_delete_hooks: list[DeleteHook] = []
 
+
+def on_delete_of_any_subject(hook: DeleteHook) -> DeleteHook:
+    """Register what a consumer does when a subject is deleted (use as a decorator).
+
+    Everything that points at subjects (the engine's follow-ups, risks, comments) says here
+    how it lets go, so the registry needs to know none of them. Hooks run in the deleting
+    transaction, before the row goes; each gets the subject's registration (its
+    ``on_delete`` policy) and the instance.
+    """
+    if hook not in _delete_hooks:
+        _delete_hooks.append(hook)
+    return hook
+
+
+def _subject_deleted(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
     entry = _BY_MODEL.get(sender)
     if entry is None:
         return
-    services.followups_for_deleted_subject(subject=instance, on_delete=entry.on_delete)
+    for hook in list(_delete_hooks):
+        hook(entry, instance)

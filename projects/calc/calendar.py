@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+# ``Axis`` has a method named ``date``; inside it the type is spelled ``Date``.
+Date = date
 ISO_WEEKDAYS = (1, 2, 3, 4, 5, 6, 7)
 MONDAY_TO_FRIDAY = frozenset({1, 2, 3, 4, 5})
 ALL_WEEK = frozenset(ISO_WEEKDAYS)
@@ -104,12 +106,12 @@ class Axis:
     """Working days numbered from an origin: ``date(0)`` is the first working day on or
     after ``origin``; negative indices are the working days before it."""
 
-    def __init__(self, calendar: WorkCalendar, origin: date) -> None:
+    def __init__(self, calendar: WorkCalendar, origin: Date) -> None:
         self.calendar = calendar
         first = calendar.next_working(origin)
-        self._forward: list[date] = [first]  # index 0, 1, 2, ...
-        self._backward: list[date] = []  # index -1, -2, ...
-        self._index: dict[date, int] = {first: 0}
+        self._forward: list[Date] = [first]  # index 0, 1, 2, ...
+        self._backward: list[Date] = []  # index -1, -2, ...
+        self._index: dict[Date, int] = {first: 0}
 
     def _grow_forward(self, upto: int) -> None:
         dates, cal = self._forward, self.calendar
@@ -133,7 +135,7 @@ class Axis:
             dates.append(day)
             self._index[day] = -len(dates)
 
-    def date(self, index: int) -> date:
+    def date(self, index: int) -> Date:
         if index >= 0:
             if index >= len(self._forward):
                 self._grow_forward(index)
@@ -142,15 +144,15 @@ class Axis:
             self._grow_backward(-index)
         return self._backward[-index - 1]
 
-    def index_on_or_after(self, day: date) -> int:
+    def index_on_or_after(self, day: Date) -> int:
         """Index of ``day`` if worked, else of the next working day."""
         return self._index_of(self.calendar.next_working(day))
 
-    def index_on_or_before(self, day: date) -> int:
+    def index_on_or_before(self, day: Date) -> int:
         """Index of ``day`` if worked, else of the previous working day."""
         return self._index_of(self.calendar.previous_working(day))
 
-    def _index_of(self, day: date) -> int:
+    def _index_of(self, day: Date) -> int:
         found = self._index.get(day)
         if found is not None:
             return found

@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
 from accounts.mixins import READ_ONLY, OrgViewMixin
+from accounts.requests import OrgRequest
 from followup.engine import cadence, calendar, notifications, selectors, services, webhooks
 from followup.engine.calc import recurrence
 from followup.engine.models import (
@@ -53,14 +54,14 @@ def _errors(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
-def _back(request: HttpRequest, default: str) -> str:
+def _back(request: OrgRequest, default: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, False):
         return target
     return default
 
 
-def _home(request: HttpRequest) -> str:
+def _home(request: OrgRequest) -> str:
     return reverse("home", kwargs={"org_slug": request.org.slug})
 
 
@@ -98,7 +99,7 @@ class FollowUpListView(OrgViewMixin, TemplateView):
         return context
 
 
-def _form_context(request: HttpRequest, form: FollowUpForm, followup: FollowUp | None) -> dict:
+def _form_context(request: OrgRequest, form: FollowUpForm, followup: FollowUp | None) -> dict:
     preview = _preview(form, followup, request.user)
     return {"form": form, "followup": followup, "preview": preview}
 
@@ -150,7 +151,7 @@ class FollowUpCreateView(OrgViewMixin, TemplateView):
         context.update(_form_context(self.request, form, None))
         return context
 
-    def post(self, request: HttpRequest) -> HttpResponse:
+    def post(self, request: OrgRequest) -> HttpResponse:
         form = FollowUpForm(request.POST, org=request.org)
         if form.is_valid():
             data = form.cleaned_data
@@ -219,7 +220,7 @@ class FollowUpDetailView(OrgViewMixin, TemplateView):
         )
         return context
 
-    def post(self, request: HttpRequest, pk: Any) -> HttpResponse:
+    def post(self, request: OrgRequest, pk: Any) -> HttpResponse:
         followup = self.get_object()
         form = FollowUpForm(request.POST, org=request.org)
         if form.is_valid():
@@ -254,7 +255,7 @@ class CadencePreviewView(OrgViewMixin, View):
 
     capabilities = READ_ONLY
 
-    def get(self, request: HttpRequest) -> HttpResponse:
+    def get(self, request: OrgRequest) -> HttpResponse:
         form = CadenceForm(request.GET)
         preview = None
         error = ""
@@ -283,7 +284,7 @@ class FollowUpActionView(OrgViewMixin, View):
     def scope_queryset(self, queryset: Any) -> Any:
         return queryset.select_related("owner", "organization")
 
-    def post(self, request: HttpRequest, pk: Any, action: str) -> HttpResponse:
+    def post(self, request: OrgRequest, pk: Any, action: str) -> HttpResponse:
         if action not in self.ACTIONS:
             raise Http404
         followup = self.get_object()
@@ -303,7 +304,7 @@ class FollowUpActionView(OrgViewMixin, View):
             messages.success(request, message)
         return redirect(_back(request, _home(request)))
 
-    def _apply(self, request: HttpRequest, followup: FollowUp, action: str) -> str:
+    def _apply(self, request: OrgRequest, followup: FollowUp, action: str) -> str:
         actor = request.user
         if action == "complete":
             outcome = services.followup_complete(followup=followup, actor=actor)
@@ -337,7 +338,7 @@ class FollowUpActionView(OrgViewMixin, View):
         return _("Given to %(name)s.") % {"name": form.cleaned_data["owner"].name}
 
     def _htmx(
-        self, request: HttpRequest, followup: FollowUp, error: str | None, message: str
+        self, request: OrgRequest, followup: FollowUp, error: str | None, message: str
     ) -> HttpResponse:
         followup = self.get_queryset().get(pk=followup.pk)
         (followup,) = selectors.with_subjects(request.org, [followup])
@@ -393,7 +394,7 @@ class NotificationsView(OrgViewMixin, TemplateView):
         context["unread"] = sum(1 for r in rows if r.read_at is None)
         return context
 
-    def post(self, request: HttpRequest) -> HttpResponse:
+    def post(self, request: OrgRequest) -> HttpResponse:
         count = notifications.mark_read(org=request.org, user=request.user)
         messages.success(request, _("%(count)d marked as read.") % {"count": count})
         return redirect("followup:notifications", org_slug=request.org.slug)
@@ -408,7 +409,7 @@ class NotificationReadView(OrgViewMixin, View):
     def scope_queryset(self, queryset: Any) -> Any:
         return queryset.filter(recipient=self.request.user)
 
-    def post(self, request: HttpRequest, pk: Any) -> HttpResponse:
+    def post(self, request: OrgRequest, pk: Any) -> HttpResponse:
         notification = self.get_object()
         notifications.mark_read(org=request.org, user=request.user, ids=[notification.pk])
         if request.POST.get("open") and notification.url.startswith("/"):
@@ -423,7 +424,7 @@ class BellView(OrgViewMixin, View):
 
     capabilities = READ_ONLY
 
-    def get(self, request: HttpRequest) -> HttpResponse:
+    def get(self, request: OrgRequest) -> HttpResponse:
         response = render(
             request,
             "followup/partials/bell.html",
@@ -456,7 +457,7 @@ class PreferencesView(OrgViewMixin, TemplateView):
         context["digest_hour"] = settings.FOLLOWUP_DIGEST_HOUR
         return context
 
-    def post(self, request: HttpRequest) -> HttpResponse:
+    def post(self, request: OrgRequest) -> HttpResponse:
         rows = self._rows(request.POST)
         if not all(row["form"].is_valid() for row in rows):
             return self.render_to_response(self.get_context_data(rows=rows), status=400)
@@ -487,7 +488,7 @@ class CalendarView(OrgViewMixin, TemplateView):
         context["feed_url"] = kwargs.get("feed_url")
         return context
 
-    def post(self, request: HttpRequest) -> HttpResponse:
+    def post(self, request: OrgRequest) -> HttpResponse:
         if request.POST.get("action") == "revoke":
             calendar.feed_revoke(org=request.org, user=request.user)
             messages.success(request, _("The calendar address was revoked."))
@@ -530,7 +531,7 @@ class WebhooksView(OrgViewMixin, TemplateView):
         context["created"] = kwargs.get("created")
         return context
 
-    def post(self, request: HttpRequest) -> HttpResponse:
+    def post(self, request: OrgRequest) -> HttpResponse:
         form = WebhookForm(request.POST)
         if form.is_valid():
             try:
@@ -576,7 +577,7 @@ class WebhookDetailView(OrgViewMixin, TemplateView):
         )
         return context
 
-    def post(self, request: HttpRequest, pk: Any) -> HttpResponse:
+    def post(self, request: OrgRequest, pk: Any) -> HttpResponse:
         endpoint = self.get_object()
         action = request.POST.get("action", "save")
         if action == "delete":
@@ -610,7 +611,7 @@ class WebhookReplayView(OrgViewMixin, View):
     capabilities = {"POST": "webhooks.manage"}
     model = WebhookDelivery
 
-    def post(self, request: HttpRequest, pk: Any) -> HttpResponse:
+    def post(self, request: OrgRequest, pk: Any) -> HttpResponse:
         from followup.engine.tasks import replay_webhook
 
         delivery = self.get_object()

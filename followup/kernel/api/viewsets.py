@@ -24,6 +24,7 @@ from accounts.tenancy import forbid_overrides
 from followup.kernel.api import idempotency
 from followup.kernel.api.filters import TenantFilterSet, filterset_for
 from followup.kernel.api.problems import PreconditionFailed
+from followup.kernel.api.requests import ApiRequest
 
 _LOCKED = ("get_queryset", "get_object", "initial", "dispatch")
 _UNSAFE_ITEM_METHODS = ("PUT", "PATCH", "DELETE")
@@ -45,6 +46,7 @@ def _etag_matches(header: str, etag: str) -> bool:
 
 
 class TenantViewSet(viewsets.GenericViewSet):
+    request: ApiRequest
     model: ClassVar[type[models.Model]]
     #: HTTP method -> capability; ``action_capabilities`` refines per action name.
     capabilities: ClassVar[dict[str, str]] = DEFAULT_CAPABILITIES
