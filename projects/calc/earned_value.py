@@ -34,15 +34,17 @@ need not add up to the rounded project figure (three packages planning 33.333...
 never drifts.
 
 Undefined ratios (PV, AC or EV zero, BAC = AC) are ``None`` with a reason code and a msgid
-explaining it, never a division error. ``reading()`` turns SPI and CPI into words ("behind
-schedule", "over budget") as codes plus msgids.
+explaining it, never a division error. TCPI stays defined, and negative, once AC exceeds BAC:
+the budget can no longer be met at any efficiency. ``reading()`` turns SPI and CPI into words
+("behind schedule", "over budget") as codes plus msgids.
 
 The series is computed with difference arrays over working-day indices: each package adds
 ``budget / span`` per working day between its first and last working day in the window, all
 rates being integers over one common denominator (the least common multiple of the spans,
 times the budgets' decimal scale), so one pass of integer prefix sums gives every day's exact
-PV; EV and AC changes are bucketed by day. 10,000 packages and 100,000 cost entries over a
-year take a fraction of a second (``bench/earned_value.py``).
+PV; EV and AC changes are bucketed by day. With 10,000 packages and 100,000 cost entries over
+a year, the daily series takes about 0.13 s and the status-date figures about 0.1 s; the
+drill-down of all 10,000 packages about 0.85 s (``bench/earned_value.py``).
 
 Why hand-written: no maintained Python library computes EVM with this contract (working-day
 calendars with holidays, a percent-complete history, exact decimal money, null-with-reason
@@ -134,9 +136,6 @@ COST_LABELS: dict[CostState, str] = {
 
 # The figures of the API payload, in API.md's order (``as_of`` first, ``series`` last).
 API_FIGURES = ("bac", "pv", "ev", "ac", "sv", "cv", "spi", "cpi", "eac", "etc", "vac", "tcpi")
-MONEY_FIGURES = frozenset(
-    {"bac", "pv", "ev", "ac", "sv", "cv", "eac", "eac_atypical", "eac_combined", "etc", "vac"}
-)
 
 
 # --- input -----------------------------------------------------------------------------------
@@ -667,6 +666,9 @@ def to_api(figures: EarnedValue, points: Sequence[SeriesPoint] = ()) -> dict[str
 
 def to_data(figures: EarnedValue) -> dict[str, object]:
     """Every figure as JSON-ready data, for the project page and the drill-down.
+
+    API.md's payload has neither the EAC variants nor the reasons; this is their form should
+    the API grow them.
 
     Adds to the API figures the EAC variants and, under ``undefined``, the reason of each null
     figure (``{"spi": {"code": "no_planned_value", "message": msgid}}``).
