@@ -34,6 +34,9 @@ PURE_MODULES = [
     "followup.engine.calc.recurrence",
     "engagements.calc.health",
     "projects.calc.calendar",
+    "projects.calc.earned_value",
+    "risks.calc.scoring",
+    "risks.calc.fmea",
 ]
 
 
