@@ -6,3 +6,22 @@ class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = _("Accounts")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from accounts import audit
+
+        for action, label in (
+            ("organization.created", _("Organization created")),
+            ("organization.updated", _("Organization settings changed")),
+            ("invitation.sent", _("Invitation sent")),
+            ("invitation.revoked", _("Invitation revoked")),
+            ("member.joined", _("Member joined")),
+            ("member.role_changed", _("Role changed")),
+            ("member.removed", _("Member removed")),
+            ("member.left", _("Member left")),
+            ("api_key.created", _("API key created")),
+            ("api_key.revoked", _("API key revoked")),
+            ("api_key.updated", _("API key changed")),
+            ("api.write", _("Change through the API")),
+        ):
+            audit.register_action(action, label)

@@ -115,7 +115,7 @@ class Organization(models.Model):
         return self.name
 
 
-class MembershipQuerySet(TenantQuerySet):
+class MembershipQuerySet(TenantQuerySet["Membership"]):
     def for_user(self, user: User) -> MembershipQuerySet:
         """A person's own memberships across organizations (org switcher, home redirect)."""
         return self.filter(user=user)
@@ -148,7 +148,7 @@ def _hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-class InvitationQuerySet(TenantQuerySet):
+class InvitationQuerySet(TenantQuerySet["Invitation"]):
     def pending(self) -> InvitationQuerySet:
         return self.filter(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now())
 
@@ -196,7 +196,7 @@ class Invitation(TenantModel):
 API_KEY_PREFIX = "fu"
 
 
-class ApiKeyQuerySet(TenantQuerySet):
+class ApiKeyQuerySet(TenantQuerySet["ApiKey"]):
     def active(self) -> ApiKeyQuerySet:
         return self.filter(revoked_at__isnull=True)
 
@@ -252,4 +252,79 @@ class ApiKey(TenantModel):
         return role_can(self.role, capability)
 
 
-__all__ = ["ApiKey", "BaseModel", "Invitation", "Membership", "Organization", "User"]
+class AuditQuerySet(TenantQuerySet["AuditEntry"]):
+    def about(self, obj: models.Model) -> AuditQuerySet:
+        """Entries about one object (its history panel)."""
+        return self.filter(object_type=object_type_of(obj), object_id=obj.pk)
+
+
+def object_type_of(obj: models.Model | type[models.Model]) -> str:
+    """``app_label.model_name``: stable, and two apps' models of one name never collide."""
+    meta = obj._meta
+    return f"{meta.app_label}.{meta.model_name}"
+
+
+class AuditEntry(TenantModel):
+    """Who changed what, when and from where, in one organization (``accounts.audit``).
+
+    Written by the service that makes the change, in its transaction; never changed or
+    deleted afterwards (``save`` refuses an update). The actor's name is copied in
+    (``actor_label``) so the trail still reads right after the person or key is gone.
+    """
+
+    class Via(models.TextChoices):
+        WEB = "web", _("Web")
+        API = "api", _("API")
+        CLI = "cli", _("Command line")
+        SYSTEM = "system", _("System")
+
+    action = models.CharField(_("action"), max_length=64)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_api_key = models.ForeignKey(
+        "accounts.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(_("who"), max_length=300, blank=True)
+    via = models.CharField(_("from"), max_length=8, choices=Via.choices, default=Via.SYSTEM)
+    ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    object_type = models.CharField(max_length=100, blank=True)
+    object_id = models.UUIDField(null=True, blank=True)
+    object_repr = models.CharField(_("what"), max_length=300, blank=True)
+    # {"field": [old, new]}; for a creation old is null, for a deletion new is null.
+    changes = models.JSONField(default=dict, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+
+    objects = TenantManager.from_queryset(AuditQuerySet)()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("audit entry")
+        indexes = [
+            models.Index(fields=["organization", "-created_at", "-id"], name="audit_org_time_idx"),
+            models.Index(
+                fields=["organization", "object_type", "object_id", "-created_at"],
+                name="audit_object_idx",
+            ),
+            models.Index(fields=["organization", "action"], name="audit_org_action_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.actor_label}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ValueError("Audit entries are never changed once written.")
+        super().save(*args, **kwargs)
+
+
+__all__ = [
+    "ApiKey",
+    "AuditEntry",
+    "BaseModel",
+    "Invitation",
+    "Membership",
+    "Organization",
+    "User",
+]

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 
 class OrgRequest(HttpRequest):
-    user: User  # type: ignore[assignment]  # signed in: the base refuses anonymous visitors
+    user: User  # signed in: the base refuses anonymous visitors
     org: Organization
     membership: Membership
     htmx: HtmxDetails

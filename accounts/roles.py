@@ -38,6 +38,7 @@ _ADMIN = _MANAGE_TEAM | {
     "apikeys.manage",
     "webhooks.manage",
     "org.manage",  # organization settings
+    "audit.view",  # the audit trail of the whole organization
 }
 
 CAPABILITIES: dict[str, frozenset[str]] = {

@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from accounts import audit
 from accounts.models import ApiKey, Invitation, Membership, Organization, User
 from accounts.roles import Role, can_grant
 
@@ -40,6 +41,7 @@ def organization_create(
         timezone=timezone_name or owner.timezone or "UTC",
     )
     Membership.objects.create(organization=org, user=owner, role=Role.OWNER)
+    audit.record(org=org, action="organization.created", actor=owner, obj=org)
     return org
 
 
@@ -100,6 +102,13 @@ def invitation_send(*, actor: Membership, email: str, role: str) -> SentInvitati
             invited_by=actor.user,
             expires_at=timezone.now() + settings.INVITATION_TTL,
         )
+        audit.record(
+            org=org,
+            action="invitation.sent",
+            actor=actor.user,
+            obj=invitation,
+            changes={"email": [None, email], "role": [None, role]},
+        )
     url = settings.BASE_URL + reverse("accounts:invitation_accept", kwargs={"token": token})
     transaction.on_commit(lambda: _mail_invitation(invitation, url))
     return SentInvitation(invitation=invitation, url=url)
@@ -132,8 +141,15 @@ def invitation_revoke(*, actor: Membership, invitation: Invitation) -> None:
     _require(actor, "members.manage")
     if invitation.organization_id != actor.organization_id:
         raise PermissionDenied
-    invitation.revoked_at = timezone.now()
-    invitation.save(update_fields=["revoked_at"])
+    with transaction.atomic():
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+        audit.record(
+            org=invitation.organization,
+            action="invitation.revoked",
+            actor=actor.user,
+            obj=invitation,
+        )
 
 
 def invitation_by_token(token: str) -> Invitation | None:
@@ -163,6 +179,14 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
+    audit.record(
+        org=invitation.organization,
+        action="member.joined",
+        actor=user,
+        obj=membership,
+        object_repr=f"{user.name} <{user.email}>",
+        changes={"role": [None, membership.role]},
+    )
     return membership
 
 
@@ -199,8 +223,18 @@ def membership_change_role(*, actor: Membership, membership: Membership, role: s
         raise PermissionDenied(_("You cannot give a role above your own."))
     if membership.role == Role.OWNER and role != Role.OWNER and _owners_left(org, membership) == 0:
         raise ValidationError(_("The last owner cannot be demoted. Make someone else owner first."))
+    old_role = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
+    if old_role != role:
+        audit.record(
+            org=org,
+            action="member.role_changed",
+            actor=actor.user,
+            obj=membership,
+            object_repr=f"{membership.user.name} <{membership.user.email}>",
+            changes={"role": [old_role, role]},
+        )
     return membership
 
 
@@ -219,6 +253,14 @@ def membership_remove(*, actor: Membership, membership: Membership) -> None:
             raise ValidationError(
                 _("The last owner cannot be removed. Make someone else owner first.")
             )
+    audit.record(
+        org=org,
+        action="member.left" if leaving_self else "member.removed",
+        actor=actor.user,
+        obj=membership,
+        object_repr=f"{membership.user.name} <{membership.user.email}>",
+        changes={"role": [membership.role, None]},
+    )
     membership.delete()
 
 
@@ -251,16 +293,27 @@ def api_key_create(
                     key_hash=key_hash,
                     created_by=created_by,
                 )
+                audit.record(
+                    org=org,
+                    action="api_key.created",
+                    actor=created_by,
+                    obj=api_key,
+                    changes={"name": [None, api_key.name], "role": [None, role]},
+                )
             return CreatedApiKey(api_key=api_key, plain=plain)
         except IntegrityError:  # a prefix collision (1 in 4 billion): draw again
             continue
     raise RuntimeError("Could not generate a unique API key prefix")
 
 
-def api_key_revoke(*, api_key: ApiKey) -> None:
+def api_key_revoke(*, api_key: ApiKey, actor: User | None = None) -> None:
     if api_key.revoked_at is None:
-        api_key.revoked_at = timezone.now()
-        api_key.save(update_fields=["revoked_at"])
+        with transaction.atomic():
+            api_key.revoked_at = timezone.now()
+            api_key.save(update_fields=["revoked_at"])
+            audit.record(
+                org=api_key.organization, action="api_key.revoked", actor=actor, obj=api_key
+            )
 
 
 def api_key_authenticate(plain: str) -> ApiKey | None:
@@ -288,8 +341,14 @@ def api_key_authenticate(plain: str) -> ApiKey | None:
 def organization_update(*, actor: Membership, name: str, timezone_name: str) -> Organization:
     _require(actor, "org.manage")
     org = Organization.objects.select_for_update().get(pk=actor.organization_id)
+    before = {"name": org.name, "timezone": org.timezone}
     org.name = name.strip()
     org.timezone = timezone_name
     org.full_clean()
     org.save(update_fields=["name", "timezone"])
+    changes = audit.diff(before, {"name": org.name, "timezone": org.timezone})
+    if changes:
+        audit.record(
+            org=org, action="organization.updated", actor=actor.user, obj=org, changes=changes
+        )
     return org

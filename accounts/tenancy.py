@@ -10,7 +10,7 @@ out in review and in ``tests/test_tenancy_static.py``, which rejects any other e
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -55,14 +55,17 @@ class BaseModel(models.Model):
         return f'"{self.version}"'
 
 
-class TenantQuerySet(models.QuerySet):
-    def for_org(self, org: Organization) -> TenantQuerySet:
+_Row = TypeVar("_Row", bound=models.Model)
+
+
+class TenantQuerySet(models.QuerySet[_Row, _Row]):
+    def for_org(self, org: Organization) -> Self:
         if org is None or getattr(org, "pk", None) is None:
             # A missing org must never widen a query to every tenant.
             raise ValueError("for_org() needs a saved organization")
         return self.filter(organization=org)
 
-    def dangerously_unscoped(self) -> TenantQuerySet:
+    def dangerously_unscoped(self) -> Self:
         """All organizations' rows. Only for work that is cross-tenant by nature."""
         return self.all()
 
@@ -70,8 +73,22 @@ class TenantQuerySet(models.QuerySet):
         return self.update(version=F("version") + 1, updated_at=timezone.now(), **kwargs)
 
 
-class TenantManager(models.Manager.from_queryset(TenantQuerySet)):  # type: ignore[misc]
-    pass
+class TenantManager(models.Manager[_Row]):
+    """``Model.objects``: every read starts from ``for_org`` (or, deliberately, from
+    ``dangerously_unscoped``). Typed, so ``Customer.objects.for_org(org)`` is a queryset of
+    customers for mypy. A model with queryset methods of its own uses
+    ``TenantManager.from_queryset(ItsQuerySet)()``."""
+
+    _queryset_class = TenantQuerySet
+
+    def get_queryset(self) -> TenantQuerySet[_Row]:
+        return self._queryset_class(model=self.model, using=self._db)
+
+    def for_org(self, org: Organization) -> TenantQuerySet[_Row]:
+        return self.get_queryset().for_org(org)
+
+    def dangerously_unscoped(self) -> TenantQuerySet[_Row]:
+        return self.get_queryset().dangerously_unscoped()
 
 
 class TenantModel(BaseModel):
@@ -89,7 +106,7 @@ def is_tenant_model(model: type[models.Model]) -> bool:
     return issubclass(model, TenantModel)
 
 
-def access_by_id(queryset: models.QuerySet[M], org: Organization, obj_id: Any) -> M:
+def access_by_id(queryset: TenantQuerySet[M], org: Organization, obj_id: Any) -> M:
     """The object with this id in this organization, or 404.
 
     Missing, malformed and foreign ids get the same answer (Zulip's ``access_*_by_id``),
@@ -98,7 +115,7 @@ def access_by_id(queryset: models.QuerySet[M], org: Organization, obj_id: Any) -
     try:
         if not isinstance(obj_id, uuid.UUID):
             obj_id = uuid.UUID(str(obj_id))
-        return queryset.for_org(org).get(pk=obj_id)  # type: ignore[attr-defined]
+        return queryset.for_org(org).get(pk=obj_id)
     except (ValueError, ValidationError, queryset.model.DoesNotExist):
         raise Http404 from None
 
@@ -118,7 +135,7 @@ def forbid_overrides(cls: type, names: tuple[str, ...], hint: str) -> None:
             )
 
 
-def org_queryset(model: type[models.Model], org: Organization) -> models.QuerySet:
+def org_queryset(model: type[models.Model], org: Organization) -> models.QuerySet[Any]:
     """The rows of ``model`` that an input field may point at inside ``org``.
 
     Tenant-owned models are scoped by their organization; people by their membership. Any
@@ -126,8 +143,8 @@ def org_queryset(model: type[models.Model], org: Organization) -> models.QuerySe
     """
     from django.contrib.auth import get_user_model
 
-    if is_tenant_model(model):
-        return model.objects.for_org(org)  # type: ignore[attr-defined]
+    if issubclass(model, TenantModel):
+        return model.objects.for_org(org)
     if model is get_user_model():
         return model.objects.filter(memberships__organization=org)
     raise TypeError(

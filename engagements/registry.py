@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from accounts import audit
 from followup.engine import notifications
 from followup.kernel import events
 
@@ -24,9 +25,28 @@ EVENT_TYPES = {
 }
 
 
+AUDIT_ACTIONS = {
+    "customer.created": _("Customer created"),
+    "customer.updated": _("Customer changed"),
+    "contact.created": _("Contact created"),
+    "contact.updated": _("Contact changed"),
+    "engagement.created": _("Engagement created"),
+    "engagement.updated": _("Engagement changed"),
+    "customer.deleted": _("Customer deleted"),
+    "contact.deleted": _("Contact deleted"),
+    "engagement.deleted": _("Engagement deleted"),
+    "kpi.deleted": _("KPI deleted"),
+    "touchpoint.updated": _("Touchpoint corrected"),
+    "touchpoint.deleted": _("Touchpoint deleted"),
+    "health_settings.updated": _("Health settings changed"),
+}
+
+
 def register() -> None:
     from engagements import followups
 
+    for action, label in AUDIT_ACTIONS.items():
+        audit.register_action(action, label)
     followups.register()
     for event_type, description in EVENT_TYPES.items():
         events.register_type(event_type, description)

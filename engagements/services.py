@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import audit
 from accounts.models import Organization, User
 from engagements import followups, selectors
 from engagements.calc.health import RED, Health, HealthSettings, compute
@@ -149,7 +150,31 @@ def _change_event(
     created: bool,
     actor: User | None,
     changed: list[str],
+    before: Mapping[str, Any] | None = None,
+    audit_creation: bool = True,
 ) -> None:
+    """The outbox event and the audit entry of a save (nothing when nothing changed).
+
+    ``before`` is ``audit.snapshot`` of the instance taken before the change."""
+    if (created and audit_creation) or (changed and not created):
+        after = audit.snapshot(instance)
+        if created:
+            changes = audit.diff({}, after)
+        else:
+            olds = dict(before or {})
+            changes = audit.diff(
+                {k: olds.get(k) for k in changed if k in after},
+                {k: after[k] for k in changed if k in after},
+            )
+            if "team" in changed:
+                changes["team"] = ["…", "…"]  # people, shown on the page; ids say nothing
+        audit.record(
+            org=org,
+            action=f"{resource}.{'created' if created else 'updated'}",
+            actor=actor,
+            obj=instance,
+            changes=changes,
+        )
     if created:
         events.record(org=org, type=f"{resource}.created", subject=instance, actor=actor)
     elif changed:
@@ -179,6 +204,7 @@ def customer_save(
         raise ValidationError({"owner": _("The owner must be a member of the organization.")})
     created = customer is None
     customer = customer or Customer(organization=org)
+    before = audit.snapshot(customer)
     changed = _apply(customer, data, CUSTOMER_FIELDS)
     if created or changed:
         _save(customer, changed)
@@ -189,6 +215,7 @@ def customer_save(
         created=created,
         actor=actor,
         changed=changed,
+        before=before,
     )
     return customer
 
@@ -201,6 +228,19 @@ def customer_delete(*, org: Organization, actor: User | None, customer: Customer
         subject=customer,
         actor=actor,
         payload={"name": customer.name},
+    )
+    audit.record(
+        org=org,
+        action="customer.deleted",
+        actor=actor,
+        obj=customer,
+        changes=audit.diff(audit.snapshot(customer), {}),
+        note=_("With %(e)d engagements, %(t)d touchpoints and %(c)d contacts.")
+        % {
+            "e": customer.engagements.count(),
+            "t": customer.touchpoints.count(),
+            "c": customer.contacts.count(),
+        },
     )
     customer.delete()
 
@@ -221,6 +261,7 @@ def contact_save(
     _same_org(org, customer=data.get("customer"))
     created = contact is None
     contact = contact or Contact(organization=org)
+    before = audit.snapshot(contact)
     changed = _apply(contact, data, CONTACT_FIELDS)
     if contact.is_primary and ("is_primary" in changed or "customer" in changed):
         # One primary contact per customer: the new one takes over.
@@ -230,7 +271,13 @@ def contact_save(
     if created or changed:
         _save(contact, changed)
     _change_event(
-        org=org, resource="contact", instance=contact, created=created, actor=actor, changed=changed
+        org=org,
+        resource="contact",
+        instance=contact,
+        created=created,
+        actor=actor,
+        changed=changed,
+        before=before,
     )
     return contact
 
@@ -238,6 +285,13 @@ def contact_save(
 @transaction.atomic
 def contact_delete(*, org: Organization, actor: User | None, contact: Contact) -> None:
     events.record(org=org, type="contact.deleted", subject=contact, actor=actor)
+    audit.record(
+        org=org,
+        action="contact.deleted",
+        actor=actor,
+        obj=contact,
+        changes=audit.diff(audit.snapshot(contact), {}),
+    )
     contact.delete()
 
 
@@ -287,6 +341,7 @@ def engagement_save(
     elif "status" in data and data["status"] in Engagement.Status.values:
         _check_transition(engagement, data["status"])
     old_customer_id = None if created else engagement.customer_id
+    before = audit.snapshot(engagement)
     changed = _apply(engagement, data, ENGAGEMENT_FIELDS)
     if created or changed:
         _save(engagement, changed)
@@ -303,6 +358,7 @@ def engagement_save(
         created=created,
         actor=actor,
         changed=changed,
+        before=before,
     )
     if created or {"cadence_days", "started_on", "status", "customer"} & set(changed):
         engagement_health_refresh(org=org, engagement_id=engagement.pk)
@@ -318,6 +374,13 @@ def engagement_save(
 def engagement_delete(*, org: Organization, actor: User | None, engagement: Engagement) -> None:
     customer_id = engagement.customer_id
     events.record(org=org, type="engagement.deleted", subject=engagement, actor=actor)
+    audit.record(
+        org=org,
+        action="engagement.deleted",
+        actor=actor,
+        obj=engagement,
+        changes=audit.diff(audit.snapshot(engagement), {}),
+    )
     engagement.delete()
     _customer_health_refresh(org, customer_id)
 
@@ -353,6 +416,13 @@ def kpi_save(
 @transaction.atomic
 def kpi_delete(*, org: Organization, actor: User | None, kpi: Kpi) -> None:
     engagement = kpi.engagement
+    audit.record(
+        org=org,
+        action="kpi.deleted",
+        actor=actor,
+        obj=kpi,
+        changes=audit.diff(audit.snapshot(kpi), {}),
+    )
     kpi.delete()
     events.record(
         org=org,
@@ -476,6 +546,7 @@ def _touchpoint_write(
     if data.get("engagement") is None and (created or "engagement" in data or customer_changed):
         data["engagement"] = _pick_engagement(org, customer)
     contacts = data.pop("contacts", None)
+    before = {} if created else audit.snapshot(touchpoint)
     changed = _apply(touchpoint, data, TOUCHPOINT_FIELDS)
     contact_list = (
         list(contacts)
@@ -503,6 +574,10 @@ def _touchpoint_write(
             created=created,
             actor=actor,
             changed=changed,
+            before=before,
+            # Logging a touchpoint is the record itself (who, when, from where are on it);
+            # the trail keeps corrections and deletions, not the stream of new ones.
+            audit_creation=False,
         )
     return touchpoint, changed, customers, engagements
 
@@ -588,6 +663,13 @@ def touchpoint_delete(*, org: Organization, actor: User | None, touchpoint: Touc
     customers = {touchpoint.customer_id}
     engagements = {touchpoint.engagement_id} - {None}
     events.record(org=org, type="touchpoint.deleted", subject=touchpoint, actor=actor)
+    audit.record(
+        org=org,
+        action="touchpoint.deleted",
+        actor=actor,
+        obj=touchpoint,
+        changes=audit.diff(audit.snapshot(touchpoint), {}),
+    )
     touchpoint.delete()
     _after_touch(org, customers, engagements)
 
@@ -784,8 +866,16 @@ def health_settings_update(
     except ValueError as exc:
         raise ValidationError(str(exc)) from None
     org = Organization.objects.select_for_update().get(pk=org.pk)
+    before = HealthSettings.from_dict((org.settings or {}).get("health")).as_dict()
     org.settings = {**(org.settings or {}), "health": settings.as_dict()}
     org.save(update_fields=["settings"])
+    audit.record(
+        org=org,
+        action="health_settings.updated",
+        actor=actor,
+        obj=org,
+        changes=audit.diff(before, settings.as_dict()),
+    )
     org_id = str(org.pk)
 
     def recompute() -> None:

@@ -129,3 +129,34 @@ class ApiKeyForm(forms.Form):
 class LanguageForm(forms.Form):
     language = forms.ChoiceField(choices=settings.LANGUAGES)
     next = forms.CharField(required=False)
+
+
+class AuditFilterForm(forms.Form):
+    """The filters of the audit page (GET): every field optional."""
+
+    actor = forms.CharField(label=_("Who"), required=False, max_length=100)
+    action = forms.ChoiceField(label=_("Action"), required=False)
+    object_type = forms.ChoiceField(label=_("Object"), required=False)
+    since = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(
+        self, *args: Any, actions: list[tuple[str, str]], object_types: list[str], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [("", _("Any action")), *actions]
+        self.fields["object_type"].choices = [
+            ("", _("Any object")),
+            *[(t, t) for t in object_types],
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        since, until = data.get("since"), data.get("until")
+        if since and until and until < since:
+            self.add_error("until", _("Choose a date on or after the start."))
+        return data

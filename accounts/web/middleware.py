@@ -6,6 +6,8 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
+from accounts import audit
+
 
 class UserPreferencesMiddleware:
     """Show pages in the signed-in person's language and time zone.
@@ -29,3 +31,20 @@ class UserPreferencesMiddleware:
         else:
             timezone.deactivate()
         return self.get_response(request)
+
+
+class AuditOriginMiddleware:
+    """Every request runs with its audit origin (web or API, address, user agent), so each
+    entry a service records says where the change came from (``accounts.audit``)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        via = audit.Via.API if request.path.startswith("/api/") else audit.Via.WEB
+        with audit.origin(
+            via=via,
+            ip_address=audit.client_address(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        ):
+            return self.get_response(request)

@@ -61,5 +61,6 @@ org_urlpatterns = [
     ),
     path("settings/", views.OrganizationSettingsView.as_view(), name="organization_settings"),
     path("api-keys/", views.ApiKeysView.as_view(), name="api_keys"),
+    path("audit/", views.AuditLogView.as_view(), name="audit_log"),
     path("api-keys/<uuid:pk>/revoke/", views.ApiKeyRevokeView.as_view(), name="api_key_revoke"),
 ]

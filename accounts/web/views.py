@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import json
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -8,22 +12,29 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
-from accounts import selectors, services
+from accounts import audit, selectors, services
 from accounts.mixins import OrgViewMixin
-from accounts.models import ApiKey, Invitation, Membership, User
+from accounts.models import ApiKey, AuditEntry, Invitation, Membership, User
 from accounts.requests import OrgRequest
 from accounts.roles import Role, can_grant
 from accounts.web.forms import (
     ApiKeyForm,
+    AuditFilterForm,
     EmailAuthenticationForm,
     InviteForm,
     LanguageForm,
@@ -222,13 +233,13 @@ class MembersView(OrgViewMixin, TemplateView):
     model = Membership
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        membership = self.request.membership
+        membership = self.membership
         context = super().get_context_data(**kwargs)
         context.update(
             members=_member_rows(
                 self.get_queryset().select_related("user").order_by("user__email"), membership
             ),
-            invitations=selectors.pending_invitations(self.request.org),
+            invitations=selectors.pending_invitations(self.org),
             can_manage=membership.can("members.manage"),
             role_choices=_role_choices(membership),
             invite_form=kwargs.get("invite_form") or InviteForm(granter_role=membership.role),
@@ -335,8 +346,8 @@ class OrganizationSettingsView(OrgViewMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["form"] = kwargs.get("form") or OrganizationSettingsForm(instance=self.request.org)
-        context["can_manage"] = self.request.membership.can("org.manage")
+        context["form"] = kwargs.get("form") or OrganizationSettingsForm(instance=self.org)
+        context["can_manage"] = self.membership.can("org.manage")
         return context
 
     def post(self, request: OrgRequest) -> HttpResponse:
@@ -352,6 +363,104 @@ class OrganizationSettingsView(OrgViewMixin, TemplateView):
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
 
+class AuditLogView(OrgViewMixin, TemplateView):
+    """The organization's audit trail: filter, page back in time, export what is shown."""
+
+    template_name = "accounts/audit_log.html"
+    capabilities = {"GET": "audit.view", "HEAD": "audit.view"}
+    model = AuditEntry
+    page_size = 50
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        org = self.org
+        known = AuditEntry.objects.for_org(org)
+        actions = sorted(set(known.values_list("action", flat=True).distinct()))
+        object_types = sorted(set(known.values_list("object_type", flat=True).distinct()) - {""})
+        form = AuditFilterForm(
+            request.GET or None,
+            actions=[(a, audit.action_label(a)) for a in actions],
+            object_types=object_types,
+        )
+        filters = form.cleaned_data if form.is_valid() else {}
+        rows = selectors.audit_entries(
+            org,
+            actor=filters.get("actor") or "",
+            action=filters.get("action") or "",
+            object_type=filters.get("object_type") or "",
+            since=filters.get("since"),
+            until=filters.get("until"),
+        )
+        if request.GET.get("format") == "csv":
+            return _audit_csv(org, rows)
+        before = request.GET.get("before") or None
+        try:
+            before_id = uuid.UUID(before) if before else None
+        except ValueError:
+            before_id = None
+        page = selectors.audit_page(rows, before=before_id, size=self.page_size + 1)
+        more = len(page) > self.page_size
+        page = page[: self.page_size]
+        query = request.GET.copy()
+        query.pop("before", None)
+        query.pop("format", None)
+        context = self.get_context_data(
+            form=form,
+            entries=page,
+            older=query.urlencode() + ("&" if query else "") + f"before={page[-1].pk}"
+            if more and page
+            else None,
+            newest=query.urlencode() if before_id else None,
+            export=query.urlencode(),
+            status=400 if form.is_bound and not form.is_valid() else 200,
+        )
+        return self.render_to_response(context, status=context["status"])
+
+
+def _audit_csv(org: Any, rows: Any) -> StreamingHttpResponse:
+    """Every entry the filters select, streamed (an org's whole history fits in no page)."""
+
+    class _Echo:
+        def write(self, value: str) -> str:
+            return value
+
+    writer = csv.writer(_Echo())
+    header = [
+        _("When (UTC)"),
+        _("Who"),
+        _("From"),
+        _("Address"),
+        _("Action"),
+        _("Object type"),
+        _("Object id"),
+        _("Object"),
+        _("Changes"),
+        _("Note"),
+    ]
+
+    def lines() -> Any:
+        yield writer.writerow([str(h) for h in header])
+        for entry in rows.iterator(chunk_size=500):
+            yield writer.writerow(
+                [
+                    entry.created_at.astimezone(dt.UTC).isoformat(),
+                    entry.actor_label,
+                    entry.get_via_display(),
+                    entry.ip_address or "",
+                    audit.action_label(entry.action),
+                    entry.object_type,
+                    str(entry.object_id or ""),
+                    entry.object_repr,
+                    json.dumps(entry.changes, ensure_ascii=False, sort_keys=True),
+                    entry.note,
+                ]
+            )
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="audit-{org.slug}-{stamp}.csv"'
+    return response
+
+
 class ApiKeysView(OrgViewMixin, TemplateView):
     template_name = "accounts/api_keys.html"
     capabilities = {"GET": "apikeys.manage", "HEAD": "apikeys.manage", "POST": "apikeys.manage"}
@@ -360,9 +469,7 @@ class ApiKeysView(OrgViewMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["keys"] = self.get_queryset().select_related("created_by")
-        context["form"] = kwargs.get("form") or ApiKeyForm(
-            granter_role=self.request.membership.role
-        )
+        context["form"] = kwargs.get("form") or ApiKeyForm(granter_role=self.membership.role)
         context["created"] = kwargs.get("created")
         return context
 
@@ -389,7 +496,7 @@ class ApiKeyRevokeView(OrgViewMixin, View):
 
     def post(self, request: OrgRequest, pk: Any) -> HttpResponse:
         api_key = self.get_object()
-        services.api_key_revoke(api_key=api_key)
+        services.api_key_revoke(api_key=api_key, actor=request.user)
         messages.success(request, _("Key %(name)s revoked.") % {"name": api_key.name})
         return redirect("accounts:api_keys", org_slug=request.org.slug)
 

@@ -145,16 +145,16 @@ class CustomerDetailView(OrgViewMixin, DetailView):
     context_object_name = "customer"
 
     def scope_queryset(self, queryset: QuerySet) -> QuerySet:
-        return selectors.with_customer_detail(queryset.select_related("owner"), self.request.org)
+        return selectors.with_customer_detail(queryset.select_related("owner"), self.org)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         customer = self.object
-        org = self.request.org
+        org = self.org
         context.update(_timeline_page(self.request, customer=customer))
         context["followups"] = followups.page_rows(org, followups.for_customer(org, customer))
         context["now"] = timezone.now()
-        if self.request.membership.can("records.edit"):
+        if self.membership.can("records.edit"):
             context["quick_form"] = QuickLogForm(
                 org=org, user=self.request.user, initial={"customer": customer}
             )
@@ -206,12 +206,12 @@ class CustomerEditView(_ServiceFormView):
 
     def make_form(self, data: Any = None) -> CustomerForm:
         # A copy: the form writes into its instance, the service compares against ours.
-        instance = Customer.objects.for_org(self.request.org).get(pk=self.object.pk)
-        return CustomerForm(data, instance=instance, org=self.request.org)
+        instance = Customer.objects.for_org(self.org).get(pk=self.object.pk)
+        return CustomerForm(data, instance=instance, org=self.org)
 
     def save(self, form: CustomerForm) -> Customer:
         return services.customer_save(
-            org=self.request.org,
+            org=self.org,
             actor=self.request.user,
             data=form.cleaned_data,
             customer=self.object,
@@ -229,12 +229,12 @@ class ContactCreateView(_ServiceFormView):
     context_object_name = "customer"
 
     def make_form(self, data: Any = None) -> ContactForm:
-        return ContactForm(data, org=self.request.org)
+        return ContactForm(data, org=self.org)
 
     def save(self, form: ContactForm) -> Contact:
         self.success_message = _("Contact added.")
         return services.contact_save(
-            org=self.request.org,
+            org=self.org,
             actor=self.request.user,
             data={**form.cleaned_data, "customer": self.object},
         )
@@ -255,12 +255,12 @@ class ContactEditView(_ServiceFormView):
         return {**super().get_context_data(**kwargs), "customer": self.object.customer}
 
     def make_form(self, data: Any = None) -> ContactForm:
-        instance = Contact.objects.for_org(self.request.org).get(pk=self.object.pk)
-        return ContactForm(data, instance=instance, org=self.request.org)
+        instance = Contact.objects.for_org(self.org).get(pk=self.object.pk)
+        return ContactForm(data, instance=instance, org=self.org)
 
     def save(self, form: ContactForm) -> Contact:
         return services.contact_save(
-            org=self.request.org,
+            org=self.org,
             actor=self.request.user,
             data=form.cleaned_data,
             contact=self.object,
@@ -277,12 +277,12 @@ class EngagementCreateView(_ServiceFormView):
 
     def make_form(self, data: Any = None) -> EngagementForm:
         initial = {"owner": self.request.user, "started_on": timezone.localdate()}
-        return EngagementForm(data, org=self.request.org, initial=initial)
+        return EngagementForm(data, org=self.org, initial=initial)
 
     def save(self, form: EngagementForm) -> Engagement:
         self.success_message = _("Engagement started.")
         return services.engagement_save(
-            org=self.request.org,
+            org=self.org,
             actor=self.request.user,
             data={**form.cleaned_data, "customer": self.object},
         )
@@ -298,12 +298,12 @@ class EngagementDetailView(OrgViewMixin, DetailView):
     context_object_name = "engagement"
 
     def scope_queryset(self, queryset: QuerySet) -> QuerySet:
-        return selectors.with_engagement_detail(queryset, self.request.org)
+        return selectors.with_engagement_detail(queryset, self.org)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         engagement = self.object
-        org = self.request.org
+        org = self.org
         settings = selectors.health_settings(org)
         snapshots = selectors.health_trend(engagement)
         context.update(
@@ -318,7 +318,7 @@ class EngagementDetailView(OrgViewMixin, DetailView):
             chart=charts.health_trend_svg([(s.day, s.score, s.level) for s in snapshots], settings),
             kpis=selectors.kpi_values(engagement, engagement.kpis.all(), now=timezone.now()),
             **_timeline_page(self.request, engagement=engagement),
-            can_edit=self.request.membership.can("records.edit"),
+            can_edit=self.membership.can("records.edit"),
             followups=followups.page_rows(org, followups.for_engagement(org, engagement)),
             now=timezone.now(),
         )
@@ -344,12 +344,12 @@ class EngagementEditView(_ServiceFormView):
         return {**super().get_context_data(**kwargs), "customer": self.object.customer}
 
     def make_form(self, data: Any = None) -> EngagementForm:
-        instance = Engagement.objects.for_org(self.request.org).get(pk=self.object.pk)
-        return EngagementForm(data, instance=instance, org=self.request.org)
+        instance = Engagement.objects.for_org(self.org).get(pk=self.object.pk)
+        return EngagementForm(data, instance=instance, org=self.org)
 
     def save(self, form: EngagementForm) -> Engagement:
         return services.engagement_save(
-            org=self.request.org,
+            org=self.org,
             actor=self.request.user,
             data=form.cleaned_data,
             engagement=self.object,
@@ -401,13 +401,13 @@ class KpiEditView(_ServiceFormView):
         return queryset.select_related("engagement", "engagement__customer")
 
     def make_form(self, data: Any = None) -> KpiForm:
-        instance = Kpi.objects.for_org(self.request.org).get(pk=self.object.pk)
-        return KpiForm(data, instance=instance, org=self.request.org)
+        instance = Kpi.objects.for_org(self.org).get(pk=self.object.pk)
+        return KpiForm(data, instance=instance, org=self.org)
 
     def save(self, form: KpiForm) -> Kpi:
         kpi = self.object
         return services.kpi_save(
-            org=self.request.org,
+            org=self.org,
             actor=self.request.user,
             engagement=kpi.engagement,
             data=form.cleaned_data,
@@ -438,13 +438,13 @@ class TouchpointEditView(_ServiceFormView):
         return queryset.select_related("customer", "engagement")
 
     def make_form(self, data: Any = None) -> TouchpointForm:
-        instance = Touchpoint.objects.for_org(self.request.org).get(pk=self.object.pk)
-        return TouchpointForm(data, instance=instance, org=self.request.org)
+        instance = Touchpoint.objects.for_org(self.org).get(pk=self.object.pk)
+        return TouchpointForm(data, instance=instance, org=self.org)
 
     def save(self, form: TouchpointForm) -> Touchpoint:
         self.success_message = _("Touchpoint corrected.")
         return services.touchpoint_update(
-            org=self.request.org,
+            org=self.org,
             actor=self.request.user,
             touchpoint=self.object,
             data={name: form.cleaned_data[name] for name in form.changed_data},
@@ -507,9 +507,7 @@ class TouchpointDeleteView(_DeleteView):
         return _customer_path(self.request, self.object.customer_id)
 
     def delete(self) -> None:
-        services.touchpoint_delete(
-            org=self.request.org, actor=self.request.user, touchpoint=self.object
-        )
+        services.touchpoint_delete(org=self.org, actor=self.request.user, touchpoint=self.object)
 
 
 class ContactDeleteView(_DeleteView):
@@ -522,7 +520,7 @@ class ContactDeleteView(_DeleteView):
         return _customer_path(self.request, self.object.customer_id)
 
     def delete(self) -> None:
-        services.contact_delete(org=self.request.org, actor=self.request.user, contact=self.object)
+        services.contact_delete(org=self.org, actor=self.request.user, contact=self.object)
 
 
 class CustomerDeleteView(_DeleteView):
@@ -533,7 +531,7 @@ class CustomerDeleteView(_DeleteView):
         return self.object.name
 
     def consequences(self) -> list[str]:
-        counts = selectors.customer_footprint(self.request.org, self.object)
+        counts = selectors.customer_footprint(self.org, self.object)
         return [
             _("%(n)d engagements, with their KPIs and health history")
             % {"n": counts["engagements"]},
@@ -543,12 +541,10 @@ class CustomerDeleteView(_DeleteView):
         ]
 
     def after(self) -> str:
-        return reverse("engagements:customer_list", kwargs={"org_slug": self.request.org.slug})
+        return reverse("engagements:customer_list", kwargs={"org_slug": self.org.slug})
 
     def delete(self) -> None:
-        services.customer_delete(
-            org=self.request.org, actor=self.request.user, customer=self.object
-        )
+        services.customer_delete(org=self.org, actor=self.request.user, customer=self.object)
 
 
 # --- Quick log -------------------------------------------------------------------------
@@ -592,7 +588,7 @@ class QuickLogView(OrgViewMixin, TemplateView):
     def _form(self, data: Any = None, initial: dict[str, Any] | None = None) -> QuickLogForm:
         return QuickLogForm(
             data,
-            org=self.request.org,
+            org=self.org,
             user=self.request.user,
             search=self.request.GET.get("q", "").strip(),
             initial=initial or {},
@@ -678,7 +674,7 @@ class EffortView(OrgViewMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        zone = selectors.org_zone(self.request.org)
+        zone = selectors.org_zone(self.org)
         today = timezone.now().astimezone(zone).date()
         month = today.replace(day=1)
         raw = self.request.GET.get("month", "")
@@ -690,7 +686,7 @@ class EffortView(OrgViewMixin, TemplateView):
                 context["month_error"] = _("Use a month such as %(example)s.") % {
                     "example": today.strftime("%Y-%m")
                 }
-        context["report"] = selectors.effort_report(self.request.org, month)
+        context["report"] = selectors.effort_report(self.org, month)
         context["month_value"] = month.strftime("%Y-%m")
         return context
 
@@ -703,7 +699,7 @@ class ImportView(OrgViewMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context.setdefault("form", ImportForm())
-        context["jobs"] = selectors.import_jobs(self.request.org)[:20]
+        context["jobs"] = selectors.import_jobs(self.org)[:20]
         context["columns"] = [(ImportJob.Kind(k).label, v) for k, v in imports.COLUMNS.items()]
         return context
 
@@ -749,11 +745,11 @@ class HealthSettingsView(OrgViewMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        settings = selectors.health_settings(self.request.org)
+        settings = selectors.health_settings(self.org)
         context.setdefault(
             "form", HealthSettingsForm(initial=HealthSettingsForm.initial_from(settings))
         )
-        context["can_manage"] = self.request.membership.can("org.manage")
+        context["can_manage"] = self.membership.can("org.manage")
         context["settings"] = settings
         return context
 

@@ -6,12 +6,22 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from accounts import audit
 from followup.engine import notifications
 from followup.engine.models import EmailMode
 from followup.kernel import events, subjects
 
 
 def register() -> None:
+    for action, label in (
+        ("webhook.created", _("Webhook endpoint created")),
+        ("webhook.updated", _("Webhook endpoint changed")),
+        ("webhook.secret_rotated", _("Webhook secret rotated")),
+        ("webhook.deleted", _("Webhook endpoint deleted")),
+        ("webhook.disabled", _("Webhook endpoint disabled")),
+        ("followup.deleted", _("Follow-up deleted")),
+    ):
+        audit.register_action(action, label)
     events.register_type("followup.created", _("A follow-up was created"))
     events.register_type("followup.due", _("A follow-up became due"))
     events.register_type("followup.completed", _("A follow-up was completed"))

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import audit
 from accounts.models import Membership, Organization, User
 from followup.engine import notifications, reminders
 from followup.engine.calc import recurrence
@@ -253,7 +254,26 @@ def followup_update(
 def followup_delete(*, followup: FollowUp, actor: User | None) -> None:
     with transaction.atomic():
         _record_change(followup, actor, "followup.deleted")
+        audit.record(
+            org=followup.organization,
+            action="followup.deleted",
+            actor=actor,
+            obj=followup,
+            changes=audit.diff(audit.snapshot(followup, exclude=_BOOKKEEPING), {}),
+        )
         followup.delete()
+
+
+# Reminder claims and series plumbing: not what a person reads in the trail.
+_BOOKKEEPING = (
+    "next_remind_at",
+    "next_remind_offset",
+    "remind_claimed_at",
+    "remind_claim",
+    "series_id",
+    "previous",
+    "subject_type",
+)
 
 
 # --- Status moves -------------------------------------------------------------------------

@@ -44,6 +44,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import audit
 from accounts.models import Membership, Organization, User
 from accounts.roles import role_can
 from followup.engine import notifications
@@ -174,6 +175,7 @@ def endpoint_create(
     url: str,
     event_types: list[str],
     description: str = "",
+    enabled: bool = True,
 ) -> WebhookEndpoint:
     """Create an endpoint; its secret is on the returned object (show it once)."""
     endpoint = WebhookEndpoint(
@@ -181,33 +183,99 @@ def endpoint_create(
         url=validate_url(url),
         event_types=clean_event_types(event_types),
         description=description,
+        enabled=enabled,
         secret=generate_secret(),
         created_by=actor if actor is not None and actor.pk else None,
     )
     endpoint.full_clean(exclude=["created_by"])
-    endpoint.save()
+    with transaction.atomic():
+        endpoint.save()
+        audit.record(
+            org=org,
+            action="webhook.created",
+            actor=actor,
+            obj=endpoint,
+            changes=audit.diff({}, _audited(endpoint)),
+        )
     return endpoint
 
 
-def endpoint_update(*, endpoint: WebhookEndpoint, **changes: Any) -> WebhookEndpoint:
+def _audited(endpoint: WebhookEndpoint) -> dict[str, Any]:
+    # Never the secret: the trail is readable by every admin, the secret is shown once.
+    return {
+        "url": endpoint.url,
+        "event_types": list(endpoint.event_types or []),
+        "description": endpoint.description,
+        "enabled": endpoint.enabled,
+    }
+
+
+EDITABLE_FIELDS = ("url", "event_types", "description", "enabled")
+
+
+def endpoint_update(
+    *, endpoint: WebhookEndpoint, actor: User | None = None, **changes: Any
+) -> WebhookEndpoint:
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"Not editable: {sorted(unknown)}")
     if "url" in changes:
         changes["url"] = validate_url(changes["url"])
     if "event_types" in changes:
         changes["event_types"] = clean_event_types(changes["event_types"])
-    if changes.get("enabled") and not endpoint.enabled:
-        changes.setdefault("disabled_reason", "")
-        changes.setdefault("failing_since", None)
-    for name, value in changes.items():
-        setattr(endpoint, name, value)
-    endpoint.full_clean(exclude=["created_by"])
-    endpoint.save()
-    return endpoint
+    org = endpoint.organization
+    with transaction.atomic():
+        locked = WebhookEndpoint.objects.for_org(org).select_for_update().get(pk=endpoint.pk)
+        before = _audited(locked)
+        fields = [name for name, value in changes.items() if getattr(locked, name) != value]
+        if changes.get("enabled") and not locked.enabled:
+            locked.disabled_reason = ""
+            locked.failing_since = None
+            fields += ["disabled_reason", "failing_since"]
+        for name in fields:
+            if name in changes:
+                setattr(locked, name, changes[name])
+        if not fields:
+            return locked
+        locked.full_clean(exclude=["created_by"])
+        locked.save(update_fields=fields)
+        audit.record(
+            org=org,
+            action="webhook.updated",
+            actor=actor,
+            obj=locked,
+            changes=audit.diff(before, _audited(locked)),
+        )
+    return locked
 
 
-def endpoint_rotate_secret(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
-    endpoint.secret = generate_secret()
-    endpoint.save(update_fields=["secret"])
-    return endpoint
+def endpoint_rotate_secret(
+    *, endpoint: WebhookEndpoint, actor: User | None = None
+) -> WebhookEndpoint:
+    with transaction.atomic():
+        locked = (
+            WebhookEndpoint.objects.for_org(endpoint.organization)
+            .select_for_update()
+            .get(pk=endpoint.pk)
+        )
+        locked.secret = generate_secret()
+        locked.save(update_fields=["secret"])
+        audit.record(
+            org=locked.organization, action="webhook.secret_rotated", actor=actor, obj=locked
+        )
+    return locked
+
+
+def endpoint_delete(*, endpoint: WebhookEndpoint, actor: User | None = None) -> None:
+    with transaction.atomic():
+        audit.record(
+            org=endpoint.organization,
+            action="webhook.deleted",
+            actor=actor,
+            obj=endpoint,
+            changes=audit.diff(_audited(endpoint), {}),
+        )
+        endpoint.delete()
 
 
 # --- Fan-out from the outbox ----------------------------------------------------------------
@@ -382,6 +450,13 @@ def _disable(endpoint: WebhookEndpoint, reason: str) -> None:
     )
     if not disabled:
         return
+    audit.record(
+        org=org,
+        action="webhook.disabled",
+        obj=endpoint,
+        changes={"enabled": [True, False]},
+        note=reason,
+    )
     admins = [
         m.user
         for m in Membership.objects.for_org(org).select_related("user")

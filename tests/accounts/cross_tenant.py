@@ -61,3 +61,24 @@ register(
     make=lambda w: Target({"pk": _invitation(w).pk}, _invitation(w).email),
 )
 register("home", "accounts:organization_settings", make=lambda w: Target({}, w.org_a.name))
+
+
+def _audited(world: World):
+    def make():
+        from accounts import audit
+
+        return audit.record(
+            org=world.org_a,
+            action="organization.updated",
+            actor=world.owner_a,
+            obj=world.org_a,
+            changes={"name": ["Alpha old", "Alpha secret name"]},
+        )
+
+    return world.once("audit", make)
+
+
+register(
+    "accounts:audit_log",
+    make=lambda w: Target({}, _audited(w).changes["name"][1]),
+)

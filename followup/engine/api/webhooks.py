@@ -124,14 +124,18 @@ class WebhookViewSet(TenantModelViewSet):
             url=values["url"],
             event_types=values["event_types"],
             description=values.get("description", ""),
+            enabled=values.get("enabled", True),
         )
-        if values.get("enabled") is False:
-            endpoint = webhooks.endpoint_update(endpoint=endpoint, enabled=False)
         body = WebhookEndpointCreatedSerializer(endpoint, context=self.get_serializer_context())
         return Response(body.data, status=status.HTTP_201_CREATED)
 
     def perform_update(self, serializer: WebhookEndpointSerializer) -> None:
-        webhooks.endpoint_update(endpoint=serializer.instance, **serializer.validated_data)
+        serializer.instance = webhooks.endpoint_update(
+            endpoint=serializer.instance, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance: WebhookEndpoint) -> None:
+        webhooks.endpoint_delete(endpoint=instance)
 
     def _deliveries(self, endpoint: WebhookEndpoint) -> QuerySet:
         return (

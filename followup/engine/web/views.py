@@ -75,7 +75,7 @@ class FollowUpListView(OrgViewMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        org, user = self.request.org, self.request.user
+        org, user = self.org, self.request.user
         status = self.request.GET.get("status", "open")
         status = status if status in self.STATUSES else "open"
         mine = self.request.GET.get("who", "mine") != "all"
@@ -94,7 +94,7 @@ class FollowUpListView(OrgViewMixin, TemplateView):
             ],
             now=timezone.now(),
             snooze_choices=SNOOZE_LABELS,
-            can_edit=self.request.membership.can("records.edit"),
+            can_edit=self.membership.can("records.edit"),
         )
         return context
 
@@ -147,7 +147,7 @@ class FollowUpCreateView(OrgViewMixin, TemplateView):
                 "subject_type": self.request.GET.get("subject_type", ""),
                 "subject_id": self.request.GET.get("subject_id", ""),
             }
-            form = FollowUpForm(org=self.request.org, initial=initial)
+            form = FollowUpForm(org=self.org, initial=initial)
         context.update(_form_context(self.request, form, None))
         return context
 
@@ -192,7 +192,7 @@ class FollowUpDetailView(OrgViewMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         followup = kwargs.get("followup") or self.get_object()
-        (followup,) = selectors.with_subjects(self.request.org, [followup])
+        (followup,) = selectors.with_subjects(self.org, [followup])
         form = kwargs.get("form")
         if form is None and followup.is_open:
             initial = {
@@ -203,7 +203,7 @@ class FollowUpDetailView(OrgViewMixin, TemplateView):
                 "reminders": followup.reminder_offsets,
                 "notes": followup.notes,
             }
-            form = FollowUpForm(org=self.request.org, initial=initial)
+            form = FollowUpForm(org=self.org, initial=initial)
             form.initial.update(form.cadence_initial(followup))
         context.update(
             _form_context(self.request, form, followup) if form else {"followup": followup}
@@ -214,8 +214,8 @@ class FollowUpDetailView(OrgViewMixin, TemplateView):
             followup=followup,
             badge=STATUS_BADGE[followup.status],
             snooze_choices=SNOOZE_LABELS,
-            reassign_form=ReassignForm(org=self.request.org, initial={"owner": followup.owner_id}),
-            can_edit=self.request.membership.can("records.edit"),
+            reassign_form=ReassignForm(org=self.org, initial={"owner": followup.owner_id}),
+            can_edit=self.membership.can("records.edit"),
             now=timezone.now(),
         )
         return context
@@ -370,7 +370,7 @@ class TeamView(OrgViewMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["people"] = selectors.team_overdue(self.request.org)
+        context["people"] = selectors.team_overdue(self.org)
         context["now"] = timezone.now()
         return context
 
@@ -386,7 +386,7 @@ class NotificationsView(OrgViewMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        org, user = self.request.org, self.request.user
+        org, user = self.org, self.request.user
         rows = list(notifications.inbox(org, user)[:100])
         for row in rows:
             row.title = notifications.render_title(row)
@@ -440,7 +440,7 @@ class PreferencesView(OrgViewMixin, TemplateView):
 
     def _rows(self, data: Any = None) -> list[dict[str, Any]]:
         rows = []
-        for key, spec, choice in notifications.preferences(self.request.org, self.request.user):
+        for key, spec, choice in notifications.preferences(self.org, self.request.user):
             form = PreferenceForm(
                 data,
                 prefix=key.replace(".", "-"),
@@ -484,7 +484,7 @@ class CalendarView(OrgViewMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["feed"] = calendar.active_feed(self.request.org, self.request.user)
+        context["feed"] = calendar.active_feed(self.org, self.request.user)
         context["feed_url"] = kwargs.get("feed_url")
         return context
 
@@ -526,7 +526,7 @@ class WebhooksView(OrgViewMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["endpoints"] = selectors.endpoints(self.request.org)
+        context["endpoints"] = selectors.endpoints(self.org)
         context["form"] = kwargs.get("form") or WebhookForm()
         context["created"] = kwargs.get("created")
         return context
@@ -572,7 +572,7 @@ class WebhookDetailView(OrgViewMixin, TemplateView):
         context.update(
             endpoint=endpoint,
             form=form,
-            deliveries=selectors.deliveries(self.request.org, endpoint)[:100],
+            deliveries=selectors.deliveries(self.org, endpoint)[:100],
             secret=kwargs.get("secret"),
         )
         return context
@@ -581,11 +581,11 @@ class WebhookDetailView(OrgViewMixin, TemplateView):
         endpoint = self.get_object()
         action = request.POST.get("action", "save")
         if action == "delete":
-            endpoint.delete()
+            webhooks.endpoint_delete(endpoint=endpoint, actor=request.user)
             messages.success(request, _("Endpoint deleted."))
             return redirect("followup:webhooks", org_slug=request.org.slug)
         if action == "rotate":
-            webhooks.endpoint_rotate_secret(endpoint=endpoint)
+            endpoint = webhooks.endpoint_rotate_secret(endpoint=endpoint, actor=request.user)
             response = self.render_to_response(
                 self.get_context_data(endpoint=endpoint, secret=endpoint.secret)
             )
@@ -594,7 +594,7 @@ class WebhookDetailView(OrgViewMixin, TemplateView):
         form = WebhookForm(request.POST)
         if form.is_valid():
             try:
-                webhooks.endpoint_update(endpoint=endpoint, **form.cleaned_data)
+                webhooks.endpoint_update(endpoint=endpoint, actor=request.user, **form.cleaned_data)
             except ValidationError as exc:
                 form.add_error(None, _errors(exc))
             else:
@@ -633,9 +633,9 @@ class HomeView(OrgViewMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        org, user = self.request.org, self.request.user
+        org, user = self.org, self.request.user
         context["day"] = selectors.my_day(org, user)
         context["snooze_choices"] = SNOOZE_LABELS
-        context["can_edit"] = self.request.membership.can("records.edit")
-        context["can_team"] = self.request.membership.can("team.view")
+        context["can_edit"] = self.membership.can("records.edit")
+        context["can_team"] = self.membership.can("team.view")
         return context

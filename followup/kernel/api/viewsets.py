@@ -19,6 +19,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts import audit
 from accounts.models import ApiKey
 from accounts.tenancy import forbid_overrides
 from followup.kernel.api import idempotency
@@ -68,6 +69,8 @@ class TenantViewSet(viewsets.GenericViewSet):
     def perform_authentication(self, request: Request) -> None:
         super().perform_authentication(request)
         request.org = request.auth.organization if isinstance(request.auth, ApiKey) else None
+        if isinstance(request.auth, ApiKey):
+            audit.attribute_to_api_key(request.auth)
 
     def required_capability(self, request: Request) -> str | None:
         return self.action_capabilities.get(self.action or "") or self.capabilities.get(
