@@ -142,15 +142,6 @@ class Axis:
                 if idle > _MAX_SCAN_DAYS:
                     raise CalendarError("no working day found in this direction")
 
-    def date(self, index: int) -> date:
-        if index >= 0:
-            if index >= len(self._forward):
-                self._grow_forward(index)
-            return self._forward[index]
-        if -index > len(self._backward):
-            self._grow_backward(-index)
-        return self._backward[-index - 1]
-
     def dates(self, stop: int) -> list[date]:
         """The dates of indices ``0 .. stop - 1``, in one list (cheaper than ``date(i)`` each)."""
         if stop > len(self._forward):
@@ -178,3 +169,14 @@ class Axis:
             estimate = self.calendar.count(day, origin) - 1
             self._grow_backward(estimate)
         return self._index[day]
+
+    # Last in the class: a method named ``date`` would shadow ``datetime.date`` in the
+    # annotations of the methods after it.
+    def date(self, index: int) -> date:
+        if index >= 0:
+            if index >= len(self._forward):
+                self._grow_forward(index)
+            return self._forward[index]
+        if -index > len(self._backward):
+            self._grow_backward(-index)
+        return self._backward[-index - 1]
