@@ -439,6 +439,20 @@ def test_a_link_between_an_item_and_its_own_ancestor_is_refused():
         )
 
 
+def test_start_no_earlier_than_on_a_summary_applies_to_every_leaf_below_it():
+    items = [
+        Item("S", start_no_earlier_than=day(3)),
+        Item("a", 2, "S"),
+        Item("b", 1, "S", start_no_earlier_than=day(5)),  # the later bound wins
+        Item("m", 0, "S"),
+    ]
+    s = plan(items)
+    assert dates(s, "a") == (day(3), day(4))
+    assert dates(s, "b") == (day(5), day(5))
+    assert dates(s, "m") == (day(3), day(3))
+    assert dates(s, "S") == (day(3), day(5))
+
+
 def test_a_summary_ignores_its_own_duration():
     s = plan([Item("S", 40), Item("a", 2, "S")])
     assert dates(s, "S") == (day(0), day(1))
