@@ -35,6 +35,8 @@ PURE_MODULES = [
     "engagements.calc.health",
     "projects.calc.calendar",
     "projects.calc.earned_value",
+    "projects.calc.scheduling",
+    "projects.calc.wbs",
     "risks.calc.scoring",
     "risks.calc.fmea",
 ]

@@ -16,8 +16,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-# ``Axis`` has a method named ``date``; inside it the type is spelled ``Date``.
-Date = date
 ISO_WEEKDAYS = (1, 2, 3, 4, 5, 6, 7)
 MONDAY_TO_FRIDAY = frozenset({1, 2, 3, 4, 5})
 ALL_WEEK = frozenset(ISO_WEEKDAYS)
@@ -106,53 +104,59 @@ class Axis:
     """Working days numbered from an origin: ``date(0)`` is the first working day on or
     after ``origin``; negative indices are the working days before it."""
 
-    def __init__(self, calendar: WorkCalendar, origin: Date) -> None:
+    def __init__(self, calendar: WorkCalendar, origin: date) -> None:
         self.calendar = calendar
         first = calendar.next_working(origin)
-        self._forward: list[Date] = [first]  # index 0, 1, 2, ...
-        self._backward: list[Date] = []  # index -1, -2, ...
-        self._index: dict[Date, int] = {first: 0}
+        self._forward: list[date] = [first]  # index 0, 1, 2, ...
+        self._backward: list[date] = []  # index -1, -2, ...
+        self._index: dict[date, int] = {first: 0}
 
     def _grow_forward(self, upto: int) -> None:
-        dates, cal = self._forward, self.calendar
-        day = dates[-1]
-        while len(dates) <= upto:
-            try:
-                day = cal.next_working(day + timedelta(days=1))
-            except (OverflowError, CalendarError):
-                raise CalendarError("the schedule runs past the last supported date") from None
-            self._index[day] = len(dates)
-            dates.append(day)
+        self._grow(self._forward, upto + 1, 1)
 
     def _grow_backward(self, upto: int) -> None:
-        dates, cal = self._backward, self.calendar
-        while len(dates) < upto:
-            last = dates[-1] if dates else self._forward[0]
+        self._grow(self._backward, upto, -1)
+
+    def _grow(self, dates: list[date], length: int, step: int) -> None:
+        """Append working days to ``dates`` (forward or backward) until it holds ``length``.
+
+        One loop with local names: the scheduler grows the axis by thousands of days, and
+        calling ``next_working`` per day cost more than the rest of the date conversion."""
+        index, cal = self._index, self.calendar
+        working, holidays = cal.working_days, cal.holidays
+        day = dates[-1] if dates else self._forward[0]
+        one = timedelta(days=step)
+        idle = 0
+        while len(dates) < length:
             try:
-                day = cal.previous_working(last - timedelta(days=1))
-            except (OverflowError, CalendarError):
-                raise CalendarError("the schedule runs before the first supported date") from None
-            dates.append(day)
-            self._index[day] = -len(dates)
+                day += one
+            except OverflowError:
+                where = "past the last" if step > 0 else "before the first"
+                raise CalendarError(f"the schedule runs {where} supported date") from None
+            if day.isoweekday() in working and day not in holidays:
+                dates.append(day)
+                index[day] = len(dates) - 1 if step > 0 else -len(dates)
+                idle = 0
+            else:
+                idle += 1
+                if idle > _MAX_SCAN_DAYS:
+                    raise CalendarError("no working day found in this direction")
 
-    def date(self, index: int) -> Date:
-        if index >= 0:
-            if index >= len(self._forward):
-                self._grow_forward(index)
-            return self._forward[index]
-        if -index > len(self._backward):
-            self._grow_backward(-index)
-        return self._backward[-index - 1]
+    def dates(self, stop: int) -> list[date]:
+        """The dates of indices ``0 .. stop - 1``, in one list (cheaper than ``date(i)`` each)."""
+        if stop > len(self._forward):
+            self._grow_forward(stop - 1)
+        return self._forward[:stop]
 
-    def index_on_or_after(self, day: Date) -> int:
+    def index_on_or_after(self, day: date) -> int:
         """Index of ``day`` if worked, else of the next working day."""
         return self._index_of(self.calendar.next_working(day))
 
-    def index_on_or_before(self, day: Date) -> int:
+    def index_on_or_before(self, day: date) -> int:
         """Index of ``day`` if worked, else of the previous working day."""
         return self._index_of(self.calendar.previous_working(day))
 
-    def _index_of(self, day: Date) -> int:
+    def _index_of(self, day: date) -> int:
         found = self._index.get(day)
         if found is not None:
             return found
@@ -165,3 +169,14 @@ class Axis:
             estimate = self.calendar.count(day, origin) - 1
             self._grow_backward(estimate)
         return self._index[day]
+
+    # Last in the class: a method named ``date`` would shadow ``datetime.date`` in the
+    # annotations of the methods after it.
+    def date(self, index: int) -> date:
+        if index >= 0:
+            if index >= len(self._forward):
+                self._grow_forward(index)
+            return self._forward[index]
+        if -index > len(self._backward):
+            self._grow_backward(-index)
+        return self._backward[-index - 1]
