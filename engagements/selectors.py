@@ -186,8 +186,10 @@ def followup_and_risk_counts(
     """Overdue follow-ups and open business risks per engagement, for the health score.
 
     A follow-up counts against an engagement when it is about the engagement or about its
-    customer. Risks are None (not tracked) until the risk register exists.
+    customer. Open business risks come from the provider the risk register registers
+    (``engagements.health_providers``); None (not counted) while there is none.
     """
+    from engagements import health_providers
     from followup.engine.selectors import overdue_counts
 
     ids = list(engagement_ids)
@@ -196,8 +198,12 @@ def followup_and_risk_counts(
     )
     on_engagements = overdue_counts(org, Engagement, ids, now=now)
     on_customers = overdue_counts(org, Customer, set(customer_of.values()), now=now)
+    risks = health_providers.counts(health_providers.OPEN_BUSINESS_RISKS, org, customer_of)
     return {
-        pk: (on_engagements.get(pk, 0) + on_customers.get(customer_of.get(pk), 0), None)
+        pk: (
+            on_engagements.get(pk, 0) + on_customers.get(customer_of.get(pk), 0),
+            risks.get(pk, 0) if risks is not None else None,
+        )
         for pk in ids
     }
 

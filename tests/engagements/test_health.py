@@ -200,3 +200,26 @@ def test_each_signal_is_explained_in_words():
     assert words[OVERDUE_FOLLOWUPS] == "2 overdue follow-ups."
     with translation.override("zh-hans"):
         assert "30" in describe(signal(health, RECENCY).as_dict())
+
+
+@pytest.mark.django_db
+def test_a_registered_provider_feeds_open_business_risks_into_health(org):
+    """The risk register feeds health through a provider; engagements never imports it."""
+    from engagements import health_providers, selectors
+    from tests.engagements.factories import make_engagement
+
+    engagement = make_engagement(org)
+    assert selectors.followup_and_risk_counts(org, [engagement.pk])[engagement.pk][1] is None
+    seen = []
+
+    def provider(org_, customer_of):
+        seen.append(dict(customer_of))
+        return {engagement.pk: 2}
+
+    health_providers.register(health_providers.OPEN_BUSINESS_RISKS, provider)
+    try:
+        counts = selectors.followup_and_risk_counts(org, [engagement.pk])
+        assert counts[engagement.pk][1] == 2
+        assert seen == [{engagement.pk: engagement.customer_id}]
+    finally:
+        health_providers.unregister(health_providers.OPEN_BUSINESS_RISKS)
