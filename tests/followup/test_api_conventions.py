@@ -337,3 +337,80 @@ def test_a_concurrent_retry_while_the_first_runs_gets_409(org, monkeypatch):
     )
     assert third.status_code == 201 and third["Idempotent-Replayed"] == "true"
     assert ApiKey.objects.for_org(org).filter(name="race").count() == 1
+
+
+# --- One transaction per write, rolled back on any 5xx ----------------------------------
+
+
+def _writes_then_fails(monkeypatch):
+    """Make the customer service write its row and then crash, like a bug after the INSERT."""
+    from engagements import services
+
+    real = services.customer_save
+
+    def save_then_crash(**kwargs):
+        real(**kwargs)
+        raise RuntimeError("crash after the write")
+
+    monkeypatch.setattr(services, "customer_save", save_then_crash)
+    return real
+
+
+def test_a_post_that_fails_after_writing_leaves_nothing_behind(api, org, monkeypatch):
+    from engagements.models import Customer
+
+    _writes_then_fails(monkeypatch)
+    body = assert_problem(api.post("/api/v1/customers/", {"name": "Half"}, format="json"), 500)
+    assert "crash" not in str(body)
+    assert not Customer.objects.for_org(org).exists()
+
+
+def test_a_patch_that_fails_after_writing_changes_nothing(api, org, monkeypatch):
+    from engagements.models import Customer
+    from tests.engagements.factories import make_customer
+
+    customer = make_customer(org, name="Before")
+    _writes_then_fails(monkeypatch)
+    response = api.patch(f"/api/v1/customers/{customer.pk}/", {"name": "After"}, format="json")
+    assert_problem(response, 500)
+    customer.refresh_from_db()
+    assert customer.name == "Before" and customer.version == 1
+    assert Customer.objects.for_org(org).count() == 1
+
+
+def test_a_retry_after_a_server_error_creates_exactly_one(api, org, monkeypatch):
+    from engagements import services
+    from engagements.models import Customer
+
+    real = _writes_then_fails(monkeypatch)
+    first = api.post(
+        "/api/v1/customers/", {"name": "Once"}, format="json", HTTP_IDEMPOTENCY_KEY="retry-5xx"
+    )
+    assert_problem(first, 500)
+    monkeypatch.setattr(services, "customer_save", real)
+    retry = api.post(
+        "/api/v1/customers/", {"name": "Once"}, format="json", HTTP_IDEMPOTENCY_KEY="retry-5xx"
+    )
+    assert retry.status_code == 201 and "Idempotent-Replayed" not in retry
+    again = api.post(
+        "/api/v1/customers/", {"name": "Once"}, format="json", HTTP_IDEMPOTENCY_KEY="retry-5xx"
+    )
+    assert again["Idempotent-Replayed"] == "true" and again.json()["id"] == retry.json()["id"]
+    assert Customer.objects.for_org(org).filter(name="Once").count() == 1
+
+
+def test_a_response_that_cannot_be_stored_rolls_its_write_back(api, org, monkeypatch):
+    """The stored response and the write commit together: never one without the other."""
+    from engagements.models import Customer
+    from followup.kernel.api import idempotency
+
+    def store_fails(self, response):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(idempotency.Claim, "store", store_fails, raising=False)
+    response = api.post(
+        "/api/v1/customers/", {"name": "Lost"}, format="json", HTTP_IDEMPOTENCY_KEY="store-fails"
+    )
+    assert_problem(response, 500)
+    assert not Customer.objects.for_org(org).exists()
+    assert not IdempotencyRecord.objects.for_org(org).filter(key="store-fails").exists()
