@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from accounts.models import ApiKey, Membership
 from accounts.roles import Role
-from followup.kernel.api.serializers import TenantModelSerializer
+from followup.kernel.api.serializers import SecretField, TenantModelSerializer
 
 User = get_user_model()
 
@@ -50,9 +50,7 @@ class ApiKeyCreateSerializer(serializers.Serializer):
 
 
 class ApiKeyCreatedSerializer(ApiKeySerializer):
-    key = serializers.CharField(
-        read_only=True, help_text="The plain key. Shown once; store it now."
-    )
+    key = SecretField(help_text="The plain key. Shown once; store it now (a replay has null here).")
 
     class Meta(ApiKeySerializer.Meta):
         fields = (*ApiKeySerializer.Meta.fields, "key")

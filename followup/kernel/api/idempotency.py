@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -26,14 +27,17 @@ from django.http import HttpResponse, HttpResponseBase
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 
 from accounts.models import Organization
 from followup.kernel.api.problems import PROBLEM_BASE, Conflict, Unprocessable
+from followup.kernel.api.serializers import Secret
 from followup.kernel.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
+REDACTED_MEMBER = "redacted"
 _KEPT_HEADERS = ("Content-Type", "Location", "ETag")
 
 
@@ -60,6 +64,43 @@ def _valid_key(key: str) -> bool:
     return 0 < len(key) <= 255 and key.isprintable() and key.isascii()
 
 
+def redact(data: Any, path: str = "") -> tuple[Any, list[str]]:
+    """``data`` with every ``Secret`` replaced by None, and the dotted paths replaced."""
+    if isinstance(data, Secret):
+        return None, [path]
+    if isinstance(data, dict):
+        out, paths = {}, []
+        for key, value in data.items():
+            out[key], found = redact(value, f"{path}.{key}" if path else str(key))
+            paths += found
+        return out, paths
+    if isinstance(data, list | tuple):
+        items, paths = [], []
+        for index, value in enumerate(data):
+            item, found = redact(value, f"{path}.{index}" if path else str(index))
+            items.append(item)
+            paths += found
+        return items, paths
+    return data, []
+
+
+def _content_to_keep(response: HttpResponse) -> bytes:
+    data = getattr(response, "data", None)
+    redacted, paths = redact(data)
+    if not paths:
+        return bytes(response.content)
+    if isinstance(redacted, dict):
+        redacted[REDACTED_MEMBER] = paths
+    renderer = getattr(response, "accepted_renderer", None) or JSONRenderer()
+    return bytes(
+        renderer.render(
+            redacted,
+            getattr(response, "accepted_media_type", None),
+            getattr(response, "renderer_context", None),
+        )
+    )
+
+
 @dataclass
 class Claim:
     record: IdempotencyRecord
@@ -80,7 +121,7 @@ class Claim:
             pk=record.pk
         ).update_versioned(
             response_status=response.status_code,
-            response_body=bytes(response.content),
+            response_body=_content_to_keep(response),
             response_headers=headers,
         )
 

@@ -216,6 +216,9 @@ class TenantViewSet(viewsets.GenericViewSet):
                         status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": response["ETag"]}
                     )
                     response = super().finalize_response(request, response, *args, **kwargs)
+        if isinstance(response, Response) and idempotency.redact(response.data)[1]:
+            # Shown once: no proxy, browser or client cache may keep a copy either.
+            response["Cache-Control"] = "no-store"
         return response
 
 
