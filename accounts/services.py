@@ -16,7 +16,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from accounts.models import ApiKey, Invitation, Membership, Organization, User
-from accounts.roles import Role, can_grant
+from accounts.roles import Role, can_change_holder, can_grant, role_can
 
 RESERVED_SLUGS = {"new", "admin", "api", "static", "accounts", "invitations", "o"}
 
@@ -193,7 +193,7 @@ def membership_change_role(*, actor: Membership, membership: Membership, role: s
     membership = Membership.objects.for_org(org).select_for_update().get(pk=membership.pk)
     if role not in Role.values:
         raise ValidationError({"role": _("Unknown role.")})
-    if membership.role == Role.OWNER and not can_grant(actor.role, Role.OWNER):
+    if not can_change_holder(actor.role, membership.role):
         raise PermissionDenied(_("Only an owner can change an owner's role."))
     if not can_grant(actor.role, role):
         raise PermissionDenied(_("You cannot give a role above your own."))
@@ -213,7 +213,7 @@ def membership_remove(*, actor: Membership, membership: Membership) -> None:
     list(Membership.objects.for_org(org).filter(role=Role.OWNER).select_for_update())
     membership = Membership.objects.for_org(org).select_for_update().get(pk=membership.pk)
     if membership.role == Role.OWNER:
-        if not leaving_self and not can_grant(actor.role, Role.OWNER):
+        if not leaving_self and not can_change_holder(actor.role, membership.role):
             raise PermissionDenied(_("Only an owner can remove an owner."))
         if _owners_left(org, membership) == 0:
             raise ValidationError(
@@ -234,10 +234,11 @@ class CreatedApiKey:
 def api_key_create(
     *, org: Organization, name: str, role: str, created_by: User | None, granter_role: str | None
 ) -> CreatedApiKey:
-    """Create a key. ``granter_role`` is the creator's role (None for the CLI, which is trusted)."""
+    """Create a key. ``granter_role`` is the creator's role (None for the CLI, which is trusted);
+    it may give a key only a role it could give a person (``roles.can_grant``)."""
     if role not in Role.values:
         raise ValidationError({"role": _("Unknown role.")})
-    if granter_role is not None and not (role == granter_role or can_grant(granter_role, role)):
+    if granter_role is not None and not can_grant(granter_role, role):
         raise ValidationError({"role": _("You cannot create a key with a role above your own.")})
     for _attempt in range(3):
         plain, prefix, key_hash = ApiKey.generate()
@@ -257,10 +258,46 @@ def api_key_create(
     raise RuntimeError("Could not generate a unique API key prefix")
 
 
-def api_key_revoke(*, api_key: ApiKey) -> None:
+def _require_can_change_key(actor_role: str, api_key: ApiKey) -> None:
+    if not role_can(actor_role, "apikeys.manage"):
+        raise PermissionDenied(_("Your role does not allow this."))
+    if not can_change_holder(actor_role, api_key.role):
+        raise PermissionDenied(_("Only an owner can change or revoke a key with the owner role."))
+
+
+@transaction.atomic
+def api_key_update(
+    *, api_key: ApiKey, actor_role: str, name: str | None = None, role: str | None = None
+) -> ApiKey:
+    """Rename a key or change its role, as someone with ``actor_role`` (a person's or the
+    calling key's). Checked against the row as it is now, under its lock."""
+    api_key = ApiKey.objects.for_org(api_key.organization).select_for_update().get(pk=api_key.pk)
+    _require_can_change_key(actor_role, api_key)
+    changed = []
+    if name is not None and name.strip() and name.strip() != api_key.name:
+        api_key.name = name.strip()
+        changed.append("name")
+    if role is not None and role != api_key.role:
+        if role not in Role.values:
+            raise ValidationError({"role": _("Unknown role.")})
+        if not can_grant(actor_role, role):
+            raise ValidationError({"role": _("You cannot give a key a role above your own.")})
+        api_key.role = role
+        changed.append("role")
+    if changed:
+        api_key.save(update_fields=changed)
+    return api_key
+
+
+@transaction.atomic
+def api_key_revoke(*, api_key: ApiKey, actor_role: str) -> ApiKey:
+    """Revoke a key (it stops working on the next request), as someone with ``actor_role``."""
+    api_key = ApiKey.objects.for_org(api_key.organization).select_for_update().get(pk=api_key.pk)
+    _require_can_change_key(actor_role, api_key)
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
+    return api_key
 
 
 def api_key_authenticate(plain: str) -> ApiKey | None:

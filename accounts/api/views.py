@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import django_filters
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
-from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -18,7 +16,7 @@ from accounts.api.serializers import (
     MemberSerializer,
 )
 from accounts.models import ApiKey, Membership
-from accounts.roles import Role, can_grant
+from accounts.roles import Role
 from followup.kernel.api.filters import TenantFilterSet
 from followup.kernel.api.viewsets import TenantViewSet
 
@@ -77,14 +75,13 @@ class ApiKeyViewSet(
         return Response(body, status=status.HTTP_201_CREATED)
 
     def perform_update(self, serializer: ApiKeySerializer) -> None:
-        role = serializer.validated_data.get("role")
-        if (
-            role is not None
-            and role != serializer.instance.role
-            and not (role == self.api_key.role or can_grant(self.api_key.role, role))
-        ):
-            raise ValidationError({"role": [_("You cannot give a key a role above your own.")]})
-        serializer.save()
+        values = serializer.validated_data
+        serializer.instance = services.api_key_update(
+            api_key=cast(ApiKey, serializer.instance),  # an update always has its object
+            actor_role=self.api_key.role,
+            name=values.get("name"),
+            role=values.get("role"),
+        )
 
     def perform_destroy(self, instance: ApiKey) -> None:
-        services.api_key_revoke(api_key=instance)
+        services.api_key_revoke(api_key=instance, actor_role=self.api_key.role)

@@ -9,7 +9,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization, User, timezone_choices
-from accounts.roles import RANK, Role, can_grant
+from accounts.roles import Role, can_grant
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -119,10 +119,7 @@ class ApiKeyForm(forms.Form):
 
     def __init__(self, *args: Any, granter_role: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choices = [
-            (v, label) for v, label in Role.choices if RANK[Role(v)] <= RANK[Role(granter_role)]
-        ]
-        self.fields["role"].choices = choices
+        self.fields["role"].choices = _role_choices_for(granter_role)
         self.fields["role"].initial = Role.MEMBER
 
 

@@ -21,7 +21,7 @@ from accounts import selectors, services
 from accounts.mixins import OrgViewMixin
 from accounts.models import ApiKey, Invitation, Membership, User
 from accounts.requests import OrgRequest
-from accounts.roles import Role, can_grant
+from accounts.roles import can_change_holder
 from accounts.web.forms import (
     ApiKeyForm,
     EmailAuthenticationForm,
@@ -205,9 +205,7 @@ def _member_rows(members: Any, actor: Membership) -> list[Membership]:
     manage = actor.can("members.manage")
     for member in rows:
         member.editable = (
-            manage
-            and member.pk != actor.pk
-            and (member.role != Role.OWNER or can_grant(actor.role, Role.OWNER))
+            manage and member.pk != actor.pk and can_change_holder(actor.role, member.role)
         )
     return rows
 
@@ -359,7 +357,13 @@ class ApiKeysView(OrgViewMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["keys"] = self.get_queryset().select_related("created_by")
+        keys = list(self.get_queryset().select_related("created_by"))
+        for key in keys:
+            # Same rule as the service: an owner-role key is only an owner's to revoke.
+            key.revocable = key.revoked_at is None and can_change_holder(
+                self.request.membership.role, key.role
+            )
+        context["keys"] = keys
         context["form"] = kwargs.get("form") or ApiKeyForm(
             granter_role=self.request.membership.role
         )
@@ -389,8 +393,12 @@ class ApiKeyRevokeView(OrgViewMixin, View):
 
     def post(self, request: OrgRequest, pk: Any) -> HttpResponse:
         api_key = self.get_object()
-        services.api_key_revoke(api_key=api_key)
-        messages.success(request, _("Key %(name)s revoked.") % {"name": api_key.name})
+        try:
+            services.api_key_revoke(api_key=api_key, actor_role=request.membership.role)
+        except PermissionDenied as exc:
+            messages.error(request, _error_text(exc))
+        else:
+            messages.success(request, _("Key %(name)s revoked.") % {"name": api_key.name})
         return redirect("accounts:api_keys", org_slug=request.org.slug)
 
 
