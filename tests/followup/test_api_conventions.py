@@ -418,3 +418,36 @@ def test_a_response_that_cannot_be_stored_rolls_its_write_back(api, org, monkeyp
     assert_problem(response, 500)
     assert not Customer.objects.for_org(org).exists()
     assert not IdempotencyRecord.objects.for_org(org).filter(key="store-fails").exists()
+
+
+# --- No HTML under /api/, also with DJANGO_DEBUG on ---------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/api/v1/nothing-here/", "/api/nothing", "/api/v1/members/x/y/"])
+def test_an_unknown_api_route_is_problem_json_even_in_debug(api, settings, path):
+    settings.DEBUG = True  # how every developer integrating runs it
+    response = api.get(path)
+    assert_problem(response, 404)
+    assert b"<html" not in response.content.lower() and b"urlpatterns" not in response.content
+
+
+@pytest.mark.parametrize("path", ["/api/v1/members/", "/api/schema/"])
+def test_an_unsupported_method_is_problem_json_even_in_debug(api, settings, path):
+    settings.DEBUG = True
+    response = api.delete(path)
+    assert_problem(response, 405)
+    assert "GET" in response["Allow"]
+
+
+def test_a_crash_outside_a_viewset_is_problem_json_even_in_debug(settings, monkeypatch):
+    from django.test import Client
+    from django.views.generic import RedirectView
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("SELECT secret FROM database")
+
+    monkeypatch.setattr(RedirectView, "get", crash)
+    settings.DEBUG = True
+    response = Client(raise_request_exception=False).get("/api/")
+    body = assert_problem(response, 500)
+    assert "SELECT" not in response.content.decode() and "Traceback" not in str(body)
