@@ -174,8 +174,16 @@ def test_cursor_pages_are_stable_across_inserts(api, org):
 
 
 def test_page_size_is_capped_at_200(api, org):
-    response = api.get("/api/v1/api-keys/?page_size=100000")
-    assert response.status_code == 200
+    ApiKey.objects.bulk_create(
+        ApiKey(organization=org, name=f"k{n}", prefix=f"{n:08x}", key_hash="-" * 64)
+        for n in range(499)
+    )  # with the fixture's own key: 500
+    for asked in (201, 100000):
+        page = api.get(f"/api/v1/api-keys/?page_size={asked}").json()
+        assert len(page["results"]) == 200, asked
+        assert page["next"]
+    assert len(api.get("/api/v1/api-keys/?page_size=200").json()["results"]) == 200
+    assert len(api.get("/api/v1/api-keys/?page_size=3").json()["results"]) == 3
 
 
 def test_updated_after_filters_changed_objects(api, org):
