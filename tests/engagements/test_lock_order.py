@@ -81,9 +81,7 @@ def test_a_touchpoint_bulk_locks_touchpoints_then_customers_then_engagements_in_
     # query each, before any of them is written.
     locks = {}
     for table in ("engagements_customer", "engagements_engagement"):
-        (locks[table],) = [
-            q for q in sql if q.startswith(f'SELECT "{table}"."id" FROM "{table}"')
-        ]
+        (locks[table],) = [q for q in sql if q.startswith(f'SELECT "{table}"."id" FROM "{table}"')]
         _assert_locks_in_pk_order(locks[table], table)
     first_write = next(
         i
