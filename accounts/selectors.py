@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from django.db.models import QuerySet
 
 from accounts.models import Invitation, Membership, Organization, User
@@ -24,4 +27,29 @@ def members(org: Organization) -> QuerySet[Membership]:
         Membership.objects.for_org(org)
         .select_related("user")
         .order_by("user__display_name", "user__email")
+    )
+
+
+# --- Who may receive the organization's data ------------------------------------------------
+
+
+def is_member(org: Organization, user: User) -> bool:
+    """Whether ``user`` may still receive ``org``'s data: an active account and a membership.
+
+    Every path that sends a person something of an organization (a reminder, a digest, a
+    notification e-mail, a calendar feed) asks this when it sends, not when the work was
+    queued: a person removed meanwhile gets nothing.
+    """
+    return (
+        user.is_active
+        and Membership.objects.for_org(org).filter(user=user, user__is_active=True).exists()
+    )
+
+
+def member_ids(org: Organization, user_ids: Iterable[Any]) -> set[Any]:
+    """Which of ``user_ids`` are active members of ``org`` (one query)."""
+    return set(
+        Membership.objects.for_org(org)
+        .filter(user_id__in=list(user_ids), user__is_active=True)
+        .values_list("user_id", flat=True)
     )
