@@ -6,3 +6,10 @@ class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = _("Accounts")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from accounts import departures, services
+
+        departures.register(
+            "accounts", holdings=services.api_keys_held, leave=services.api_keys_revoke_of
+        )

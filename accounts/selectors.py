@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from accounts.models import Invitation, Membership, Organization, User
+from accounts.roles import Role, role_can
 
 
 def memberships_of(user: User) -> QuerySet[Membership]:
@@ -53,3 +54,35 @@ def member_ids(org: Organization, user_ids: Iterable[Any]) -> set[Any]:
         .filter(user_id__in=list(user_ids), user__is_active=True)
         .values_list("user_id", flat=True)
     )
+
+
+# --- Who takes over when someone leaves -----------------------------------------------------
+
+# Open follow-ups and owned records go to somebody who can act on them.
+SUCCESSOR_ROLES = tuple(role for role in Role.values if role_can(role, "records.edit"))
+
+
+def successor_candidates(org: Organization, person: User) -> QuerySet[Membership]:
+    """The members who may take ``person``'s open work over: anyone else who can edit."""
+    candidates: QuerySet[Membership] = (
+        Membership.objects.for_org(org)
+        .filter(role__in=SUCCESSOR_ROLES, user__is_active=True)
+        .exclude(user=person)
+        .select_related("user")
+        .order_by("user__display_name", "user__email")
+    )
+    return candidates
+
+
+def default_successor(org: Organization, person: User, remover: User | None) -> User | None:
+    """Who takes over unless the remover says otherwise: the remover, or (when the person
+    leaves by themselves, or the remover is an API key of nobody) the longest-standing
+    owner, or anybody who can."""
+    candidates = successor_candidates(org, person)
+    if remover is not None and candidates.filter(user=remover).exists():
+        return remover
+    chosen = (
+        candidates.filter(role=Role.OWNER).order_by("created_at").first()
+        or candidates.order_by("created_at").first()
+    )
+    return chosen.user if chosen else None

@@ -14,7 +14,10 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from accounts import departures, selectors
+from accounts.departures import Departure, Tally
 from accounts.models import ApiKey, Invitation, Membership, Organization, User
 from accounts.roles import Role, can_change_holder, can_grant, role_can
 
@@ -64,8 +67,8 @@ def user_sign_up(
     return user, org
 
 
-def _require(membership: Membership, capability: str) -> None:
-    if not membership.can(capability):
+def _require(actor: Membership | ApiKey, capability: str) -> None:
+    if not actor.can(capability):
         raise PermissionDenied(_("Your role does not allow this."))
 
 
@@ -204,14 +207,37 @@ def membership_change_role(*, actor: Membership, membership: Membership, role: s
     return membership
 
 
+@dataclass(frozen=True)
+class Removal:
+    person: User
+    successor: User | None
+    tallies: list[Tally]  # what was done, per app (accounts.departures)
+
+
 @transaction.atomic
-def membership_remove(*, actor: Membership, membership: Membership) -> None:
+def membership_remove(
+    *, actor: Membership | ApiKey, membership: Membership, successor: User | None
+) -> Removal:
+    """Remove a member, or leave (``membership`` is the actor's own).
+
+    ``successor`` takes over the person's open work: their open follow-ups and what they own
+    in other apps (customers, engagements); ``None`` cancels the follow-ups and leaves the
+    records without an owner. Every app's departure hook (``accounts.departures``) runs in
+    this transaction once the membership is gone: the person leaves with everything handed
+    over, their own settings and addresses deleted and the API keys they created revoked,
+    or does not leave at all. ``actor`` is a person's membership or the calling API key.
+    """
     org = actor.organization
-    leaving_self = membership.pk == actor.pk
+    leaving_self = isinstance(actor, Membership) and membership.pk == actor.pk
     if not leaving_self:
         _require(actor, "members.manage")
-    list(Membership.objects.for_org(org).filter(role=Role.OWNER).select_for_update())
-    membership = Membership.objects.for_org(org).select_for_update().get(pk=membership.pk)
+    list(Membership.objects.for_org(org).filter(role=Role.OWNER).select_for_update().order_by("pk"))
+    membership = (
+        Membership.objects.for_org(org)
+        .select_for_update()
+        .select_related("user")
+        .get(pk=membership.pk)
+    )
     if membership.role == Role.OWNER:
         if not leaving_self and not can_change_holder(actor.role, membership.role):
             raise PermissionDenied(_("Only an owner can remove an owner."))
@@ -219,7 +245,58 @@ def membership_remove(*, actor: Membership, membership: Membership) -> None:
             raise ValidationError(
                 _("The last owner cannot be removed. Make someone else owner first.")
             )
+    person = membership.user
+    if successor is not None:
+        _check_successor(org, person, successor)
     membership.delete()
+    departure = Departure(
+        org=org,
+        person=person,
+        successor=successor,
+        actor=actor.user if isinstance(actor, Membership) else None,
+    )
+    return Removal(person=person, successor=successor, tallies=departures.run(departure))
+
+
+def _check_successor(org: Organization, person: User, successor: User) -> None:
+    # Locked, so that the successor cannot be removed while their new work is handed over.
+    row = Membership.objects.for_org(org).select_for_update().filter(user=successor).first()
+    if (
+        successor.pk == person.pk
+        or row is None
+        or row.role not in selectors.SUCCESSOR_ROLES
+        or not successor.is_active
+    ):
+        raise ValidationError(
+            {"successor": _("Choose another member of this organization who can edit records.")}
+        )
+
+
+def api_keys_held(org: Organization, person: User) -> list[Tally]:
+    """The departure hook's count: active keys ``person`` created (they will be revoked)."""
+    count = ApiKey.objects.for_org(org).active().filter(created_by=person).count()
+    text = ngettext(
+        "%(count)d API key created with this account (to be revoked)",
+        "%(count)d API keys created with this account (to be revoked)",
+        count,
+    )
+    return [Tally("api_keys", count, text % {"count": count})]
+
+
+def api_keys_revoke_of(departure: Departure) -> list[Tally]:
+    """The departure hook: a key the person created would go on acting for them."""
+    count = (
+        ApiKey.objects.for_org(departure.org)
+        .active()
+        .filter(created_by=departure.person)
+        .update_versioned(revoked_at=timezone.now())
+    )
+    text = ngettext(
+        "%(count)d API key created with this account was revoked",
+        "%(count)d API keys created with this account were revoked",
+        count,
+    )
+    return [Tally("api_keys_revoked", count, text % {"count": count})]
 
 
 # --- API keys ------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ health is recomputed (and a red episode notifies once), and events go to the out
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -440,6 +441,66 @@ def kpis_replace(
     for stale in existing.values():
         stale.delete()
     return kept
+
+
+# --- A member leaves ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordsHandedOver:
+    customers: int
+    engagements: int
+    teams: int  # engagement teams the person was taken off
+
+
+@transaction.atomic
+def records_hand_over(
+    *, org: Organization, actor: User | None, person: User, successor: User | None
+) -> RecordsHandedOver:
+    """``person`` is leaving ``org``: the customers and engagements they own go to
+    ``successor`` (None: they keep no owner, for a manager to assign), and they leave every
+    engagement team. Rows are locked customers first, then engagements, each in pk order
+    (see "Lock order"); each change is a ``<resource>.updated`` event for sync clients."""
+    if not _is_member(org, successor):
+        raise ValidationError({"owner": _("The owner must be a member of the organization.")})
+    counts = []
+    for model, resource in ((Customer, "customer"), (Engagement, "engagement")):
+        owned = list(
+            model.objects.for_org(org)
+            .filter(owner=person)
+            .select_for_update(of=("self",), no_key=True)
+            .order_by("pk")
+        )
+        model.objects.for_org(org).filter(pk__in=[row.pk for row in owned]).update_versioned(
+            owner=successor
+        )
+        for row in owned:
+            events.record(
+                org=org,
+                type=f"{resource}.updated",
+                subject=row,
+                actor=actor,
+                payload={"changed": ["owner"]},
+            )
+        counts.append(len(owned))
+    teams = list(
+        Engagement.objects.for_org(org)
+        .filter(team=person)
+        .select_for_update(of=("self",), no_key=True)
+        .order_by("pk")
+    )
+    for engagement in teams:
+        engagement.team.remove(person)
+        events.record(
+            org=org,
+            type="engagement.updated",
+            subject=engagement,
+            actor=actor,
+            payload={"changed": ["team"]},
+        )
+    if teams:
+        Engagement.objects.for_org(org).filter(pk__in=[e.pk for e in teams]).update_versioned()
+    return RecordsHandedOver(customers=counts[0], engagements=counts[1], teams=len(teams))
 
 
 # --- Touchpoints -----------------------------------------------------------------------

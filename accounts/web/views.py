@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import messages
@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
-from accounts import selectors, services
+from accounts import departures, selectors, services
 from accounts.mixins import OrgViewMixin
 from accounts.models import ApiKey, Invitation, Membership, User
 from accounts.requests import OrgRequest
@@ -27,6 +27,7 @@ from accounts.web.forms import (
     EmailAuthenticationForm,
     InviteForm,
     LanguageForm,
+    MemberRemoveForm,
     OrganizationCreateForm,
     OrganizationSettingsForm,
     ProfileForm,
@@ -199,14 +200,21 @@ class InvitationAcceptView(View):
 # --- Organization pages -------------------------------------------------------------------
 
 
+def _may_change(actor: Membership, member: Membership) -> bool:
+    """Whether the actor may change or remove ``member``: not themselves (they leave
+    instead), and an owner only if they are one (the services decide; pages only ask)."""
+    return (
+        actor.can("members.manage")
+        and member.pk != actor.pk
+        and can_change_holder(actor.role, member.role)
+    )
+
+
 def _member_rows(members: Any, actor: Membership) -> list[Membership]:
-    """Mark which rows the actor may edit: not their own, and owners only by an owner."""
+    """Mark which rows the actor may edit."""
     rows = list(members)
-    manage = actor.can("members.manage")
     for member in rows:
-        member.editable = (
-            manage and member.pk != actor.pk and can_change_holder(actor.role, member.role)
-        )
+        member.editable = _may_change(actor, member)
     return rows
 
 
@@ -294,23 +302,77 @@ class MemberRoleView(OrgViewMixin, View):
         return redirect("accounts:members", org_slug=request.org.slug)
 
 
-class MemberRemoveView(OrgViewMixin, View):
-    # Everyone may leave; removing somebody else is checked in the service.
-    capabilities = {"POST": "members.view"}
+class MemberRemoveView(OrgViewMixin, TemplateView):  # type: ignore[misc]  # as every page
+    """Remove a member (or leave): first what they hold and who takes it over, then do it."""
+
+    template_name = "accounts/member_remove.html"
+    # Everyone may leave; removing somebody else is checked here for the page and in the
+    # service for the act.
+    capabilities = {"GET": "members.view", "HEAD": "members.view", "POST": "members.view"}
     model = Membership
 
+    def _target(self) -> tuple[Membership, bool]:
+        membership = cast(Membership, self.get_object())
+        actor = self.request.membership
+        leaving = membership.pk == actor.pk
+        if not leaving and not _may_change(actor, membership):
+            raise PermissionDenied
+        return membership, leaving
+
+    def _form(self, membership: Membership, leaving: bool, data: Any = None) -> MemberRemoveForm:
+        org, person = self.request.org, membership.user
+        return MemberRemoveForm(
+            data,
+            candidates=list(selectors.successor_candidates(org, person)),
+            default=selectors.default_successor(org, person, self.request.user),
+            leaving_self=leaving,
+        )
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        membership, leaving = self._target()
+        context = super().get_context_data(**kwargs)
+        context.update(
+            member=membership,
+            leaving=leaving,
+            holdings=departures.holdings(self.request.org, membership.user),
+            form=kwargs.get("form") or self._form(membership, leaving),
+        )
+        return context
+
     def post(self, request: OrgRequest, pk: Any) -> HttpResponse:
-        membership = self.get_object()
-        leaving = membership.pk == request.membership.pk
+        membership, leaving = self._target()
+        form = self._form(membership, leaving, request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form), status=400)
         try:
-            services.membership_remove(actor=request.membership, membership=membership)
-        except (ValidationError, PermissionDenied) as exc:
+            removal = services.membership_remove(
+                actor=request.membership, membership=membership, successor=form.successor
+            )
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict") and "successor" in exc.error_dict:
+                form.add_error("hand_over_to", exc.error_dict["successor"])
+                return self.render_to_response(self.get_context_data(form=form), status=400)
             messages.error(request, _error_text(exc))
             return redirect("accounts:members", org_slug=request.org.slug)
+        except PermissionDenied as exc:
+            messages.error(request, _error_text(exc))
+            return redirect("accounts:members", org_slug=request.org.slug)
+        values = {
+            "org": request.org.name,
+            "name": membership.user.name,
+            "details": departures.summary(removal.tallies),
+        }
         if leaving:
-            messages.success(request, _("You left %(org)s.") % {"org": request.org.name})
+            text = (
+                _("You left %(org)s: %(details)s.") if values["details"] else _("You left %(org)s.")
+            )
+        elif values["details"]:
+            text = _("%(name)s was removed: %(details)s.")
+        else:
+            text = _("%(name)s was removed.")
+        messages.success(request, text % values)
+        if leaving:
             return redirect("root")
-        messages.success(request, _("%(name)s was removed.") % {"name": membership.user.name})
         return redirect("accounts:members", org_slug=request.org.slug)
 
 

@@ -156,6 +156,12 @@ def feed_by_token(token: str) -> CalendarFeed | None:
     return feed
 
 
+def feeds_delete(*, org: Organization, user: User) -> int:
+    """``user`` left ``org``: their calendar addresses there, revoked or not, go."""
+    deleted: int = CalendarFeed.objects.for_org(org).filter(user=user).delete()[0]
+    return deleted
+
+
 def feed_items(feed: CalendarFeed) -> list[FollowUp]:
     """The person's open follow-ups in the feed's organization (``feed_by_token`` checked
     that they are still a member there)."""

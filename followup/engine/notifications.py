@@ -243,6 +243,17 @@ def pending_emails(*, older_than: timedelta, batch: int = 500) -> list[tuple[str
     return [(str(org_id), str(pk)) for org_id, pk in rows]
 
 
+def person_forget(*, org: Organization, person: User) -> tuple[int, int]:
+    """``person`` left ``org``: delete their notification choices and their notifications
+    there (queued e-mails included). Returns (choices, notifications) deleted."""
+    with transaction.atomic():
+        choices, _per_model = (
+            NotificationPreference.objects.for_org(org).filter(user=person).delete()
+        )
+        notes, _per_model = Notification.objects.for_org(org).filter(recipient=person).delete()
+    return choices, notes
+
+
 # --- Reading ------------------------------------------------------------------------------
 
 

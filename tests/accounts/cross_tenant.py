@@ -59,6 +59,7 @@ register(
 register("member-detail", make=member_detail)
 register("accounts:member_role", make=member_detail, body=lambda w: {"role": Role.VIEWER})
 register("accounts:member_remove", make=member_detail)
+register("member-remove", make=member_detail, body=lambda w: {"hand_over_to": str(w.owner_a.pk)})
 register(
     "api-key-list",
     "accounts:api_keys",
