@@ -41,10 +41,7 @@ def is_member(org: Organization, user: User) -> bool:
     notification e-mail, a calendar feed) asks this when it sends, not when the work was
     queued: a person removed meanwhile gets nothing.
     """
-    return (
-        user.is_active
-        and Membership.objects.for_org(org).filter(user=user, user__is_active=True).exists()
-    )
+    return user.is_active and Membership.objects.for_org(org).filter(user=user).exists()
 
 
 def member_ids(org: Organization, user_ids: Iterable[Any]) -> set[Any]:

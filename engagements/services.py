@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -459,22 +459,32 @@ def records_hand_over(
 ) -> RecordsHandedOver:
     """``person`` is leaving ``org``: the customers and engagements they own go to
     ``successor`` (None: they keep no owner, for a manager to assign), and they leave every
-    engagement team. Rows are locked customers first, then engagements, each in pk order
-    (see "Lock order"); each change is a ``<resource>.updated`` event for sync clients."""
+    engagement team. The rows are locked up front, customers then engagements, each in pk
+    order (see "Lock order"); each change is a ``<resource>.updated`` event."""
     if not _is_member(org, successor):
         raise ValidationError({"owner": _("The owner must be a member of the organization.")})
-    counts = []
-    for model, resource in ((Customer, "customer"), (Engagement, "engagement")):
-        owned = list(
-            model.objects.for_org(org)
-            .filter(owner=person)
-            .select_for_update(of=("self",), no_key=True)
-            .order_by("pk")
-        )
-        model.objects.for_org(org).filter(pk__in=[row.pk for row in owned]).update_versioned(
+    customers = list(
+        Customer.objects.for_org(org)
+        .filter(owner=person)
+        .select_for_update(of=("self",), no_key=True)
+        .order_by("pk")
+    )
+    on_team = set(Engagement.objects.for_org(org).filter(team=person).values_list("pk", flat=True))
+    engagements = list(
+        Engagement.objects.for_org(org)
+        .filter(Q(owner=person) | Q(pk__in=on_team))
+        .select_for_update(of=("self",), no_key=True)
+        .order_by("pk")
+    )
+    owned = [e for e in engagements if e.owner_id == person.pk]
+    for model, rows, resource in (
+        (Customer, customers, "customer"),
+        (Engagement, owned, "engagement"),
+    ):
+        model.objects.for_org(org).filter(pk__in=[row.pk for row in rows]).update_versioned(
             owner=successor
         )
-        for row in owned:
+        for row in rows:
             events.record(
                 org=org,
                 type=f"{resource}.updated",
@@ -482,13 +492,7 @@ def records_hand_over(
                 actor=actor,
                 payload={"changed": ["owner"]},
             )
-        counts.append(len(owned))
-    teams = list(
-        Engagement.objects.for_org(org)
-        .filter(team=person)
-        .select_for_update(of=("self",), no_key=True)
-        .order_by("pk")
-    )
+    teams = [e for e in engagements if e.pk in on_team]
     for engagement in teams:
         engagement.team.remove(person)
         events.record(
@@ -498,9 +502,8 @@ def records_hand_over(
             actor=actor,
             payload={"changed": ["team"]},
         )
-    if teams:
-        Engagement.objects.for_org(org).filter(pk__in=[e.pk for e in teams]).update_versioned()
-    return RecordsHandedOver(customers=counts[0], engagements=counts[1], teams=len(teams))
+    Engagement.objects.for_org(org).filter(pk__in=[e.pk for e in teams]).update_versioned()
+    return RecordsHandedOver(customers=len(customers), engagements=len(owned), teams=len(teams))
 
 
 # --- Touchpoints -----------------------------------------------------------------------
