@@ -25,3 +25,8 @@ class AccountsConfig(AppConfig):
             ("api.write", _("Change through the API")),
         ):
             audit.register_action(action, label)
+        from accounts import departures, services
+
+        departures.register(
+            "accounts", holdings=services.api_keys_held, leave=services.api_keys_revoke_of
+        )

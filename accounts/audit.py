@@ -161,6 +161,8 @@ def record(
     action: str,
     actor: User | None = None,
     obj: models.Model | None = None,
+    object_type: str | None = None,
+    object_id: uuid.UUID | None = None,
     object_repr: str | None = None,
     changes: Mapping[str, Any] | None = None,
     note: str = "",
@@ -168,13 +170,17 @@ def record(
     """Write one entry; call it inside the transaction of the change it describes.
 
     ``actor`` is the person who acted (None for an API key or the system: the origin
-    then says who). ``changes`` is ``{"field": [old, new]}`` (see ``diff``).
+    then says who). ``changes`` is ``{"field": [old, new]}`` (see ``diff``). An object that
+    is already gone is named by ``object_type``/``object_id``/``object_repr``.
     """
     where = current_origin()
     api_key = where.api_key if where.via == Via.API else None
     # An API request acts as its key, whoever created the key.
     user = None if api_key is not None else actor if actor is not None and actor.pk else where.user
-    object_id = getattr(obj, "pk", None)
+    if object_id is None:
+        object_id = getattr(obj, "pk", None)
+    if object_type is None:
+        object_type = object_type_of(obj) if obj is not None else ""
     if object_repr is None:
         object_repr = str(obj) if obj is not None else ""
     entry = AuditEntry(
@@ -186,7 +192,7 @@ def record(
         via=where.via,
         ip_address=where.ip_address,
         user_agent=where.user_agent[:300],
-        object_type=object_type_of(obj) if obj is not None else "",
+        object_type=object_type,
         object_id=object_id if isinstance(object_id, uuid.UUID) else None,
         object_repr=object_repr[:300],
         changes={k: jsonable(v) for k, v in (changes or {}).items()},

@@ -60,7 +60,18 @@ def role_can(role: str, capability: str) -> bool:
 
 
 def can_grant(granter_role: str, role: str) -> bool:
-    """Whether someone with ``granter_role`` may give ``role`` to somebody."""
+    """Whether someone with ``granter_role`` may give ``role`` to somebody (a person or an
+    API key): nobody gives a role above their own, and only owners make owners."""
     if role == Role.OWNER:
         return role_can(granter_role, "owners.manage")
     return role_can(granter_role, "members.manage") and RANK[Role(role)] <= RANK[Role(granter_role)]
+
+
+def can_change_holder(actor_role: str, holder_role: str) -> bool:
+    """Whether someone with ``actor_role`` may change or remove a member, or change or
+    revoke an API key, that holds ``holder_role``: an owner only by an owner.
+
+    People and keys share the rule, so that an admin cannot do to an owner's key what they
+    cannot do to the owner (a key with the owner role acts as an owner).
+    """
+    return holder_role != Role.OWNER or role_can(actor_role, "owners.manage")

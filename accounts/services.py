@@ -14,10 +14,12 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from accounts import audit
+from accounts import audit, departures, selectors
+from accounts.departures import Departure, Tally
 from accounts.models import ApiKey, Invitation, Membership, Organization, User
-from accounts.roles import Role, can_grant
+from accounts.roles import Role, can_change_holder, can_grant, role_can
 
 RESERVED_SLUGS = {"new", "admin", "api", "static", "accounts", "invitations", "o"}
 
@@ -66,8 +68,8 @@ def user_sign_up(
     return user, org
 
 
-def _require(membership: Membership, capability: str) -> None:
-    if not membership.can(capability):
+def _require(actor: Membership | ApiKey, capability: str) -> None:
+    if not actor.can(capability):
         raise PermissionDenied(_("Your role does not allow this."))
 
 
@@ -217,7 +219,7 @@ def membership_change_role(*, actor: Membership, membership: Membership, role: s
     membership = Membership.objects.for_org(org).select_for_update().get(pk=membership.pk)
     if role not in Role.values:
         raise ValidationError({"role": _("Unknown role.")})
-    if membership.role == Role.OWNER and not can_grant(actor.role, Role.OWNER):
+    if not can_change_holder(actor.role, membership.role):
         raise PermissionDenied(_("Only an owner can change an owner's role."))
     if not can_grant(actor.role, role):
         raise PermissionDenied(_("You cannot give a role above your own."))
@@ -238,30 +240,107 @@ def membership_change_role(*, actor: Membership, membership: Membership, role: s
     return membership
 
 
+@dataclass(frozen=True)
+class Removal:
+    person: User
+    successor: User | None
+    tallies: list[Tally]  # what was done, per app (accounts.departures)
+
+
 @transaction.atomic
-def membership_remove(*, actor: Membership, membership: Membership) -> None:
+def membership_remove(
+    *, actor: Membership | ApiKey, membership: Membership, successor: User | None
+) -> Removal:
+    """Remove a member, or leave (``membership`` is the actor's own).
+
+    ``successor`` takes over the person's open work: their open follow-ups and what they own
+    in other apps (customers, engagements); ``None`` cancels the follow-ups and leaves the
+    records without an owner. Every app's departure hook (``accounts.departures``) runs in
+    this transaction once the membership is gone: the person leaves with everything handed
+    over, their own settings and addresses deleted and the API keys they created revoked,
+    or does not leave at all. ``actor`` is a person's membership or the calling API key.
+    """
     org = actor.organization
-    leaving_self = membership.pk == actor.pk
+    leaving_self = isinstance(actor, Membership) and membership.pk == actor.pk
     if not leaving_self:
         _require(actor, "members.manage")
-    list(Membership.objects.for_org(org).filter(role=Role.OWNER).select_for_update())
-    membership = Membership.objects.for_org(org).select_for_update().get(pk=membership.pk)
+    list(Membership.objects.for_org(org).filter(role=Role.OWNER).select_for_update().order_by("pk"))
+    membership = (
+        Membership.objects.for_org(org)
+        .select_for_update()
+        .select_related("user")
+        .get(pk=membership.pk)
+    )
     if membership.role == Role.OWNER:
-        if not leaving_self and not can_grant(actor.role, Role.OWNER):
+        if not leaving_self and not can_change_holder(actor.role, membership.role):
             raise PermissionDenied(_("Only an owner can remove an owner."))
         if _owners_left(org, membership) == 0:
             raise ValidationError(
                 _("The last owner cannot be removed. Make someone else owner first.")
             )
+    person = membership.user
+    if successor is not None:
+        _check_successor(org, person, successor)
+    acting = actor.user if isinstance(actor, Membership) else None
+    membership_id, role = membership.pk, membership.role
+    membership.delete()
+    departure = Departure(org=org, person=person, successor=successor, actor=acting)
+    tallies = departures.run(departure)
     audit.record(
         org=org,
         action="member.left" if leaving_self else "member.removed",
-        actor=actor.user,
-        obj=membership,
-        object_repr=f"{membership.user.name} <{membership.user.email}>",
-        changes={"role": [membership.role, None]},
+        actor=acting,
+        object_type="accounts.membership",
+        object_id=membership_id,
+        object_repr=f"{person.name} <{person.email}>",
+        changes={
+            "role": [role, None],
+            "handed_over_to": [None, successor.email if successor else None],
+        },
+        note="; ".join(t.text for t in tallies)[:300],
     )
-    membership.delete()
+    return Removal(person=person, successor=successor, tallies=tallies)
+
+
+def _check_successor(org: Organization, person: User, successor: User) -> None:
+    # Locked, so that the successor cannot be removed while their new work is handed over.
+    row = Membership.objects.for_org(org).select_for_update().filter(user=successor).first()
+    if (
+        successor.pk == person.pk
+        or row is None
+        or row.role not in selectors.SUCCESSOR_ROLES
+        or not successor.is_active
+    ):
+        raise ValidationError(
+            {"successor": _("Choose another member of this organization who can edit records.")}
+        )
+
+
+def api_keys_held(org: Organization, person: User) -> list[Tally]:
+    """The departure hook's count: active keys ``person`` created (they will be revoked)."""
+    count = ApiKey.objects.for_org(org).active().filter(created_by=person).count()
+    text = ngettext(
+        "%(count)d API key created with this account (to be revoked)",
+        "%(count)d API keys created with this account (to be revoked)",
+        count,
+    )
+    return [Tally("api_keys", count, text % {"count": count})]
+
+
+def api_keys_revoke_of(departure: Departure) -> list[Tally]:
+    """The departure hook: a key the person created would go on acting for them."""
+    count = (
+        ApiKey.objects.for_org(departure.org)
+        .active()
+        .filter(created_by=departure.person)
+        .update_versioned(revoked_at=timezone.now())
+    )
+    text = ngettext(
+        "%(count)d API key created with this account was revoked",
+        "%(count)d API keys created with this account were revoked",
+        count,
+    )
+    return [Tally("api_keys_revoked", count, text % {"count": count})]
 
 
 # --- API keys ------------------------------------------------------------------------------
@@ -276,10 +355,11 @@ class CreatedApiKey:
 def api_key_create(
     *, org: Organization, name: str, role: str, created_by: User | None, granter_role: str | None
 ) -> CreatedApiKey:
-    """Create a key. ``granter_role`` is the creator's role (None for the CLI, which is trusted)."""
+    """Create a key. ``granter_role`` is the creator's role (None for the CLI, which is trusted);
+    it may give a key only a role it could give a person (``roles.can_grant``)."""
     if role not in Role.values:
         raise ValidationError({"role": _("Unknown role.")})
-    if granter_role is not None and not (role == granter_role or can_grant(granter_role, role)):
+    if granter_role is not None and not can_grant(granter_role, role):
         raise ValidationError({"role": _("You cannot create a key with a role above your own.")})
     for _attempt in range(3):
         plain, prefix, key_hash = ApiKey.generate()
@@ -306,14 +386,60 @@ def api_key_create(
     raise RuntimeError("Could not generate a unique API key prefix")
 
 
-def api_key_revoke(*, api_key: ApiKey, actor: User | None = None) -> None:
+def _require_can_change_key(actor_role: str, api_key: ApiKey) -> None:
+    if not role_can(actor_role, "apikeys.manage"):
+        raise PermissionDenied(_("Your role does not allow this."))
+    if not can_change_holder(actor_role, api_key.role):
+        raise PermissionDenied(_("Only an owner can change or revoke a key with the owner role."))
+
+
+@transaction.atomic
+def api_key_update(
+    *,
+    api_key: ApiKey,
+    actor_role: str,
+    name: str | None = None,
+    role: str | None = None,
+    actor: User | None = None,
+) -> ApiKey:
+    """Rename a key or change its role, as someone with ``actor_role`` (a person's or the
+    calling key's). Checked against the row as it is now, under its lock."""
+    api_key = ApiKey.objects.for_org(api_key.organization).select_for_update().get(pk=api_key.pk)
+    _require_can_change_key(actor_role, api_key)
+    old = {"name": api_key.name, "role": api_key.role}
+    changed = []
+    if name is not None and name.strip() and name.strip() != api_key.name:
+        api_key.name = name.strip()
+        changed.append("name")
+    if role is not None and role != api_key.role:
+        if role not in Role.values:
+            raise ValidationError({"role": _("Unknown role.")})
+        if not can_grant(actor_role, role):
+            raise ValidationError({"role": _("You cannot give a key a role above your own.")})
+        api_key.role = role
+        changed.append("role")
+    if changed:
+        api_key.save(update_fields=changed)
+        audit.record(
+            org=api_key.organization,
+            action="api_key.updated",
+            actor=actor,
+            obj=api_key,
+            changes=audit.diff(old, {"name": api_key.name, "role": api_key.role}),
+        )
+    return api_key
+
+
+@transaction.atomic
+def api_key_revoke(*, api_key: ApiKey, actor_role: str, actor: User | None = None) -> ApiKey:
+    """Revoke a key (it stops working on the next request), as someone with ``actor_role``."""
+    api_key = ApiKey.objects.for_org(api_key.organization).select_for_update().get(pk=api_key.pk)
+    _require_can_change_key(actor_role, api_key)
     if api_key.revoked_at is None:
-        with transaction.atomic():
-            api_key.revoked_at = timezone.now()
-            api_key.save(update_fields=["revoked_at"])
-            audit.record(
-                org=api_key.organization, action="api_key.revoked", actor=actor, obj=api_key
-            )
+        api_key.revoked_at = timezone.now()
+        api_key.save(update_fields=["revoked_at"])
+        audit.record(org=api_key.organization, action="api_key.revoked", actor=actor, obj=api_key)
+    return api_key
 
 
 def api_key_authenticate(plain: str) -> ApiKey | None:

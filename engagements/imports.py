@@ -420,10 +420,22 @@ def _write_errors(exc: ValidationError) -> list[dict[str, Any]]:
 def write_rows(
     org: Organization, kind: str, checked: list[tuple[int, dict[str, Any]]], *, actor: User | None
 ) -> tuple[int, int]:
-    """Write every checked row or none (the transaction rolls back on the first error)."""
-    if kind == ImportJob.Kind.TOUCHPOINTS:
-        existing = _by_external_id(Touchpoint, org, [d.get("external_id") for _l, d in checked])
-        items = [(existing.get(d.get("external_id")), d) for _l, d in checked]
+    """Write every checked row or none (the transaction rolls back on the first error).
+
+    Rows already known by external id are locked first, and rows are written in
+    ``services.write_order``, like the bulk API, so an import beside a CRM sync of the same
+    records waits instead of deadlocking.
+    """
+    model: type[Any] = {
+        ImportJob.Kind.TOUCHPOINTS: Touchpoint,
+        ImportJob.Kind.CUSTOMERS: Customer,
+        ImportJob.Kind.CONTACTS: Contact,
+    }[ImportJob.Kind(kind)]
+    known = services.locked_by_external_id(
+        org=org, model=model, external_ids=(d.get("external_id") for _l, d in checked)
+    )
+    items = [(known.get(d.get("external_id") or ""), d) for _l, d in checked]
+    if model is Touchpoint:
         try:
             results = services.touchpoints_log_many(
                 org=org, actor=actor, items=items, source=Touchpoint.Source.IMPORT
@@ -433,37 +445,24 @@ def write_rows(
         created = sum(1 for _tp, was_created in results if was_created)
         return created, len(results) - created
 
-    model, save = (
-        (Customer, services.customer_save)
-        if kind == ImportJob.Kind.CUSTOMERS
-        else (Contact, services.contact_save)
-    )
+    save = services.customer_save if model is Customer else services.contact_save
+    target = "customer" if model is Customer else "contact"
     created = updated = 0
-    for line, data in checked:
-        # Looked up row by row: an earlier row of the same file may have created it.
+    seen: dict[str, Any] = {}
+    for index in services.write_order(items):
+        existing, data = items[index]
         external_id = data.get("external_id")
-        instance = (
-            model.objects.for_org(org).filter(external_id=external_id).first()
-            if external_id
-            else None
-        )
-        target = {"customer": instance} if model is Customer else {"contact": instance}
+        # An earlier row of the same file may have created it.
+        instance = existing or (seen.get(external_id) if external_id else None)
         try:
-            save(org=org, actor=actor, data=data, **target)
+            saved = save(org=org, actor=actor, data=data, **{target: instance})
         except ValidationError as exc:
-            raise _RowFailed(line, exc) from None
+            raise _RowFailed(checked[index][0], exc) from None
+        if external_id:
+            seen[external_id] = saved
         created += instance is None
         updated += instance is not None
     return created, updated
-
-
-def _by_external_id(model: Any, org: Organization, ids: list[str | None]) -> dict[str, Any]:
-    wanted = {i for i in ids if i}
-    if not wanted:
-        return {}
-    return {
-        obj.external_id: obj for obj in model.objects.for_org(org).filter(external_id__in=wanted)
-    }
 
 
 def export_customers(rows: Any) -> str:

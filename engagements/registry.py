@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from accounts import audit
+from accounts import audit, departures
+from accounts.departures import Departure, Tally
+from accounts.models import Organization, User
+from engagements.models import Customer, Engagement
 from followup.engine import notifications
 from followup.kernel import events
 
@@ -55,3 +59,88 @@ def register() -> None:
         title=_("%(engagement)s (%(customer)s) turned red"),
         description=_("An engagement you own or manage crossed into red health."),
     )
+    departures.register("engagements", holdings=_held, leave=_leave)
+
+
+def _held(org: Organization, person: User) -> list[Tally]:
+    customers = Customer.objects.for_org(org).filter(owner=person).count()
+    engagements = Engagement.objects.for_org(org).filter(owner=person).count()
+    return [
+        Tally(
+            "customers",
+            customers,
+            ngettext("%(count)d customer", "%(count)d customers", customers) % {"count": customers},
+        ),
+        Tally(
+            "engagements",
+            engagements,
+            ngettext("%(count)d engagement", "%(count)d engagements", engagements)
+            % {"count": engagements},
+        ),
+    ]
+
+
+def _leave(departure: Departure) -> list[Tally]:
+    """A member leaves: the customers and engagements they own go to the same person as
+    their follow-ups (or keep no owner when those are cancelled); they leave every team."""
+    from engagements import services
+
+    successor = departure.successor
+    done = services.records_hand_over(
+        org=departure.org, actor=departure.actor, person=departure.person, successor=successor
+    )
+    name = successor.name if successor is not None else ""
+    handed = (done.customers, done.engagements) if successor is not None else (0, 0)
+    unowned = (0, 0) if successor is not None else (done.customers, done.engagements)
+    return [
+        Tally(
+            "customers_handed_over",
+            handed[0],
+            ngettext(
+                "%(count)d customer went to %(name)s",
+                "%(count)d customers went to %(name)s",
+                handed[0],
+            )
+            % {"count": handed[0], "name": name},
+        ),
+        Tally(
+            "engagements_handed_over",
+            handed[1],
+            ngettext(
+                "%(count)d engagement went to %(name)s",
+                "%(count)d engagements went to %(name)s",
+                handed[1],
+            )
+            % {"count": handed[1], "name": name},
+        ),
+        Tally(
+            "customers_unowned",
+            unowned[0],
+            ngettext(
+                "%(count)d customer has no owner now",
+                "%(count)d customers have no owner now",
+                unowned[0],
+            )
+            % {"count": unowned[0]},
+        ),
+        Tally(
+            "engagements_unowned",
+            unowned[1],
+            ngettext(
+                "%(count)d engagement has no owner now",
+                "%(count)d engagements have no owner now",
+                unowned[1],
+            )
+            % {"count": unowned[1]},
+        ),
+        Tally(
+            "engagement_teams_left",
+            done.teams,
+            ngettext(
+                "taken off %(count)d engagement team",
+                "taken off %(count)d engagement teams",
+                done.teams,
+            )
+            % {"count": done.teams},
+        ),
+    ]

@@ -8,12 +8,13 @@ health is recomputed (and a red episode notifies once), and events go to the out
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -185,6 +186,59 @@ def _change_event(
             actor=actor,
             payload={"changed": sorted(changed)},
         )
+
+
+# --- Lock order ------------------------------------------------------------------------
+# Writes of many rows take their locks in one global order, so that concurrent writers (two
+# CRM syncs of overlapping sets, an import beside a sync) wait for each other instead of
+# deadlocking on PostgreSQL (SQLite serializes writers anyway): first the rows a write
+# updates, by primary key; then the rows it inserts, by the external id they claim (its
+# unique index makes a second writer of the same id wait); then the customers and
+# engagements whose last touch and health move, customers before engagements, each by
+# primary key. The locks are FOR NO KEY UPDATE: nothing here changes a key, and the weaker
+# lock does not block the foreign-key checks (KEY SHARE) of inserts that point at the row.
+
+
+def locked_by_external_id(
+    *, org: Organization, model: type[Any], external_ids: Iterable[str | None]
+) -> dict[str, Any]:
+    """The rows of ``model`` with these external ids, locked until commit in pk order."""
+    wanted = {external_id for external_id in external_ids if external_id}
+    if not wanted:
+        return {}
+    rows = (
+        model.objects.for_org(org)
+        .filter(external_id__in=wanted)
+        .select_for_update(of=("self",), no_key=True)
+        .order_by("pk")
+    )
+    return {row.external_id: row for row in rows}
+
+
+def write_order(items: Sequence[tuple[Any, Mapping[str, Any]]]) -> list[int]:
+    """The indexes of ``(existing, data)`` items in the order a many-item write applies them:
+    updates first (their rows are locked already), then inserts by external id. The sort is
+    stable, so a repeated external id still updates what its earlier item made."""
+    return sorted(
+        range(len(items)),
+        key=lambda index: (
+            items[index][0] is None,
+            items[index][1].get("external_id") or "",
+        ),
+    )
+
+
+def _lock_touched(org: Organization, *, customer_ids: set[Any], engagement_ids: set[Any]) -> None:
+    """Lock the customers, then the engagements, whose last touch and health will move."""
+    for model, ids in ((Customer, customer_ids), (Engagement, engagement_ids)):
+        if ids:
+            list(
+                model.objects.for_org(org)
+                .filter(pk__in=ids)
+                .select_for_update(no_key=True)
+                .order_by("pk")
+                .only("pk")
+            )
 
 
 # --- Customers -------------------------------------------------------------------------
@@ -459,6 +513,69 @@ def kpis_replace(
     return kept
 
 
+# --- A member leaves ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordsHandedOver:
+    customers: int
+    engagements: int
+    teams: int  # engagement teams the person was taken off
+
+
+@transaction.atomic
+def records_hand_over(
+    *, org: Organization, actor: User | None, person: User, successor: User | None
+) -> RecordsHandedOver:
+    """``person`` is leaving ``org``: the customers and engagements they own go to
+    ``successor`` (None: they keep no owner, for a manager to assign), and they leave every
+    engagement team. The rows are locked up front, customers then engagements, each in pk
+    order (see "Lock order"); each change is a ``<resource>.updated`` event."""
+    if not _is_member(org, successor):
+        raise ValidationError({"owner": _("The owner must be a member of the organization.")})
+    customers = list(
+        Customer.objects.for_org(org)
+        .filter(owner=person)
+        .select_for_update(of=("self",), no_key=True)
+        .order_by("pk")
+    )
+    on_team = set(Engagement.objects.for_org(org).filter(team=person).values_list("pk", flat=True))
+    engagements = list(
+        Engagement.objects.for_org(org)
+        .filter(Q(owner=person) | Q(pk__in=on_team))
+        .select_for_update(of=("self",), no_key=True)
+        .order_by("pk")
+    )
+    owned = [e for e in engagements if e.owner_id == person.pk]
+    for model, rows, resource in (
+        (Customer, customers, "customer"),
+        (Engagement, owned, "engagement"),
+    ):
+        model.objects.for_org(org).filter(pk__in=[row.pk for row in rows]).update_versioned(
+            owner=successor
+        )
+        for row in rows:
+            events.record(
+                org=org,
+                type=f"{resource}.updated",
+                subject=row,
+                actor=actor,
+                payload={"changed": ["owner"]},
+            )
+    teams = [e for e in engagements if e.pk in on_team]
+    for engagement in teams:
+        engagement.team.remove(person)
+        events.record(
+            org=org,
+            type="engagement.updated",
+            subject=engagement,
+            actor=actor,
+            payload={"changed": ["team"]},
+        )
+    Engagement.objects.for_org(org).filter(pk__in=[e.pk for e in teams]).update_versioned()
+    return RecordsHandedOver(customers=len(customers), engagements=len(owned), teams=len(teams))
+
+
 # --- Touchpoints -----------------------------------------------------------------------
 
 
@@ -503,12 +620,12 @@ def _validate_touchpoint(org: Organization, tp: Touchpoint, contacts: Sequence[C
 def _touch_moved(org: Organization, *, customer_ids: set[Any], engagement_ids: set[Any]) -> None:
     """Recompute the denormalized last touch of the customers and engagements involved."""
     tps = Touchpoint.objects.for_org(org)
-    for customer_id in customer_ids:
+    for customer_id in sorted(customer_ids):
         last = tps.filter(customer=customer_id).aggregate(last=Max("occurred_at"))["last"]
         Customer.objects.for_org(org).filter(pk=customer_id).exclude(
             last_touch_at=last
         ).update_versioned(last_touch_at=last)
-    for engagement_id in engagement_ids:
+    for engagement_id in sorted(engagement_ids):
         last = tps.filter(engagement=engagement_id).aggregate(last=Max("occurred_at"))["last"]
         Engagement.objects.for_org(org).filter(pk=engagement_id).exclude(
             last_touch_at=last
@@ -588,9 +705,10 @@ def _after_touch(
     engagements: set[Any],
     settings: HealthSettings | None = None,
 ) -> None:
+    _lock_touched(org, customer_ids=customers, engagement_ids=engagements)
     _touch_moved(org, customer_ids=customers, engagement_ids=engagements)
     _effort_stale(org)
-    for engagement_id in engagements:
+    for engagement_id in sorted(engagements):
         engagement_health_refresh(org=org, engagement_id=engagement_id, settings=settings)
 
 
@@ -698,12 +816,16 @@ def touchpoints_log_many(
     """Create or update many touchpoints (bulk API, CSV import) in one transaction.
 
     Each item has the same effects as ``touchpoint_log``; health is recomputed once per
-    engagement at the end instead of once per row. A failing item raises ``BulkItemError``.
+    engagement at the end instead of once per row. Items are written in ``write_order``
+    (see "Lock order"); results come back in the items' order. A failing item raises
+    ``BulkItemError``. The caller locks the touchpoints to update
+    (``locked_by_external_id``) before it reads them.
     """
-    results: list[tuple[Touchpoint, bool]] = []
+    results: dict[int, tuple[Touchpoint, bool]] = {}
     customers: set[Any] = set()
     engagements: set[Any] = set()
-    for index, (existing, data) in enumerate(items):
+    for index in write_order(items):
+        existing, data = items[index]
         data = dict(data)
         answers = data.pop("answers", None)
         try:
@@ -721,9 +843,9 @@ def touchpoints_log_many(
             raise BulkItemError(index, exc) from None
         customers |= c
         engagements |= e
-        results.append((tp, existing is None))
+        results[index] = (tp, existing is None)
     _after_touch(org, customers, engagements, selectors.health_settings(org))
-    return results
+    return [results[index] for index in range(len(items))]
 
 
 # --- Health ----------------------------------------------------------------------------
@@ -752,7 +874,7 @@ def engagement_health_refresh(
         # and open two red episodes.
         engagement = (
             Engagement.objects.for_org(org)
-            .select_for_update(of=("self",))
+            .select_for_update(of=("self",), no_key=True)
             .select_related("organization", "owner", "customer")
             .get(pk=engagement_id)
         )

@@ -48,9 +48,13 @@ class Target:
 @dataclass(frozen=True)
 class Case:
     make: Callable[[World], Target]
-    #: A request body for writes (POST/PUT/PATCH) that points at org A's objects where the
-    #: resource has relations: org B must get 400 (foreign id) or 404, never a write.
+    #: A valid request body for writes (POST/PUT/PATCH): org A's own request with it must
+    #: succeed. Where the resource has relations it points at org A's objects, and org B
+    #: must then get 400 (foreign id) or 404, never a write.
     body: Callable[[World], Any] | None = None
+    #: The body names nothing of org A (an invitation, a name): org B's write to its own
+    #: collection may succeed there; it must not fail or leak.
+    body_names_org_a: bool = True
     #: An upsert by a client-chosen key (``PUT .../external/<external_id>/``): the same key
     #: in org B names B's own object, so B's PUT creates there (201) or is refused (400);
     #: it must never update (200) or reveal org A's object.
@@ -64,12 +68,13 @@ def register(
     *route_names: str,
     make: Callable[[World], Target],
     body: Callable[[World], Any] | None = None,
+    body_names_org_a: bool = True,
     upsert: bool = False,
 ) -> None:
     for name in route_names:
         if name in CASES:
             raise ValueError(f"Two cross-tenant cases for {name}")
-        CASES[name] = Case(make=make, body=body, upsert=upsert)
+        CASES[name] = Case(make=make, body=body, body_names_org_a=body_names_org_a, upsert=upsert)
 
 
 # Routes outside any organization, and why each is safe to leave out.

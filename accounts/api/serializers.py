@@ -1,11 +1,17 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from accounts.models import ApiKey, Membership
 from accounts.roles import Role
-from followup.kernel.api.serializers import TenantModelSerializer
+from followup.kernel.api.serializers import (
+    OrgScopedRelatedField,
+    SecretField,
+    TenantModelSerializer,
+)
 
 User = get_user_model()
 
@@ -50,9 +56,36 @@ class ApiKeyCreateSerializer(serializers.Serializer):
 
 
 class ApiKeyCreatedSerializer(ApiKeySerializer):
-    key = serializers.CharField(
-        read_only=True, help_text="The plain key. Shown once; store it now."
-    )
+    key = SecretField(help_text="The plain key. Shown once; store it now (a replay has null here).")
 
     class Meta(ApiKeySerializer.Meta):
         fields = (*ApiKeySerializer.Meta.fields, "key")
+
+
+class MemberRemoveSerializer(serializers.Serializer[Any]):
+    hand_over_to = OrgScopedRelatedField(
+        model=User,
+        allow_null=True,
+        required=False,
+        help_text=(
+            "The member (user id) who takes over the person's open follow-ups and the "
+            "customers and engagements they own; null cancels the follow-ups and leaves the "
+            "records without an owner. Default: the person who created the calling key."
+        ),
+    )
+
+
+class MemberRemovedSerializer(serializers.Serializer[Any]):
+    member = serializers.UUIDField(help_text="The membership that was removed.")
+    user = serializers.UUIDField()
+    hand_over_to = serializers.UUIDField(allow_null=True)
+    counts = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text=(
+            "What was done: followups_handed_over, followups_cancelled, customers_handed_over, "
+            "engagements_handed_over, customers_unowned, engagements_unowned, "
+            "engagement_teams_left, api_keys_revoked, notification_settings_deleted, "
+            "notifications_deleted, calendar_feeds_deleted."
+        ),
+    )
+    summary = serializers.CharField(help_text="The same in words (the key's language).")

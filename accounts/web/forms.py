@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -8,8 +8,8 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Organization, User, timezone_choices
-from accounts.roles import RANK, Role, can_grant
+from accounts.models import Membership, Organization, User, timezone_choices
+from accounts.roles import Role, can_grant
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -113,16 +113,54 @@ class RoleForm(forms.Form):
         self.fields["role"].choices = _role_choices_for(granter_role)
 
 
+class MemberRemoveForm(forms.Form):
+    """Who takes over the open work of a person who leaves, or "cancel it"."""
+
+    CANCEL = "cancel"
+
+    hand_over_to = forms.ChoiceField(required=False)
+
+    def __init__(
+        self,
+        *args: Any,
+        candidates: list[Membership],
+        default: User | None,
+        leaving_self: bool,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._people = {str(m.user_id): m.user for m in candidates}
+        field = cast(forms.ChoiceField, self.fields["hand_over_to"])
+        field.choices = [
+            *((pk, user.name) for pk, user in self._people.items()),
+            (self.CANCEL, _("Cancel them")),
+        ]
+        field.initial = str(default.pk) if default is not None else self.CANCEL
+        field.label = (
+            _("Hand my open follow-ups to") if leaving_self else _("Hand their open follow-ups to")
+        )
+        field.help_text = _(
+            "Customers and engagements owned go to the same person. “Cancel them” cancels "
+            "the open follow-ups and leaves those records without an owner."
+        )
+
+    def clean_hand_over_to(self) -> str:
+        # Posted without a choice (the default was not touched): the default applies.
+        return str(self.cleaned_data["hand_over_to"] or self.fields["hand_over_to"].initial)
+
+    @property
+    def successor(self) -> User | None:
+        """The chosen person, or None for "cancel them" (call after ``is_valid()``)."""
+        return self._people.get(self.cleaned_data["hand_over_to"])
+
+
 class ApiKeyForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100, help_text=_("e.g. CRM sync"))
     role = forms.ChoiceField(label=_("Role"))
 
     def __init__(self, *args: Any, granter_role: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choices = [
-            (v, label) for v, label in Role.choices if RANK[Role(v)] <= RANK[Role(granter_role)]
-        ]
-        self.fields["role"].choices = choices
+        self.fields["role"].choices = _role_choices_for(granter_role)
         self.fields["role"].initial = Role.MEMBER
 
 

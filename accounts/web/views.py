@@ -4,7 +4,7 @@ import csv
 import datetime as dt
 import json
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import messages
@@ -27,17 +27,18 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
-from accounts import audit, selectors, services
+from accounts import audit, departures, selectors, services
 from accounts.mixins import OrgViewMixin
 from accounts.models import ApiKey, AuditEntry, Invitation, Membership, User
 from accounts.requests import OrgRequest
-from accounts.roles import Role, can_grant
+from accounts.roles import can_change_holder
 from accounts.web.forms import (
     ApiKeyForm,
     AuditFilterForm,
     EmailAuthenticationForm,
     InviteForm,
     LanguageForm,
+    MemberRemoveForm,
     OrganizationCreateForm,
     OrganizationSettingsForm,
     ProfileForm,
@@ -210,16 +211,21 @@ class InvitationAcceptView(View):
 # --- Organization pages -------------------------------------------------------------------
 
 
+def _may_change(actor: Membership, member: Membership) -> bool:
+    """Whether the actor may change or remove ``member``: not themselves (they leave
+    instead), and an owner only if they are one (the services decide; pages only ask)."""
+    return (
+        actor.can("members.manage")
+        and member.pk != actor.pk
+        and can_change_holder(actor.role, member.role)
+    )
+
+
 def _member_rows(members: Any, actor: Membership) -> list[Membership]:
-    """Mark which rows the actor may edit: not their own, and owners only by an owner."""
+    """Mark which rows the actor may edit."""
     rows = list(members)
-    manage = actor.can("members.manage")
     for member in rows:
-        member.editable = (
-            manage
-            and member.pk != actor.pk
-            and (member.role != Role.OWNER or can_grant(actor.role, Role.OWNER))
-        )
+        member.editable = _may_change(actor, member)
     return rows
 
 
@@ -307,23 +313,77 @@ class MemberRoleView(OrgViewMixin, View):
         return redirect("accounts:members", org_slug=request.org.slug)
 
 
-class MemberRemoveView(OrgViewMixin, View):
-    # Everyone may leave; removing somebody else is checked in the service.
-    capabilities = {"POST": "members.view"}
+class MemberRemoveView(OrgViewMixin, TemplateView):
+    """Remove a member (or leave): first what they hold and who takes it over, then do it."""
+
+    template_name = "accounts/member_remove.html"
+    # Everyone may leave; removing somebody else is checked here for the page and in the
+    # service for the act.
+    capabilities = {"GET": "members.view", "HEAD": "members.view", "POST": "members.view"}
     model = Membership
 
+    def _target(self) -> tuple[Membership, bool]:
+        membership = cast(Membership, self.get_object())
+        actor = self.membership
+        leaving = membership.pk == actor.pk
+        if not leaving and not _may_change(actor, membership):
+            raise PermissionDenied
+        return membership, leaving
+
+    def _form(self, membership: Membership, leaving: bool, data: Any = None) -> MemberRemoveForm:
+        org, person = self.org, membership.user
+        return MemberRemoveForm(
+            data,
+            candidates=list(selectors.successor_candidates(org, person)),
+            default=selectors.default_successor(org, person, self.org_request.user),
+            leaving_self=leaving,
+        )
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        membership, leaving = self._target()
+        context = super().get_context_data(**kwargs)
+        context.update(
+            member=membership,
+            leaving=leaving,
+            holdings=departures.holdings(self.org, membership.user),
+            form=kwargs.get("form") or self._form(membership, leaving),
+        )
+        return context
+
     def post(self, request: OrgRequest, pk: Any) -> HttpResponse:
-        membership = self.get_object()
-        leaving = membership.pk == request.membership.pk
+        membership, leaving = self._target()
+        form = self._form(membership, leaving, request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form), status=400)
         try:
-            services.membership_remove(actor=request.membership, membership=membership)
-        except (ValidationError, PermissionDenied) as exc:
+            removal = services.membership_remove(
+                actor=request.membership, membership=membership, successor=form.successor
+            )
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict") and "successor" in exc.error_dict:
+                form.add_error("hand_over_to", exc.error_dict["successor"])
+                return self.render_to_response(self.get_context_data(form=form), status=400)
             messages.error(request, _error_text(exc))
             return redirect("accounts:members", org_slug=request.org.slug)
+        except PermissionDenied as exc:
+            messages.error(request, _error_text(exc))
+            return redirect("accounts:members", org_slug=request.org.slug)
+        values = {
+            "org": request.org.name,
+            "name": membership.user.name,
+            "details": departures.summary(removal.tallies),
+        }
         if leaving:
-            messages.success(request, _("You left %(org)s.") % {"org": request.org.name})
+            text = (
+                _("You left %(org)s: %(details)s.") if values["details"] else _("You left %(org)s.")
+            )
+        elif values["details"]:
+            text = _("%(name)s was removed: %(details)s.")
+        else:
+            text = _("%(name)s was removed.")
+        messages.success(request, text % values)
+        if leaving:
             return redirect("root")
-        messages.success(request, _("%(name)s was removed.") % {"name": membership.user.name})
         return redirect("accounts:members", org_slug=request.org.slug)
 
 
@@ -468,7 +528,13 @@ class ApiKeysView(OrgViewMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["keys"] = self.get_queryset().select_related("created_by")
+        keys = list(self.get_queryset().select_related("created_by"))
+        for key in keys:
+            # Same rule as the service: an owner-role key is only an owner's to revoke.
+            key.revocable = key.revoked_at is None and can_change_holder(
+                self.membership.role, key.role
+            )
+        context["keys"] = keys
         context["form"] = kwargs.get("form") or ApiKeyForm(granter_role=self.membership.role)
         context["created"] = kwargs.get("created")
         return context
@@ -496,8 +562,14 @@ class ApiKeyRevokeView(OrgViewMixin, View):
 
     def post(self, request: OrgRequest, pk: Any) -> HttpResponse:
         api_key = self.get_object()
-        services.api_key_revoke(api_key=api_key, actor=request.user)
-        messages.success(request, _("Key %(name)s revoked.") % {"name": api_key.name})
+        try:
+            services.api_key_revoke(
+                api_key=api_key, actor_role=request.membership.role, actor=request.user
+            )
+        except PermissionDenied as exc:
+            messages.error(request, _error_text(exc))
+        else:
+            messages.success(request, _("Key %(name)s revoked.") % {"name": api_key.name})
         return redirect("accounts:api_keys", org_slug=request.org.slug)
 
 

@@ -7,7 +7,7 @@ touchpoint posted by a CRM moves health and emits events exactly like one logged
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import django_filters
 from django.contrib.auth import get_user_model
@@ -25,6 +25,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.models import Organization
 from engagements import services
 from engagements.api.serializers import (
     BulkResultSerializer,
@@ -35,6 +36,7 @@ from engagements.api.serializers import (
 )
 from engagements.models import Contact, Customer, Engagement, HealthLevel, Touchpoint
 from followup.kernel.api.filters import OffsetDateTimeFilter, OrgModelChoiceFilter, TenantFilterSet
+from followup.kernel.api.requests import ApiRequest
 from followup.kernel.api.viewsets import TenantModelViewSet, TenantViewSet
 
 User = get_user_model()
@@ -156,8 +158,10 @@ class _ResourceViewSet(TenantModelViewSet):
 class _BulkMixin:
     """``POST bulk/`` (API.md: customers, contacts and touchpoints)."""
 
+    model: ClassVar[type[models.Model]]
+
     @action(detail=False, methods=["post"], url_path="bulk", url_name="bulk")
-    def bulk(self, request: Request) -> Response:
+    def bulk(self, request: ApiRequest) -> Response:
         """Up to 500 objects in one request, all or nothing. Objects whose ``external_id``
         is already known are updated. Errors name the item: ``3.customer``."""
         items = request.data
@@ -174,33 +178,41 @@ class _BulkMixin:
         serializer = self.get_serializer(data=items, many=True)
         serializer.is_valid(raise_exception=True)
         rows = [dict(item) for item in serializer.validated_data]
-        with transaction.atomic():
-            # Locked until commit, so a concurrent bulk cannot update the same rows between
-            # our read and our write.
-            known = self._known_external_ids(rows)
-            pairs = [(known.get(row.get("external_id") or ""), row) for row in rows]
-            saved = self.write_many(pairs)
+        for attempt in range(2):
+            try:
+                with transaction.atomic():
+                    pairs, saved = self._upsert(request.org, rows)
+                break
+            except IntegrityError:
+                # A concurrent request created some of these external ids and committed
+                # while we waited on their unique index: read again, they are updates now.
+                if attempt:
+                    raise
         created = sum(1 for (existing, _row) in pairs if existing is None)
         body = {"created": created, "updated": len(pairs) - created, "ids": [o.pk for o in saved]}
         return Response(BulkResultSerializer(body).data, status=status.HTTP_201_CREATED)
 
-    def _known_external_ids(self, rows: list[dict[str, Any]]) -> dict[str, models.Model]:
-        ids = {row["external_id"] for row in rows if row.get("external_id")}
-        if not ids:
-            return {}
-        return {
-            obj.external_id: obj
-            for obj in self.get_queryset()
-            .select_for_update(of=("self",))
-            .filter(external_id__in=ids)
-        }
+    def _upsert(
+        self, org: Organization, rows: list[dict[str, Any]]
+    ) -> tuple[list[tuple[models.Model | None, dict[str, Any]]], list[models.Model]]:
+        # Locked until commit, in primary-key order (engagements.services, "Lock order"), so
+        # a concurrent bulk can neither update the same rows between our read and our
+        # write nor deadlock with us.
+        known = services.locked_by_external_id(
+            org=org,
+            model=self.model,
+            external_ids=(row.get("external_id") for row in rows),
+        )
+        pairs = [(known.get(row.get("external_id") or ""), row) for row in rows]
+        return pairs, self.write_many(pairs)
 
     def write_many(
         self, pairs: list[tuple[models.Model | None, dict[str, Any]]]
     ) -> list[models.Model]:
-        saved = []
+        saved: dict[int, models.Model] = {}
         seen: dict[str, models.Model] = {}
-        for index, (existing, row) in enumerate(pairs):
+        for index in services.write_order(pairs):
+            existing, row = pairs[index]
             # A repeated external_id in one request updates what the earlier item made.
             existing = existing or seen.get(row.get("external_id") or "")
             try:
@@ -211,8 +223,8 @@ class _BulkMixin:
                 raise ValidationError(errors) from None
             if row.get("external_id"):
                 seen[row["external_id"]] = obj
-            saved.append(obj)
-        return saved
+            saved[index] = obj
+        return [saved[index] for index in range(len(pairs))]
 
 
 def _actor(request: Request) -> Any:

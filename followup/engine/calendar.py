@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import selectors as people
 from accounts.models import Organization, User
 from followup.engine.models import CalendarFeed, FollowUp, FollowUpStatus
 
@@ -146,8 +147,8 @@ def feed_by_token(token: str) -> CalendarFeed | None:
         .filter(token_hash=_hash(token), revoked_at__isnull=True, user__is_active=True)
         .first()
     )
-    if feed is None:
-        return None
+    if feed is None or not people.is_member(feed.organization, feed.user):
+        return None  # a former member's address is gone, whatever happened to its row
     if feed.last_used_at is None or feed.last_used_at < timezone.now() - timedelta(hours=1):
         CalendarFeed.objects.for_org(feed.organization).filter(pk=feed.pk).update(
             last_used_at=timezone.now()
@@ -155,13 +156,16 @@ def feed_by_token(token: str) -> CalendarFeed | None:
     return feed
 
 
-def feed_items(feed: CalendarFeed) -> list[FollowUp]:
-    """The person's open follow-ups in the feed's organization (and still a member there)."""
-    from accounts.models import Membership
+def feeds_delete(*, org: Organization, user: User) -> int:
+    """``user`` left ``org``: their calendar addresses there, revoked or not, go."""
+    deleted: int = CalendarFeed.objects.for_org(org).filter(user=user).delete()[0]
+    return deleted
 
+
+def feed_items(feed: CalendarFeed) -> list[FollowUp]:
+    """The person's open follow-ups in the feed's organization (``feed_by_token`` checked
+    that they are still a member there)."""
     org = feed.organization
-    if not Membership.objects.for_org(org).filter(user=feed.user).exists():
-        return []
     return list(
         FollowUp.objects.for_org(org)
         .filter(owner=feed.user, status=FollowUpStatus.OPEN)

@@ -22,6 +22,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
 
+from accounts import selectors as people
 from accounts.models import Organization, User
 from followup.engine.models import EmailMode, Notification, NotificationPreference
 from followup.kernel import mail
@@ -143,11 +144,15 @@ def notify(
     chose. ``email=False`` leaves e-mail to the caller (reminders send their own)."""
     if kind not in KINDS:
         raise ValueError(f"Unknown notification kind {kind!r}: register it with register_kind()")
-    people = {r.pk: r for r in recipients if r is not None}
-    choices = choices_for(org, people, kind)
+    wanted = {r.pk: r for r in recipients if r is not None}
+    # Only the organization's people hear about its data (a former member, a stale owner
+    # field or a caller's mistake must not reach anyone else).
+    members = people.member_ids(org, wanted)
+    recipients_by_pk = {pk: r for pk, r in wanted.items() if pk in members}
+    choices = choices_for(org, recipients_by_pk, kind)
     created = []
     now = timezone.now()
-    for recipient in people.values():
+    for recipient in recipients_by_pk.values():
         choice = choices[recipient.pk]
         wants_email = email and choice.email == EmailMode.INSTANT
         if not choice.in_app and not wants_email:
@@ -201,8 +206,8 @@ def send_email(*, org: Organization, notification_id: Any) -> bool:
             Notification.objects.for_org(org).select_related("recipient").get(pk=notification_id)
         )
         recipient = notification.recipient
-        if not recipient.is_active:
-            return False
+        if not people.is_member(org, recipient):
+            return False  # they left (or were deactivated) since it was queued
         mail.send_to_user(
             user=recipient,
             template="followup/email/notification",
@@ -236,6 +241,17 @@ def pending_emails(*, older_than: timedelta, batch: int = 500) -> list[tuple[str
         .values_list("organization_id", "pk")[:batch]
     )
     return [(str(org_id), str(pk)) for org_id, pk in rows]
+
+
+def person_forget(*, org: Organization, person: User) -> tuple[int, int]:
+    """``person`` left ``org``: delete their notification choices and their notifications
+    there (queued e-mails included). Returns (choices, notifications) deleted."""
+    with transaction.atomic():
+        choices, _per_model = (
+            NotificationPreference.objects.for_org(org).filter(user=person).delete()
+        )
+        notes, _per_model = Notification.objects.for_org(org).filter(recipient=person).delete()
+    return choices, notes
 
 
 # --- Reading ------------------------------------------------------------------------------

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from accounts import audit
+from accounts import audit, departures
+from accounts.departures import Departure, Tally
+from accounts.models import Organization, User
 from followup.engine import notifications
-from followup.engine.models import EmailMode
+from followup.engine.models import EmailMode, FollowUp, FollowUpStatus
 from followup.kernel import events, subjects
 
 
@@ -44,12 +47,18 @@ def register() -> None:
         description=_("A follow-up was assigned to me"),
     )
     notifications.register_kind(
+        "followup.handed_over",
+        title=_("%(name)s left: their open follow-ups (%(count)s) are yours now"),
+        description=_("Somebody's open follow-ups were handed to me when they left"),
+    )
+    notifications.register_kind(
         "webhooks.endpoint_disabled",
         title=_("Webhook endpoint %(url)s was disabled after failing for a day"),
         description=_("A webhook endpoint was disabled (admins)"),
     )
 
     subjects.on_delete_of_any_subject(_followups_let_go)
+    departures.register("followup", holdings=_held, leave=_leave)
 
     from followup.engine import webhooks  # noqa: F401 - subscribes the webhook fan-out to the outbox
 
@@ -59,3 +68,71 @@ def _followups_let_go(entry: subjects.SubjectType, instance: models.Model) -> No
     from followup.engine import services
 
     services.followups_for_deleted_subject(subject=instance, on_delete=entry.on_delete)
+
+
+def _held(org: Organization, person: User) -> list[Tally]:
+    count = FollowUp.objects.for_org(org).filter(owner=person, status=FollowUpStatus.OPEN).count()
+    text = ngettext("%(count)d open follow-up", "%(count)d open follow-ups", count)
+    return [Tally("open_followups", count, text % {"count": count})]
+
+
+def _leave(departure: Departure) -> list[Tally]:
+    """A member leaves: their open follow-ups go to the successor (or are cancelled), and
+    their notification choices, notifications and calendar addresses here are deleted."""
+    from followup.engine import calendar, services
+
+    org, person, successor = departure.org, departure.person, departure.successor
+    moved = services.followups_hand_over(
+        org=org, person=person, successor=successor, actor=departure.actor
+    )
+    choices, notes = notifications.person_forget(org=org, person=person)
+    feeds = calendar.feeds_delete(org=org, user=person)
+    handed = moved if successor is not None else 0
+    cancelled = moved - handed
+    name = successor.name if successor is not None else ""
+    return [
+        Tally(
+            "followups_handed_over",
+            handed,
+            ngettext(
+                "%(count)d open follow-up went to %(name)s",
+                "%(count)d open follow-ups went to %(name)s",
+                handed,
+            )
+            % {"count": handed, "name": name},
+        ),
+        Tally(
+            "followups_cancelled",
+            cancelled,
+            ngettext(
+                "%(count)d open follow-up was cancelled",
+                "%(count)d open follow-ups were cancelled",
+                cancelled,
+            )
+            % {"count": cancelled},
+        ),
+        Tally(
+            "notification_settings_deleted",
+            choices,
+            ngettext(
+                "%(count)d notification setting deleted",
+                "%(count)d notification settings deleted",
+                choices,
+            )
+            % {"count": choices},
+        ),
+        Tally(
+            "notifications_deleted",
+            notes,
+            ngettext("%(count)d notification deleted", "%(count)d notifications deleted", notes)
+            % {"count": notes},
+        ),
+        Tally(
+            "calendar_feeds_deleted",
+            feeds,
+            ngettext(
+                "%(count)d calendar address deleted", "%(count)d calendar addresses deleted", feeds
+            )
+            % {"count": feeds},
+        ),
+    ]

@@ -29,6 +29,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts import selectors as people
 from accounts.models import Organization, User
 from followup.engine import notifications
 from followup.engine.models import (
@@ -156,7 +157,7 @@ def _send_channel(followup: FollowUp, channel: str) -> None:
             dedupe_key=f"reminder:{followup.pk}:{followup.due_at.isoformat()}:{offset}",
             email=False,
         )
-    elif channel == Channel.EMAIL and owner.is_active:
+    elif channel == Channel.EMAIL:
         mail.send_to_user(
             user=owner,
             template="followup/email/reminder",
@@ -171,36 +172,58 @@ def _send_channel(followup: FollowUp, channel: str) -> None:
 
 
 def deliver(followup: FollowUp, token: uuid.UUID, choice: notifications.Choice) -> int:
-    """Send the claimed reminder of one follow-up; returns how many channels were sent."""
+    """Send the claimed reminder of one follow-up; returns how many channels were sent.
+
+    The row is locked and re-read before anything is sent, so a change that committed
+    meanwhile is seen: a hand-over (its owner left the organization) or a snooze drops
+    the claim and nothing goes out; an owner who is no longer a member gets nothing, only
+    the organization's own ``followup.due`` event is recorded.
+    """
     sent = 0
     org = followup.organization
     with transaction.atomic():
-        for channel in _channels(followup, choice):
-            try:
-                with transaction.atomic():
-                    ReminderDelivery.objects.create(
-                        organization=org,
-                        followup=followup,
-                        due_at=followup.due_at,
-                        offset_minutes=followup.next_remind_offset or 0,
-                        channel=channel,
-                        recipient=followup.owner if channel != Channel.EVENT else None,
-                    )
-            except IntegrityError:
-                continue  # already delivered on this channel
-            _send_channel(followup, channel)
-            sent += 1
-        now = timezone.now()
-        current = Slot(at=followup.next_remind_at, offset=followup.next_remind_offset or 0)
-        nxt = slot_after(followup.due_at, followup.reminder_offsets or [0], current, now)
-        moved = (
+        current = (
             FollowUp.objects.for_org(org)
+            .select_for_update(of=("self",))
+            .select_related("owner", "organization")
             .filter(
                 pk=followup.pk,
                 remind_claim=token,
                 status=FollowUpStatus.OPEN,
                 next_remind_at=followup.next_remind_at,
             )
+            .first()
+        )
+        if current is None:
+            raise _LostClaim
+        if current.owner_id != followup.owner_id:  # reassigned since the batch was read
+            choice = notifications.choices_for(org, [current.owner_id], REMINDER_KIND)[
+                current.owner_id
+            ]
+        channels = _channels(current, choice)
+        if not people.is_member(org, current.owner):
+            channels = [c for c in channels if c == Channel.EVENT]
+        for channel in channels:
+            try:
+                with transaction.atomic():
+                    ReminderDelivery.objects.create(
+                        organization=org,
+                        followup=current,
+                        due_at=current.due_at,
+                        offset_minutes=current.next_remind_offset or 0,
+                        channel=channel,
+                        recipient=current.owner if channel != Channel.EVENT else None,
+                    )
+            except IntegrityError:
+                continue  # already delivered on this channel
+            _send_channel(current, channel)
+            sent += 1
+        now = timezone.now()
+        slot = Slot(at=current.next_remind_at, offset=current.next_remind_offset or 0)
+        nxt = slot_after(current.due_at, current.reminder_offsets or [0], slot, now)
+        moved = (
+            FollowUp.objects.for_org(org)
+            .filter(pk=current.pk, remind_claim=token, status=FollowUpStatus.OPEN)
             .update(
                 next_remind_at=nxt.at if nxt else None,
                 next_remind_offset=nxt.offset if nxt else None,
@@ -276,6 +299,8 @@ def send_digests(*, now: datetime | None = None) -> int:
             continue
         items = digest_items(org, user, local_now)
         start_of_day = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
+        if not people.is_member(org, user):
+            continue  # they left the organization since choosing the digest
         try:
             with transaction.atomic():
                 DigestDelivery.objects.create(

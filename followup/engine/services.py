@@ -499,6 +499,54 @@ def followup_reassign(*, followup: FollowUp, actor: User | None, owner: User) ->
     return locked
 
 
+HANDED_OVER_KIND = "followup.handed_over"
+
+
+def followups_hand_over(
+    *, org: Organization, person: User, successor: User | None, actor: User | None
+) -> int:
+    """``person`` is leaving ``org``: give their open follow-ups to ``successor``, or cancel
+    them (``successor`` None). Returns how many. Done and skipped ones stay theirs: history
+    says who did the work.
+
+    Rows are locked in primary-key order and their reminder claims dropped, so a reminder
+    being sent to the person right now loses its claim and rolls back (``reminders.deliver``),
+    and the next tick sends it to the successor. Each change is a ``followup.updated``
+    event, like any reassignment; the successor gets one notification for all of them.
+    """
+    with transaction.atomic():
+        mine = FollowUp.objects.for_org(org).filter(owner=person, status=FollowUpStatus.OPEN)
+        ids = list(mine.select_for_update().order_by("pk").values_list("pk", flat=True))
+        if not ids:
+            return 0
+        rows = FollowUp.objects.for_org(org).filter(pk__in=ids)
+        if successor is not None:
+            _require_member(org, successor)
+            rows.update_versioned(owner=successor, remind_claimed_at=None, remind_claim=None)
+        else:
+            rows.update_versioned(
+                status=FollowUpStatus.CANCELLED,
+                completed_at=timezone.now(),
+                completed_by=actor if actor is not None and actor.pk else None,
+                next_remind_at=None,
+                next_remind_offset=None,
+                remind_claimed_at=None,
+                remind_claim=None,
+            )
+        for followup in rows.select_related("organization", "owner").order_by("pk"):
+            _record_change(followup, actor)
+        if successor is not None and (actor is None or actor.pk != successor.pk):
+            notifications.notify(
+                org=org,
+                recipients=[successor],
+                kind=HANDED_OVER_KIND,
+                params={"count": len(ids), "name": person.name},
+                url=reverse("followup:list", kwargs={"org_slug": org.slug}),
+                dedupe_key=f"handed-over:{person.pk}:{timezone.now().isoformat()}",
+            )
+    return len(ids)
+
+
 def followups_for_deleted_subject(*, subject: Any, on_delete: str) -> int:
     """A registered subject is being deleted: cancel (or delete) its follow-ups."""
     org_id = getattr(subject, "organization_id", None)

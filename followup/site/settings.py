@@ -92,6 +92,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: sees every answer, so nothing under /api/ leaves as HTML (Django's own 404
+    # and, with DEBUG, its technical error pages included).
+    "followup.kernel.api.middleware.ApiProblemsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -110,7 +113,7 @@ MIDDLEWARE = [
 
 if PRODUCTION:
     # Static files from the app server itself (runserver and the test server do it otherwise).
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "followup.site.urls"
 CSRF_FAILURE_VIEW = "followup.site.views.csrf_failure"

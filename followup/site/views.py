@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from followup.kernel.api.problems import problem_response
+from followup.kernel.api.problems import API_PREFIX, problem_response
 from followup.site.celery import app as celery_app
 
 
@@ -49,7 +49,7 @@ def readyz(request: HttpRequest) -> HttpResponse:
 
 
 def _is_api(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith(API_PREFIX)
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

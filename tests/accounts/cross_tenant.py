@@ -49,18 +49,30 @@ def key_detail(world):
     return Target({"pk": key.pk}, key.prefix)
 
 
-register("member-list", "accounts:members", make=member_list)
+register("member-list", make=member_list)
+register(
+    "accounts:members",
+    make=member_list,
+    body=lambda w: {"email": "newcomer@alpha.test", "role": Role.MEMBER},
+    body_names_org_a=False,
+)
 register("member-detail", make=member_detail)
 register("accounts:member_role", make=member_detail, body=lambda w: {"role": Role.VIEWER})
 register("accounts:member_remove", make=member_detail)
-register("api-key-list", "accounts:api_keys", make=key_list)
+register("member-remove", make=member_detail, body=lambda w: {"hand_over_to": str(w.owner_a.pk)})
+register(
+    "api-key-list",
+    "accounts:api_keys",
+    make=key_list,
+    body=lambda w: {"name": "another", "role": Role.MEMBER},
+    body_names_org_a=False,
+)
 register("api-key-detail", make=key_detail, body=lambda w: {"name": "renamed"})
 register("accounts:api_key_revoke", make=key_detail)
 register(
     "accounts:invitation_revoke",
     make=lambda w: Target({"pk": _invitation(w).pk}, _invitation(w).email),
 )
-register("home", "accounts:organization_settings", make=lambda w: Target({}, w.org_a.name))
 
 
 def _audited(world: World):
@@ -81,4 +93,11 @@ def _audited(world: World):
 register(
     "accounts:audit_log",
     make=lambda w: Target({}, _audited(w).changes["name"][1]),
+)
+register("home", make=lambda w: Target({}, w.org_a.name))
+register(
+    "accounts:organization_settings",
+    make=lambda w: Target({}, w.org_a.name),
+    body=lambda w: {"name": "Renamed Org", "timezone": "UTC"},
+    body_names_org_a=False,
 )

@@ -81,7 +81,7 @@ def test_an_admin_cannot_touch_an_owner(org, owner):
     with pytest.raises(Exception, match="owner"):
         services.membership_change_role(actor=admin, membership=owner_membership, role=Role.VIEWER)
     with pytest.raises(Exception, match="owner"):
-        services.membership_remove(actor=admin, membership=owner_membership)
+        services.membership_remove(actor=admin, membership=owner_membership, successor=None)
 
 
 def test_an_admin_cannot_grant_owner(org):

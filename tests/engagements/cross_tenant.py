@@ -137,6 +137,53 @@ def touchpoint_body(w):
     return {"customer": str(_engagement(w).customer_id), "channel": "call", "summary": "Hello"}
 
 
+# The pages' forms: complete, valid posts for org A (their relations point at A's objects).
+def customer_page_body(w):
+    return {
+        "name": "Renamed",
+        "status": "active",
+        "tier": "standard",
+        "currency": "EUR",
+        "owner": str(w.owner_a.pk),
+    }
+
+
+def engagement_page_body(w):
+    return {
+        "name": "Another engagement",
+        "status": "active",
+        "started_on": "2026-01-05",
+        "cadence_days": "14",
+        "owner": str(w.owner_a.pk),
+    }
+
+
+def touchpoint_page_body(w):
+    return {
+        "channel": "call",
+        "summary": "Rewritten",
+        "occurred_at": "2026-01-05T10:00",
+        "effort_minutes": "0",
+        "engagement": str(_engagement(w).pk),
+    }
+
+
+def health_settings_body(w):
+    from engagements.calc.health import HealthSettings
+    from engagements.web.forms import HealthSettingsForm
+
+    return HealthSettingsForm.initial_from(HealthSettings())
+
+
+def import_body(w):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return {
+        "kind": "customers",
+        "file": SimpleUploadedFile("customers.csv", b"name\nImported\n", "text/csv"),
+    }
+
+
 def kpi_body(w):
     return {"name": "Satisfaction", "metric": "satisfaction", "target": "4.5"}
 
@@ -148,33 +195,35 @@ register(
     "engagements:effort",
     make=customer_list,
 )
-register("engagements:customer_create", make=customer_list, body=customer_body)
+register("engagements:customer_create", make=customer_list, body=customer_page_body)
 register("engagements:customer_detail", make=customer_item)
-register("engagements:customer_edit", make=customer_item, body=customer_body)
+register("engagements:customer_edit", make=customer_item, body=customer_page_body)
 register("engagements:contact_create", make=customer_item, body=lambda w: {"name": "X"})
-register("engagements:engagement_create", make=customer_item, body=engagement_body)
+register("engagements:engagement_create", make=customer_item, body=engagement_page_body)
 register("engagements:contact_edit", make=contact_item, body=lambda w: {"name": "X"})
 register("engagements:contact_delete", make=contact_item)
 register("engagements:customer_delete", make=customer_item)
-register(
-    "engagements:touchpoint_edit",
-    make=touchpoint_item,
-    body=lambda w: {
-        "channel": "call",
-        "summary": "Rewritten",
-        "engagement": str(_engagement(w).pk),
-    },
-)
+register("engagements:touchpoint_edit", make=touchpoint_item, body=touchpoint_page_body)
 register("engagements:touchpoint_delete", make=touchpoint_item)
 register("engagements:engagement_detail", make=engagement_item)
-register("engagements:engagement_edit", make=engagement_item, body=engagement_body)
+register("engagements:engagement_edit", make=engagement_item, body=engagement_page_body)
 register("engagements:kpi_create", make=engagement_item, body=kpi_body)
 register("engagements:kpi_edit", make=kpi_item, body=kpi_body)
 register("engagements:kpi_delete", make=kpi_item)
 register("engagements:quick_log", make=touchpoint_list, body=touchpoint_body)
-register("engagements:imports", make=lambda w: Target({}, _job(w).filename))
+register(
+    "engagements:imports",
+    make=lambda w: Target({}, _job(w).filename),
+    body=import_body,
+    body_names_org_a=False,
+)
 register("engagements:import_detail", make=job_item)
-register("engagements:health_settings", make=lambda w: Target({}, _customer(w).name))
+register(
+    "engagements:health_settings",
+    make=lambda w: Target({}, _customer(w).name),
+    body=health_settings_body,
+    body_names_org_a=False,
+)
 
 # --- API -------------------------------------------------------------------------------
 register("customer-list", make=customer_list, body=customer_body)

@@ -136,6 +136,15 @@ def endpoint_body(world):
     return {"url": "http://127.0.0.1:9/other", "event_types": ["followup.due"]}
 
 
+def preferences_body(world):
+    """Every kind's choice, as the preferences page posts them."""
+    return {
+        f"{key.replace('.', '-')}-{field}": value
+        for key in notifications.KINDS
+        for field, value in (("in_app", "on"), ("email", "off"))
+    }
+
+
 def no_data(world):
     _followup(world)
     return Target({}, "alpha-secret-followup")
@@ -149,7 +158,7 @@ register("followup-snooze", make=followup_item, body=lambda w: {"preset": "1d"})
 register("followup-reassign", make=followup_item, body=lambda w: {"owner": str(w.owner_a.pk)})
 register("notification-list", "notification-read-all", make=notification_list)
 register("notification-detail", "notification-read", make=notification_item)
-register("webhook-list", make=endpoint_list)
+register("webhook-list", make=endpoint_list, body=endpoint_body, body_names_org_a=False)
 register("webhook-detail", "webhook-deliveries", make=endpoint_item, body=endpoint_body)
 register("webhook-replay", make=delivery_replay)
 register("webhook-event-types", make=no_data)
@@ -159,15 +168,10 @@ register("followup:list", "followup:team", make=followup_list)
 register("followup:create", make=no_data, body=page_body)
 register("followup:detail", make=followup_item, body=page_body)
 register("followup:action", make=followup_action)
-register(
-    "followup:cadence_preview",
-    "followup:bell",
-    "followup:preferences",
-    "followup:calendar",
-    make=no_data,
-)
+register("followup:cadence_preview", "followup:bell", "followup:calendar", make=no_data)
+register("followup:preferences", make=no_data, body=preferences_body, body_names_org_a=False)
 register("followup:notifications", make=notification_list)
 register("followup:notification_read", make=notification_item)
-register("followup:webhooks", make=endpoint_list)
+register("followup:webhooks", make=endpoint_list, body=endpoint_body, body_names_org_a=False)
 register("followup:webhook_detail", make=endpoint_item, body=endpoint_body)
 register("followup:webhook_replay", make=delivery_item)

@@ -174,8 +174,16 @@ def test_cursor_pages_are_stable_across_inserts(api, org):
 
 
 def test_page_size_is_capped_at_200(api, org):
-    response = api.get("/api/v1/api-keys/?page_size=100000")
-    assert response.status_code == 200
+    ApiKey.objects.bulk_create(
+        ApiKey(organization=org, name=f"k{n}", prefix=f"{n:08x}", key_hash="-" * 64)
+        for n in range(499)
+    )  # with the fixture's own key: 500
+    for asked in (201, 100000):
+        page = api.get(f"/api/v1/api-keys/?page_size={asked}").json()
+        assert len(page["results"]) == 200, asked
+        assert page["next"]
+    assert len(api.get("/api/v1/api-keys/?page_size=200").json()["results"]) == 200
+    assert len(api.get("/api/v1/api-keys/?page_size=3").json()["results"]) == 3
 
 
 def test_updated_after_filters_changed_objects(api, org):
@@ -209,17 +217,21 @@ def test_members_filter_by_role(api, org):
 
 
 def test_a_retry_with_the_same_key_replays_the_first_response(api, org):
+    # (A response with a secret replays without it: tests/followup/test_api_secrets.py.)
+    from engagements.models import Customer
+
     first = api.post(
-        "/api/v1/api-keys/", {"name": "crm"}, format="json", HTTP_IDEMPOTENCY_KEY="abc-1"
+        "/api/v1/customers/", {"name": "crm"}, format="json", HTTP_IDEMPOTENCY_KEY="abc-1"
     )
     assert first.status_code == 201
     retry = api.post(
-        "/api/v1/api-keys/", {"name": "crm"}, format="json", HTTP_IDEMPOTENCY_KEY="abc-1"
+        "/api/v1/customers/", {"name": "crm"}, format="json", HTTP_IDEMPOTENCY_KEY="abc-1"
     )
     assert retry.status_code == 201
     assert retry["Idempotent-Replayed"] == "true"
     assert retry.json() == first.json()
-    assert ApiKey.objects.for_org(org).filter(name="crm").count() == 1
+    assert retry["ETag"] == first["ETag"]
+    assert Customer.objects.for_org(org).filter(name="crm").count() == 1
 
 
 def test_the_same_key_with_another_body_is_422(api, org):
@@ -337,3 +349,113 @@ def test_a_concurrent_retry_while_the_first_runs_gets_409(org, monkeypatch):
     )
     assert third.status_code == 201 and third["Idempotent-Replayed"] == "true"
     assert ApiKey.objects.for_org(org).filter(name="race").count() == 1
+
+
+# --- One transaction per write, rolled back on any 5xx ----------------------------------
+
+
+def _writes_then_fails(monkeypatch):
+    """Make the customer service write its row and then crash, like a bug after the INSERT."""
+    from engagements import services
+
+    real = services.customer_save
+
+    def save_then_crash(**kwargs):
+        real(**kwargs)
+        raise RuntimeError("crash after the write")
+
+    monkeypatch.setattr(services, "customer_save", save_then_crash)
+    return real
+
+
+def test_a_post_that_fails_after_writing_leaves_nothing_behind(api, org, monkeypatch):
+    from engagements.models import Customer
+
+    _writes_then_fails(monkeypatch)
+    body = assert_problem(api.post("/api/v1/customers/", {"name": "Half"}, format="json"), 500)
+    assert "crash" not in str(body)
+    assert not Customer.objects.for_org(org).exists()
+
+
+def test_a_patch_that_fails_after_writing_changes_nothing(api, org, monkeypatch):
+    from engagements.models import Customer
+    from tests.engagements.factories import make_customer
+
+    customer = make_customer(org, name="Before")
+    _writes_then_fails(monkeypatch)
+    response = api.patch(f"/api/v1/customers/{customer.pk}/", {"name": "After"}, format="json")
+    assert_problem(response, 500)
+    customer.refresh_from_db()
+    assert customer.name == "Before" and customer.version == 1
+    assert Customer.objects.for_org(org).count() == 1
+
+
+def test_a_retry_after_a_server_error_creates_exactly_one(api, org, monkeypatch):
+    from engagements import services
+    from engagements.models import Customer
+
+    real = _writes_then_fails(monkeypatch)
+    first = api.post(
+        "/api/v1/customers/", {"name": "Once"}, format="json", HTTP_IDEMPOTENCY_KEY="retry-5xx"
+    )
+    assert_problem(first, 500)
+    monkeypatch.setattr(services, "customer_save", real)
+    retry = api.post(
+        "/api/v1/customers/", {"name": "Once"}, format="json", HTTP_IDEMPOTENCY_KEY="retry-5xx"
+    )
+    assert retry.status_code == 201 and "Idempotent-Replayed" not in retry
+    again = api.post(
+        "/api/v1/customers/", {"name": "Once"}, format="json", HTTP_IDEMPOTENCY_KEY="retry-5xx"
+    )
+    assert again["Idempotent-Replayed"] == "true" and again.json()["id"] == retry.json()["id"]
+    assert Customer.objects.for_org(org).filter(name="Once").count() == 1
+
+
+def test_a_response_that_cannot_be_stored_rolls_its_write_back(api, org, monkeypatch):
+    """The stored response and the write commit together: never one without the other."""
+    from engagements.models import Customer
+    from followup.kernel.api import idempotency
+
+    def store_fails(self, response):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(idempotency.Claim, "store", store_fails, raising=False)
+    response = api.post(
+        "/api/v1/customers/", {"name": "Lost"}, format="json", HTTP_IDEMPOTENCY_KEY="store-fails"
+    )
+    assert_problem(response, 500)
+    assert not Customer.objects.for_org(org).exists()
+    assert not IdempotencyRecord.objects.for_org(org).filter(key="store-fails").exists()
+
+
+# --- No HTML under /api/, also with DJANGO_DEBUG on ---------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/api/v1/nothing-here/", "/api/nothing", "/api/v1/members/x/y/"])
+def test_an_unknown_api_route_is_problem_json_even_in_debug(api, settings, path):
+    settings.DEBUG = True  # how every developer integrating runs it
+    response = api.get(path)
+    assert_problem(response, 404)
+    assert b"<html" not in response.content.lower() and b"urlpatterns" not in response.content
+
+
+@pytest.mark.parametrize("path", ["/api/v1/members/", "/api/schema/"])
+def test_an_unsupported_method_is_problem_json_even_in_debug(api, settings, path):
+    settings.DEBUG = True
+    response = api.delete(path)
+    assert_problem(response, 405)
+    assert "GET" in response["Allow"]
+
+
+def test_a_crash_outside_a_viewset_is_problem_json_even_in_debug(settings, monkeypatch):
+    from django.test import Client
+    from django.views.generic import RedirectView
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("SELECT secret FROM database")
+
+    monkeypatch.setattr(RedirectView, "get", crash)
+    settings.DEBUG = True
+    response = Client(raise_request_exception=False).get("/api/")
+    body = assert_problem(response, 500)
+    assert "SELECT" not in response.content.decode() and "Traceback" not in str(body)

@@ -18,7 +18,7 @@ from followup.engine import webhooks
 from followup.engine.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from followup.kernel import events
 from followup.kernel.api.pagination import StableCursorPagination
-from followup.kernel.api.serializers import TenantModelSerializer
+from followup.kernel.api.serializers import SecretField, TenantModelSerializer
 from followup.kernel.api.viewsets import TenantModelViewSet
 
 MANAGE = dict.fromkeys(
@@ -63,8 +63,10 @@ class WebhookEndpointSerializer(TenantModelSerializer):
 
 
 class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):
-    secret = serializers.CharField(
-        read_only=True, help_text="The signing secret (whsec_...). Shown once; store it now."
+    secret = SecretField(
+        help_text=(
+            "The signing secret (whsec_...). Shown once; store it now (a replay has null here)."
+        )
     )
 
     class Meta(WebhookEndpointSerializer.Meta):

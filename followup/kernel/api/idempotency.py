@@ -1,9 +1,17 @@
 """``Idempotency-Key`` on POST, as API.md promises.
 
-The key is claimed by inserting a row under a unique (organization, key) constraint before
-the request runs, in its own committed transaction: a concurrent retry collides with it
-and gets 409, a later retry gets the stored response, a different body gets 422. A
-response is stored unless it is a 5xx (the client should be able to retry those).
+The key is claimed by inserting a row under a unique (organization, key) constraint in its
+own short, committed transaction, before the request's write transaction starts: a
+concurrent retry sees the claim and gets 409, a later retry gets the stored response, a
+different body gets 422. (An existing row is read before any insert, so on SQLite, where a
+writer holds the database's write lock, a retry still answers at once.)
+
+The stored response follows the write (``TenantViewSet.dispatch``): a success is stored in
+the write's own transaction, so the two commit together or not at all; a refusal (4xx) is
+stored after its rolled-back write, because it is the answer to that request too; a 5xx,
+or a write whose commit fails, deletes the claim, so a retry runs again from scratch. A
+crash between the rollback and that delete leaves an in-flight claim that a retry takes
+over after ``IDEMPOTENCY_LOCK_TIMEOUT``.
 """
 
 from __future__ import annotations
@@ -11,21 +19,25 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBase
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 
 from accounts.models import Organization
 from followup.kernel.api.problems import PROBLEM_BASE, Conflict, Unprocessable
+from followup.kernel.api.serializers import Secret
 from followup.kernel.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
+REDACTED_MEMBER = "redacted"
 _KEPT_HEADERS = ("Content-Type", "Location", "ETag")
 
 
@@ -52,25 +64,71 @@ def _valid_key(key: str) -> bool:
     return 0 < len(key) <= 255 and key.isprintable() and key.isascii()
 
 
+def redact(data: Any, path: str = "") -> tuple[Any, list[str]]:
+    """``data`` with every ``Secret`` replaced by None, and the dotted paths replaced."""
+    if isinstance(data, Secret):
+        return None, [path]
+    if isinstance(data, dict):
+        out, paths = {}, []
+        for key, value in data.items():
+            out[key], found = redact(value, f"{path}.{key}" if path else str(key))
+            paths += found
+        return out, paths
+    if isinstance(data, list | tuple):
+        items, paths = [], []
+        for index, value in enumerate(data):
+            item, found = redact(value, f"{path}.{index}" if path else str(index))
+            items.append(item)
+            paths += found
+        return items, paths
+    return data, []
+
+
+def _content_to_keep(response: HttpResponse) -> bytes:
+    data = getattr(response, "data", None)
+    redacted, paths = redact(data)
+    if not paths:
+        return bytes(response.content)
+    if isinstance(redacted, dict):
+        redacted[REDACTED_MEMBER] = paths
+    renderer = getattr(response, "accepted_renderer", None) or JSONRenderer()
+    return bytes(
+        renderer.render(
+            redacted,
+            getattr(response, "accepted_media_type", None),
+            getattr(response, "renderer_context", None),
+        )
+    )
+
+
 @dataclass
 class Claim:
     record: IdempotencyRecord
 
-    def finish(self, response: HttpResponse) -> None:
-        record = self.record
-        if response.status_code >= 500:
-            IdempotencyRecord.objects.for_org(record.organization).filter(pk=record.pk).delete()
-            return
+    def store(self, response: HttpResponseBase) -> None:
+        """Keep ``response`` as the answer to every retry of this key.
+
+        Called inside the write's transaction for a success, so that the write and its
+        stored answer commit together, and after the rollback for a refusal (4xx).
+        """
+        if not isinstance(response, HttpResponse):
+            raise TypeError("A streamed response cannot be stored for Idempotency-Key replays")
         if hasattr(response, "render") and not getattr(response, "is_rendered", True):
             response.render()
         headers = {name: response[name] for name in _KEPT_HEADERS if response.has_header(name)}
+        record = self.record
         IdempotencyRecord.objects.for_org(record.organization).filter(
             pk=record.pk
         ).update_versioned(
             response_status=response.status_code,
-            response_body=bytes(response.content),
+            response_body=_content_to_keep(response),
             response_headers=headers,
         )
+
+    def release(self) -> None:
+        """The request failed and wrote nothing (5xx, or its commit failed): free the key."""
+        record = self.record
+        IdempotencyRecord.objects.for_org(record.organization).filter(pk=record.pk).delete()
 
 
 def begin(request: Request, org: Organization) -> Claim | None:
@@ -89,20 +147,21 @@ def begin(request: Request, org: Organization) -> Claim | None:
     records = IdempotencyRecord.objects.for_org(org)
     for _attempt in range(3):
         now = timezone.now()
-        try:
-            with transaction.atomic():
-                record = IdempotencyRecord.objects.create(
-                    organization=org,
-                    key=key,
-                    fingerprint=fingerprint,
-                    expires_at=now + settings.IDEMPOTENCY_TTL,
-                )
-            return Claim(record)
-        except IntegrityError:
-            pass
+        # Read before inserting: an answer or an in-flight claim needs no write (and no
+        # wait for SQLite's write lock while the first request still holds it).
         existing = records.filter(key=key).first()
         if existing is None:
-            continue  # it expired and was purged between our insert and read: claim again
+            try:
+                with transaction.atomic():
+                    record = IdempotencyRecord.objects.create(
+                        organization=org,
+                        key=key,
+                        fingerprint=fingerprint,
+                        expires_at=now + settings.IDEMPOTENCY_TTL,
+                    )
+                return Claim(record)
+            except IntegrityError:
+                continue  # claimed by a concurrent request since our read: read it
         if existing.expires_at <= now:
             records.filter(pk=existing.pk, updated_at=existing.updated_at).delete()
             continue

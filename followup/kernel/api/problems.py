@@ -16,11 +16,13 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 logger = logging.getLogger(__name__)
 
+API_PREFIX = "/api/"
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://followup.dev/problems/"
 
@@ -112,6 +114,11 @@ def problem(
 
 
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    request = context.get("request")
+    if request is not None:
+        # A problem is JSON whatever the view negotiated (the schema view renders YAML).
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = PROBLEM_CONTENT_TYPE
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

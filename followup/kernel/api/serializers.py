@@ -43,6 +43,32 @@ class OrgScopedRelatedField(serializers.PrimaryKeyRelatedField):
             self.fail("does_not_exist", pk_value=data)
 
 
+class Secret(str):
+    """A value a response shows once (a plain API key, a webhook signing secret).
+
+    The mark travels with the value through whatever dict or list a view builds, so the
+    copy of a response kept for Idempotency-Key replays can leave it out
+    (``idempotency.redact``) without each view having to remember.
+    """
+
+    __slots__ = ()
+
+
+class SecretField(serializers.CharField):
+    """A read-only secret, shown in this response only: never stored, never replayed.
+
+    Declare every secret of a response with it; ``tests/followup/test_api_secrets.py``
+    fails on a field that looks like a secret and is not one.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Any) -> Secret:
+        return Secret(super().to_representation(value))
+
+
 class TenantModelSerializer(serializers.ModelSerializer):
     """Base of every API serializer of a tenant-owned model.
 

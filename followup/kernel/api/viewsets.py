@@ -29,6 +29,7 @@ from followup.kernel.api.requests import ApiRequest
 
 _LOCKED = ("get_queryset", "get_object", "initial", "dispatch")
 _UNSAFE_ITEM_METHODS = ("PUT", "PATCH", "DELETE")
+_WRITE_METHODS = ("POST", *_UNSAFE_ITEM_METHODS)
 
 DEFAULT_CAPABILITIES = {
     "GET": "records.view",
@@ -133,17 +134,69 @@ class TenantViewSet(viewsets.GenericViewSet):
 
     # --- request lifecycle ------------------------------------------------------------
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if request.method in _UNSAFE_ITEM_METHODS:
-            # Errors are turned into responses inside; DRF marks the block for rollback.
-            with transaction.atomic():
-                return super().dispatch(request, *args, **kwargs)
-        return super().dispatch(request, *args, **kwargs)
+        """DRF's request cycle, with one transaction per write.
 
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        self._idempotency_claim = None
-        super().initial(request, *args, **kwargs)
-        if request.method == "POST":
-            self._idempotency_claim = idempotency.begin(request, request.org)
+        Authentication, permissions and throttling run first, outside any transaction (a
+        key's "last used" stamp is not part of the write). A POST then claims its
+        Idempotency-Key in its own short transaction, so a concurrent retry sees the claim.
+        The handler of a write runs in one transaction, which an error response (4xx or
+        5xx) rolls back: a request that fails leaves nothing behind, whatever it had
+        written before failing.
+        """
+        self.args = args
+        self.kwargs = kwargs
+        request = self.initialize_request(request, *args, **kwargs)
+        self.request = request
+        self.headers = self.default_response_headers
+        claim: idempotency.Claim | None = None
+        response: HttpResponseBase
+        try:
+            self.initial(request, *args, **kwargs)
+            if request.method == "POST":
+                claim = idempotency.begin(request, request.org)
+            if request.method in _WRITE_METHODS:
+                response = self._respond_in_one_transaction(request, claim, *args, **kwargs)
+            else:
+                response = self._respond(request, *args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes its problem response
+            # Refused before the handler ran (401, 403, 429, a replay, 409/422 of the key),
+            # or the write's transaction failed to commit: nothing of it was kept.
+            if claim is not None:
+                claim.release()
+            response = self.finalize_response(request, self.handle_exception(exc), *args, **kwargs)
+        self.response = response  # type: ignore[assignment]  # a replay is a plain HttpResponse
+        return response
+
+    def _respond(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        """Run the handler; an exception becomes its problem+json response."""
+        method = (request.method or "").lower()
+        handler = (
+            getattr(self, method, self.http_method_not_allowed)
+            if method in self.http_method_names
+            else self.http_method_not_allowed
+        )
+        try:
+            response = handler(request, *args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - DRF's own cycle: the handler renders it
+            response = self.handle_exception(exc)
+        final: HttpResponseBase = self.finalize_response(request, response, *args, **kwargs)
+        return final
+
+    def _respond_in_one_transaction(
+        self, request: Request, claim: idempotency.Claim | None, *args: Any, **kwargs: Any
+    ) -> HttpResponseBase:
+        with transaction.atomic():
+            response = self._respond(request, *args, **kwargs)
+            if response.status_code >= 400:
+                transaction.set_rollback(True)
+            elif claim is not None:
+                claim.store(response)  # commits with the write, or not at all
+        if claim is not None and response.status_code >= 400:
+            if response.status_code < 500:
+                claim.store(response)  # a refusal is the answer to a retry too
+            else:
+                claim.release()
+        return response
 
     def handle_exception(self, exc: Exception) -> HttpResponseBase:
         if isinstance(exc, idempotency.Replay):
@@ -166,10 +219,9 @@ class TenantViewSet(viewsets.GenericViewSet):
                         status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": response["ETag"]}
                     )
                     response = super().finalize_response(request, response, *args, **kwargs)
-        claim = getattr(self, "_idempotency_claim", None)
-        if claim is not None:
-            self._idempotency_claim = None
-            claim.finish(response)
+        if isinstance(response, Response) and idempotency.redact(response.data)[1]:
+            # Shown once: no proxy, browser or client cache may keep a copy either.
+            response["Cache-Control"] = "no-store"
         return response
 
 
