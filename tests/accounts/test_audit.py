@@ -161,3 +161,35 @@ def test_the_customer_page_shows_its_history(org, owner, owner_client):
 def test_the_trail_is_per_organization(org, other_org, owner, outsider):
     audit.record(org=org, action="organization.updated", actor=owner, obj=org)
     assert not AuditEntry.objects.for_org(other_org).exists()
+
+
+def test_every_api_write_leaves_an_entry_with_old_and_new_values(org, owner, api):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from followup.engine import services as followup_services
+
+    followup = followup_services.followup_create(
+        org=org, actor=owner, title="Call Acme", owner=owner, due_at=timezone.now() + timedelta(1)
+    )
+    response = api.patch(f"/api/v1/followups/{followup.pk}/", {"title": "Call Acme back"})
+    assert response.status_code == 200, response.content
+    [entry] = _entries(org, "api.write")
+    assert entry.object_id == followup.pk
+    assert entry.changes["title"] == ["Call Acme", "Call Acme back"]
+    assert entry.actor_api_key is not None
+    assert entry.note.startswith(f"PATCH /api/v1/followups/{followup.pk}/")
+
+
+def test_an_api_write_a_service_already_audited_is_not_recorded_twice(org, api):
+    response = api.post("/api/v1/customers/", {"name": "Acme"})
+    assert response.status_code == 201, response.content
+    assert len(_entries(org, "customer.created")) == 1
+    assert _entries(org, "api.write") == []
+
+
+def test_a_refused_api_write_leaves_no_entry(org, api):
+    response = api.post("/api/v1/customers/", {"name": ""})
+    assert response.status_code == 400
+    assert not AuditEntry.objects.for_org(org).filter(action__in=["api.write", "customer.created"])

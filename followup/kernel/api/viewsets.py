@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts import audit
-from accounts.models import ApiKey
+from accounts.models import ApiKey, object_type_of
 from accounts.tenancy import forbid_overrides
 from followup.kernel.api import idempotency
 from followup.kernel.api.filters import TenantFilterSet, filterset_for
@@ -110,6 +110,8 @@ class TenantViewSet(viewsets.GenericViewSet):
             raise Http404 from None
         self.check_object_permissions(self.request, obj)
         self._check_preconditions(obj)
+        if self.request.method in _WRITE_METHODS and getattr(self, "_audit_before", None) is None:
+            self._audit_before = (obj, audit.snapshot(obj))
         return obj
 
     def _check_preconditions(self, obj: models.Model) -> None:
@@ -186,17 +188,53 @@ class TenantViewSet(viewsets.GenericViewSet):
         self, request: Request, claim: idempotency.Claim | None, *args: Any, **kwargs: Any
     ) -> HttpResponseBase:
         with transaction.atomic():
+            recorded_before = len(audit.current_origin().recorded)
             response = self._respond(request, *args, **kwargs)
             if response.status_code >= 400:
                 transaction.set_rollback(True)
-            elif claim is not None:
-                claim.store(response)  # commits with the write, or not at all
+            else:
+                if len(audit.current_origin().recorded) == recorded_before:
+                    self._audit_api_write(request, response)
+                if claim is not None:
+                    claim.store(response)  # commits with the write, or not at all
         if claim is not None and response.status_code >= 400:
             if response.status_code < 500:
                 claim.store(response)  # a refusal is the answer to a retry too
             else:
                 claim.release()
         return response
+
+    def _audit_api_write(self, request: Request, response: HttpResponseBase) -> None:
+        """Every API write leaves an audit entry: the service's own, or this generic one
+        (the object's fields before and after, the key that did it, method and path)."""
+        before = getattr(self, "_audit_before", None)
+        model = getattr(self, "model", None)
+        data = getattr(response, "data", None)
+        obj: models.Model | None = before[0] if before is not None else None
+        old: dict[str, Any] = before[1] if before is not None else {}
+        new: dict[str, Any] = {}
+        object_id = getattr(obj, "pk", None)
+        if object_id is None and isinstance(data, dict) and data.get("id"):
+            try:
+                object_id = uuid.UUID(str(data["id"]))
+            except ValueError:
+                object_id = None
+        org = self.request.org
+        if model is not None and object_id is not None:
+            current = model._default_manager.for_org(org).filter(pk=object_id).first()
+            if current is not None:
+                obj, new = current, audit.snapshot(current)
+        count = len(data) if isinstance(data, list) else None
+        audit.record(
+            org=org,
+            action="api.write",
+            obj=obj,
+            object_type=object_type_of(model) if obj is None and model else None,
+            object_id=object_id if obj is None else None,
+            changes=audit.diff(old, new),
+            note=f"{request.method} {request.path} → {response.status_code}"
+            + (f" ({count} items)" if count is not None else ""),
+        )
 
     def handle_exception(self, exc: Exception) -> HttpResponseBase:
         if isinstance(exc, idempotency.Replay):
