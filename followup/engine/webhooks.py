@@ -189,25 +189,48 @@ def endpoint_create(
     return endpoint
 
 
+EDITABLE = {"url", "description", "event_types", "enabled"}
+
+
+def _locked(endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    """The endpoint's row as it is now, locked until commit: a page's copy may be stale (a
+    rotated secret, a delivery that disabled it), and a full save of it would undo that."""
+    row: WebhookEndpoint = (
+        WebhookEndpoint.objects.for_org(endpoint.organization)
+        .select_for_update()
+        .get(pk=endpoint.pk)
+    )
+    return row
+
+
 def endpoint_update(*, endpoint: WebhookEndpoint, **changes: Any) -> WebhookEndpoint:
+    unknown = set(changes) - EDITABLE
+    if unknown:
+        raise TypeError(f"Not editable: {sorted(unknown)}")
     if "url" in changes:
         changes["url"] = validate_url(changes["url"])
     if "event_types" in changes:
         changes["event_types"] = clean_event_types(changes["event_types"])
-    if changes.get("enabled") and not endpoint.enabled:
-        changes.setdefault("disabled_reason", "")
-        changes.setdefault("failing_since", None)
-    for name, value in changes.items():
-        setattr(endpoint, name, value)
-    endpoint.full_clean(exclude=["created_by"])
-    endpoint.save()
-    return endpoint
+    with transaction.atomic():
+        row = _locked(endpoint)
+        if changes.get("enabled") and not row.enabled:
+            changes.update(disabled_reason="", failing_since=None)
+        changed = [name for name, value in changes.items() if getattr(row, name) != value]
+        if not changed:
+            return row
+        for name in changed:
+            setattr(row, name, changes[name])
+        row.full_clean(exclude=["created_by"])
+        row.save(update_fields=changed)
+    return row
 
 
 def endpoint_rotate_secret(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
-    endpoint.secret = generate_secret()
-    endpoint.save(update_fields=["secret"])
-    return endpoint
+    with transaction.atomic():
+        row = _locked(endpoint)
+        row.secret = generate_secret()
+        row.save(update_fields=["secret"])
+    return row
 
 
 # --- Fan-out from the outbox ----------------------------------------------------------------

@@ -131,7 +131,9 @@ class WebhookViewSet(TenantModelViewSet):
         return Response(body.data, status=status.HTTP_201_CREATED)
 
     def perform_update(self, serializer: WebhookEndpointSerializer) -> None:
-        webhooks.endpoint_update(endpoint=serializer.instance, **serializer.validated_data)
+        serializer.instance = webhooks.endpoint_update(
+            endpoint=serializer.instance, **serializer.validated_data
+        )
 
     def _deliveries(self, endpoint: WebhookEndpoint) -> QuerySet:
         return (

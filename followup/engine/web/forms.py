@@ -174,6 +174,8 @@ class FollowUpForm(OrgFormMixin, CadenceMixin):
     )
     subject_type = forms.CharField(required=False, widget=forms.HiddenInput)
     subject_id = forms.CharField(required=False, widget=forms.HiddenInput)
+    # The version the editor loaded: saving over a newer change is refused, not silent.
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     field_order = ["title", "owner", "due", "priority", "reminders", "notes"]
 

@@ -202,6 +202,7 @@ class FollowUpDetailView(OrgViewMixin, TemplateView):
                 "priority": followup.priority,
                 "reminders": followup.reminder_offsets,
                 "notes": followup.notes,
+                "version": followup.version,
             }
             form = FollowUpForm(org=self.request.org, initial=initial)
             form.initial.update(form.cadence_initial(followup))
@@ -223,30 +224,51 @@ class FollowUpDetailView(OrgViewMixin, TemplateView):
     def post(self, request: OrgRequest, pk: Any) -> HttpResponse:
         followup = self.get_object()
         form = FollowUpForm(request.POST, org=request.org)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.followup_update(
-                    followup=followup,
-                    actor=request.user,
-                    title=data["title"],
-                    owner=data["owner"],
-                    due_at=data["due"],
-                    notes=data["notes"],
-                    priority=data["priority"],
-                    reminder_offsets=data["reminders"] or [0],
-                    recurrence_rule=data["rule"].to_text() if data.get("rule") else "",
-                    recurrence_time=form.recurrence_time(),
-                )
-            except ValidationError as exc:
-                form.add_error(None, _errors(exc))
-            except services.TransitionError as exc:
-                form.add_error(None, str(exc))
-            else:
-                messages.success(request, _("Follow-up saved."))
-                return redirect(services.followup_path(followup))
+        if not form.is_valid():
+            return self._refused(followup.pk, form)
+        data = form.cleaned_data
+        try:
+            services.followup_update(
+                followup=followup,
+                actor=request.user,
+                expected_version=data.get("version"),
+                title=data["title"],
+                owner=data["owner"],
+                due_at=data["due"],
+                notes=data["notes"],
+                priority=data["priority"],
+                reminder_offsets=data["reminders"] or [0],
+                recurrence_rule=data["rule"].to_text() if data.get("rule") else "",
+                recurrence_time=form.recurrence_time(),
+            )
+        except services.StaleEdit as exc:
+            # Keep what the person typed, now against the current version: saving again
+            # is a deliberate overwrite.
+            retry = request.POST.copy()
+            retry["version"] = str(self.get_queryset().get(pk=followup.pk).version)
+            form = FollowUpForm(retry, org=request.org)
+            form.is_valid()
+            form.add_error(None, _errors(exc))
+            return self._refused(followup.pk, form)
+        except services.TransitionError as exc:
+            # Completed, skipped or cancelled meanwhile (another tab): nothing is left to
+            # edit; the page shows the follow-up as it is now and says why.
+            messages.error(request, str(exc))
+            return self._refused(followup.pk, None)
+        except ValidationError as exc:
+            form.add_error(None, _errors(exc))
+            return self._refused(followup.pk, form)
+        messages.success(request, _("Follow-up saved."))
+        return redirect(services.followup_path(followup))
+
+    def _refused(self, pk: Any, form: FollowUpForm | None) -> HttpResponse:
+        """The page again (400), with the follow-up as it is now."""
+        current = self.get_queryset().filter(pk=pk).first()
+        if current is None:
+            messages.error(self.request, _("This follow-up was deleted meanwhile."))
+            return redirect(_home(self.request))
         return self.render_to_response(
-            self.get_context_data(form=form, followup=followup), status=400
+            self.get_context_data(form=form, followup=current), status=400
         )
 
 
@@ -585,7 +607,7 @@ class WebhookDetailView(OrgViewMixin, TemplateView):
             messages.success(request, _("Endpoint deleted."))
             return redirect("followup:webhooks", org_slug=request.org.slug)
         if action == "rotate":
-            webhooks.endpoint_rotate_secret(endpoint=endpoint)
+            endpoint = webhooks.endpoint_rotate_secret(endpoint=endpoint)
             response = self.render_to_response(
                 self.get_context_data(endpoint=endpoint, secret=endpoint.secret)
             )
