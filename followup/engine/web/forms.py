@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import zoneinfo
 from datetime import time
 from typing import Any
 
@@ -85,19 +86,47 @@ class CadenceMixin(forms.Form):
         label=_("Times"), min_value=1, max_value=recurrence.MAX_COUNT, required=False
     )
 
+    # The saved rule, and the zone its fields were shown in. A rule can say more than these
+    # fields show (WKST, a UTC UNTIL, BYDAY=1MO, several month days): when a save leaves
+    # the fields as they were shown, the saved rule is kept whole instead of being
+    # rebuilt from the fields, which would silently drop what they cannot show.
+    rule_text = forms.CharField(required=False, widget=forms.HiddenInput)
+    rule_zone = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    @staticmethod
+    def shown(rule: recurrence.Rule, tz: str) -> dict[str, Any]:
+        """What the cadence fields show of ``rule`` (``build_rule`` reads them back)."""
+        instant = rule.until_instant
+        until = rule.until
+        if instant is not None:
+            try:
+                until = instant.astimezone(zoneinfo.ZoneInfo(tz)).date()
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError, OverflowError):
+                until = instant.date()
+        return {
+            "frequency": rule.freq,
+            "interval": rule.interval,
+            "weekdays": [d for d in recurrence.WEEKDAYS if d in rule.byday]
+            if rule.freq == "WEEKLY"
+            else [],
+            "monthday": rule.bymonthday[0]
+            if rule.bymonthday and rule.freq in ("MONTHLY", "YEARLY")
+            else None,
+            "ends": "until" if rule.until else ("count" if rule.count else "never"),
+            "until": until,
+            "count": rule.count,
+        }
+
     def cadence_initial(self, followup: Any) -> dict[str, Any]:
         if not followup.recurrence:
             return {}
         rule = recurrence.parse(followup.recurrence)
+        tz = followup.owner.timezone or "UTC"
         return {
-            "frequency": rule.freq,
-            "interval": rule.interval,
-            "weekdays": [d for d in rule.byday if len(d) == 2],
-            "monthday": rule.bymonthday[0] if rule.bymonthday else None,
+            **self.shown(rule, tz),
             "at": followup.recurrence_time,
-            "ends": "until" if rule.until else ("count" if rule.count else "never"),
-            "until": rule.until,
-            "count": rule.count,
+            "rule_text": rule.to_text(),
+            "rule_zone": tz,
         }
 
     def clean_monthday(self) -> int | None:
@@ -113,10 +142,12 @@ class CadenceMixin(forms.Form):
             return None
         ends = data.get("ends") or "never"
         try:
-            return recurrence.Rule(
+            built = recurrence.Rule(
                 freq=freq,
                 interval=data.get("interval") or 1,
-                byday=tuple(data.get("weekdays") or ()) if freq == "WEEKLY" else (),
+                byday=tuple(d for d in recurrence.WEEKDAYS if d in (data.get("weekdays") or ()))
+                if freq == "WEEKLY"
+                else (),
                 bymonthday=(data["monthday"],)
                 if freq in ("MONTHLY", "YEARLY") and data.get("monthday")
                 else (),
@@ -125,6 +156,21 @@ class CadenceMixin(forms.Form):
             )
         except recurrence.RuleError as exc:
             raise forms.ValidationError(str(exc)) from None
+        saved = self._saved_rule()
+        if saved is not None:
+            zone = data.get("rule_zone") or "UTC"
+            if self.shown(built, zone) == self.shown(saved, zone):
+                return saved
+        return built
+
+    def _saved_rule(self) -> recurrence.Rule | None:
+        text = self.cleaned_data.get("rule_text")
+        if not text:
+            return None
+        try:
+            return recurrence.parse(text)
+        except recurrence.RuleError:
+            return None  # not a rule we wrote: build from the fields
 
     def clean_cadence(self) -> None:
         ends = self.cleaned_data.get("ends")

@@ -127,7 +127,7 @@ def _preview(form: Any, followup: FollowUp | None, user: Any) -> dict[str, Any] 
     dates = recurrence.occurrences(
         rule, start=start, at=at, tz=owner_tz, after=timezone.now() - timedelta(seconds=1)
     )
-    return {"text": cadence.describe(rule, at), "dates": dates, "tz": owner_tz}
+    return {"text": cadence.describe(rule, at, tz=owner_tz), "dates": dates, "tz": owner_tz}
 
 
 class FollowUpCreateView(OrgViewMixin, TemplateView):
