@@ -22,6 +22,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
+from accounts import inputs
+from accounts.inputs import InputRulesFormMixin
 from accounts.models import Organization, User
 from engagements import selectors, services
 from engagements.models import Contact, Customer, Engagement, ImportJob, Touchpoint
@@ -116,7 +118,7 @@ def decode(raw: bytes) -> str:
 # --- One form per kind: parse and check a row without writing -------------------------
 
 
-class _RowForm(forms.Form):
+class _RowForm(InputRulesFormMixin, forms.Form):
     def __init__(self, data: dict[str, str], *, org: Organization, zone: zoneinfo.ZoneInfo) -> None:
         super().__init__(data)
         self.org = org
@@ -162,7 +164,7 @@ class CustomerRow(_RowForm):
     owner_email = forms.EmailField(required=False)
     annual_value = forms.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)
     currency = forms.RegexField(r"^[A-Za-z]{3}$", required=False)
-    notes = forms.CharField(required=False)
+    notes = forms.CharField(required=False, widget=forms.Textarea)  # multi-line text
 
     def clean_owner_email(self) -> User | None:
         return self._person(self.cleaned_data["owner_email"])
@@ -232,12 +234,12 @@ class TouchpointRow(_CustomerRefRow):
     engagement_external_id = forms.CharField(max_length=255, required=False)
     channel = forms.ChoiceField(choices=Touchpoint.Channel.choices)
     occurred_at = forms.CharField(required=False)
-    summary = forms.CharField()
-    outcome = forms.CharField(required=False)
+    summary = forms.CharField(widget=forms.Textarea)  # multi-line text (input rules)
+    outcome = forms.CharField(required=False, widget=forms.Textarea)
     sentiment = forms.IntegerField(min_value=-2, max_value=2, required=False)
     satisfaction = forms.IntegerField(min_value=1, max_value=5, required=False)
     effort_minutes = forms.IntegerField(min_value=0, max_value=24 * 60, required=False)
-    next_step = forms.CharField(required=False)
+    next_step = forms.CharField(required=False, widget=forms.Textarea)
     logged_by_email = forms.EmailField(required=False)
 
     def clean_occurred_at(self) -> datetime | None:
@@ -255,6 +257,7 @@ class TouchpointRow(_CustomerRefRow):
         if timezone.is_naive(parsed):
             # A time without offset is read in the time zone of the person who imports.
             parsed = parsed.replace(tzinfo=self.zone)
+        inputs.DATE_RANGE(parsed)  # the row form's own text field: the rule by hand
         return parsed
 
     def clean_logged_by_email(self) -> User | None:

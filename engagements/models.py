@@ -16,6 +16,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from accounts import inputs
 from accounts.tenancy import TenantModel
 
 currency_validator = RegexValidator(
@@ -188,7 +189,12 @@ class Engagement(TenantModel):
                 fields=["organization", "external_id"],
                 condition=Q(external_id__isnull=False),
                 name="engagement_external_id_unique",
-            )
+            ),
+            # The supported range of dates (accounts.inputs): no stored value can overflow.
+            models.CheckConstraint(
+                condition=Q(started_on__gte=inputs.FIRST_DAY, started_on__lte=inputs.LAST_DAY),
+                name="engagement_started_on_in_range",
+            ),
         ]
         indexes = [
             models.Index(fields=["organization", "status"], name="engagement_org_status_idx"),
@@ -318,6 +324,10 @@ class Touchpoint(TenantModel):
             models.CheckConstraint(
                 condition=Q(sentiment__gte=-2, sentiment__lte=2) | Q(sentiment__isnull=True),
                 name="touchpoint_sentiment_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(occurred_at__gte=inputs.EARLIEST, occurred_at__lt=inputs.END),
+                name="touchpoint_occurred_at_in_range",
             ),
             models.CheckConstraint(
                 condition=Q(satisfaction__gte=1, satisfaction__lte=5)

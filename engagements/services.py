@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts import tenancy
+from accounts import inputs, tenancy
 from accounts.models import Organization, User
 from accounts.tenancy import TenantModel
 from engagements import followups, selectors
@@ -299,6 +299,7 @@ def engagement_save(
     _same_org(org, customer=data.get("customer"))
     if not _is_member(org, data.get("owner")):
         raise ValidationError({"owner": _("The owner must be a member of the organization.")})
+    inputs.check_date(data.get("started_on"), "started_on")
     team = data.pop("team", None)
     if team is not None:
         team = list(team)
@@ -456,7 +457,9 @@ def _validate_touchpoint(org: Organization, tp: Touchpoint, contacts: Sequence[C
         )
     if any(c.customer_id != tp.customer_id for c in contacts):
         errors.setdefault("contacts", []).append(_("Every contact must belong to the customer."))
-    if tp.occurred_at and tp.occurred_at > timezone.now() + FUTURE_TOLERANCE:
+    if tp.occurred_at and not inputs.in_range(tp.occurred_at):
+        errors.setdefault("occurred_at", []).extend(_range_errors(tp.occurred_at))
+    elif tp.occurred_at and tp.occurred_at > timezone.now() + FUTURE_TOLERANCE:
         errors.setdefault("occurred_at", []).append(
             _("A touchpoint cannot be in the future; plan a follow-up instead.")
         )
@@ -467,6 +470,14 @@ def _validate_touchpoint(org: Organization, tp: Touchpoint, contacts: Sequence[C
             errors.setdefault(field, []).extend(messages)
     if errors:
         raise ValidationError(errors)
+
+
+def _range_errors(value: Any) -> list[str]:
+    try:
+        inputs.DATE_RANGE(value)
+    except ValidationError as exc:
+        return list(exc.messages)
+    return []
 
 
 def _touch_moved(org: Organization, *, customer_ids: set[Any], engagement_ids: set[Any]) -> None:

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from accounts.models import ApiKey, Membership
 from accounts.roles import Role
-from followup.kernel.api.serializers import TenantModelSerializer
+from followup.kernel.api.serializers import InputSerializer, TenantModelSerializer
 
 User = get_user_model()
 
@@ -44,7 +44,7 @@ class ApiKeySerializer(TenantModelSerializer):
         read_only_fields = ("prefix", "masked", "last_used_at")
 
 
-class ApiKeyCreateSerializer(serializers.Serializer):
+class ApiKeyCreateSerializer(InputSerializer):
     name = serializers.CharField(max_length=100)
     role = serializers.ChoiceField(choices=Role.choices, default=Role.MEMBER)
 

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
+from accounts import inputs
 from accounts.mixins import OrgViewMixin
 from accounts.models import Organization
 from accounts.requests import OrgRequest
@@ -62,6 +63,8 @@ def _timeline_page(request: OrgRequest, **subject: Any) -> dict[str, Any]:
         before = None
     if before is not None and timezone.is_naive(before):
         before = timezone.make_aware(before)
+    if before is not None:
+        before = inputs.clamp_moment(before)  # a bookmark from far away never overflows
     entries = selectors.timeline(request.org, before=before, **subject)
     older = None
     if len(entries) == selectors.TIMELINE_PAGE:

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import inputs
 from accounts.models import Membership, Organization, User
 from followup.engine import notifications, reminders
 from followup.engine.calc import recurrence
@@ -168,6 +169,7 @@ def clean_offsets(offsets: Any) -> list[int]:
 def _check_due(due_at: datetime) -> None:
     if timezone.is_naive(due_at):
         raise ValidationError({"due_at": _("Give the due time with its time zone.")})
+    inputs.check_date(due_at, "due_at")
 
 
 def _clean_rule(text: str | None) -> str:
@@ -395,8 +397,8 @@ def _next_occurrence(followup: FollowUp, actor: User | None) -> FollowUp | None:
         tz=followup.owner.timezone or "UTC",
         after=after,
     )
-    if at is None:
-        return None
+    if at is None or not inputs.in_range(at):
+        return None  # the rule ended, or its next date is past the supported range
     nxt = FollowUp(
         organization=followup.organization,
         title=followup.title,
@@ -500,13 +502,19 @@ def snooze_target(followup: FollowUp, choice: str, *, now: datetime | None = Non
     if choice not in SNOOZE_CHOICES:
         raise ValidationError({"until": _("Choose one of the offered snooze times.")})
     step = SNOOZE_CHOICES[choice]
-    if step is not None:
-        return max(now, followup.due_at) + step if choice.endswith(("d", "w")) else now + step
-    zone = user_zone(followup.owner)
-    local_due = followup.due_at.astimezone(zone)
-    tomorrow = (now.astimezone(zone) + timedelta(days=1)).date()
-    local = datetime.combine(tomorrow, local_due.time().replace(tzinfo=None))
-    return recurrence.to_utc(local, zone.key)
+    try:
+        if step is not None:
+            start = max(now, followup.due_at) if choice.endswith(("d", "w")) else now
+            return start + step
+        zone = user_zone(followup.owner)
+        local_due = followup.due_at.astimezone(zone)
+        tomorrow = (now.astimezone(zone) + timedelta(days=1)).date()
+        local = datetime.combine(tomorrow, local_due.time().replace(tzinfo=None))
+        return recurrence.to_utc(local, zone.key)
+    except OverflowError:
+        raise ValidationError(
+            {"until": _("This snooze would move the follow-up past the last supported date.")}
+        ) from None
 
 
 def followup_snooze(*, followup: FollowUp, actor: User | None, until: datetime) -> FollowUp:
@@ -515,6 +523,7 @@ def followup_snooze(*, followup: FollowUp, actor: User | None, until: datetime) 
         raise ValidationError({"until": _("Give the time with its time zone.")})
     if until <= timezone.now():
         raise ValidationError({"until": _("Snooze to a time in the future.")})
+    inputs.check_date(until, "until")
     with transaction.atomic():
         row = _locked(followup)
         _require_open(row)

@@ -307,7 +307,9 @@ def occurrences(
         try:
             instant = to_utc(local, tz)
         except OverflowError:
-            break  # past the last instant ``datetime`` can hold: the series ends
+            if local.year > 1:
+                break  # past the last instant ``datetime`` can hold: the series ends
+            continue  # before the first one (year 1, east of UTC): not an occurrence
         if after is not None and instant <= after:
             continue
         if until is not None and instant > until:

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from accounts.inputs import InputRulesFormMixin
 from accounts.mixins import OrgFormMixin
 from followup.engine.calc import recurrence
 from followup.engine.models import EmailMode, Priority
@@ -55,7 +56,7 @@ class UserChoiceField(forms.ModelChoiceField):
         return obj.name
 
 
-class CadenceMixin(forms.Form):
+class CadenceMixin(InputRulesFormMixin, forms.Form):
     """The common cadences in plain fields, turned into an RRULE subset."""
 
     frequency = forms.ChoiceField(label=_("Cadence"), choices=FREQUENCY_CHOICES, required=False)
@@ -251,7 +252,7 @@ class FollowUpForm(OrgFormMixin, CadenceMixin):
         return self.cleaned_data.get("at")
 
 
-class SnoozeForm(forms.Form):
+class SnoozeForm(InputRulesFormMixin, forms.Form):
     until = forms.ChoiceField(label=_("Snooze for"), choices=SNOOZE_LABELS)
 
 
@@ -259,7 +260,7 @@ class ReassignForm(OrgFormMixin, forms.Form):
     owner = UserChoiceField(label=_("New owner"), queryset=User.objects.none())
 
 
-class WebhookForm(forms.Form):
+class WebhookForm(InputRulesFormMixin, forms.Form):
     url = forms.URLField(
         label=_("Endpoint URL"),
         max_length=500,
@@ -287,7 +288,7 @@ class WebhookForm(forms.Form):
             raise forms.ValidationError(exc.message_dict["url"]) from None
 
 
-class PreferenceForm(forms.Form):
+class PreferenceForm(InputRulesFormMixin, forms.Form):
     in_app = forms.BooleanField(label=_("In the app"), required=False)
     email = forms.ChoiceField(label=_("E-mail"), choices=EmailMode.choices)
 
