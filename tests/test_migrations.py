@@ -58,3 +58,33 @@ def test_dates_stored_outside_the_supported_range_are_pulled_to_its_edges():
     ).occurred_at == datetime(1900, 1, 1, tzinfo=UTC)
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_events_recorded_with_bare_model_names_get_registry_keys():
+    """Issue 7: events stored ``subject_type`` as the bare model name, so two apps' models
+    of the same name (``Review``) would collide."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("kernel", "0002_event_deliveries")]
+    after = [("kernel", "0003_event_subject_keys")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    org = old.get_model("accounts", "Organization").objects.create(name="Old", slug="old")
+    Event = old.get_model("kernel", "Event")
+    for name in ("touchpoint", "customer", "followup", ""):
+        Event.objects.create(organization_id=org.pk, type="x.y", subject_type=name, payload={})
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    Event = executor.loader.project_state(after).apps.get_model("kernel", "Event")
+    assert sorted(Event.objects.values_list("subject_type", flat=True)) == [
+        "",
+        "customer",
+        "engagements.touchpoint",
+        "followup.followup",
+    ]
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())

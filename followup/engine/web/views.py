@@ -39,6 +39,8 @@ from followup.engine.web.forms import (
     SnoozeForm,
     WebhookForm,
 )
+from followup.kernel import events
+from followup.kernel.models import EventDelivery
 
 READ_EDIT = {**READ_ONLY, "POST": "records.edit"}
 ADMIN_ONLY = dict.fromkeys(("GET", "HEAD", "POST"), "webhooks.manage")
@@ -549,6 +551,7 @@ class WebhooksView(OrgViewMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["endpoints"] = selectors.endpoints(self.request.org)
+        context["failing_events"] = selectors.failing_event_deliveries(self.request.org).count()
         context["form"] = kwargs.get("form") or WebhookForm()
         context["created"] = kwargs.get("created")
         return context
@@ -645,6 +648,38 @@ class WebhookReplayView(OrgViewMixin, View):
         return redirect(
             "followup:webhook_detail", org_slug=request.org.slug, pk=delivery.endpoint_id
         )
+
+
+class EventDeliveriesView(OrgViewMixin, TemplateView):  # type: ignore[misc]  # OrgRequest
+    """Admins: the outbox's deliveries to subscribers that are failing, with the error of
+    the last attempt and a retry button. Webhook endpoints' own HTTP deliveries are on each
+    endpoint's page; these are the steps before (a subscriber such as the webhook fan-out
+    or the health refresh raising on an event)."""
+
+    template_name = "followup/event_deliveries.html"
+    capabilities = ADMIN_ONLY
+    model = EventDelivery
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["rows"] = selectors.failing_event_deliveries(self.request.org)[:200]
+        context["max_attempts"] = events.MAX_ATTEMPTS
+        return context
+
+
+class EventDeliveryRetryView(OrgViewMixin, View):  # type: ignore[misc]  # OrgRequest
+    capabilities = {"POST": "webhooks.manage"}
+    model = EventDelivery
+
+    def post(self, request: OrgRequest, pk: Any) -> HttpResponse:
+        delivery = self.get_object()
+        try:
+            events.delivery_retry(org=request.org, delivery_id=delivery.pk)
+        except events.RetryRefused:
+            messages.error(request, _("This delivery is done or being attempted right now."))
+        else:
+            messages.success(request, _("Retry queued: it runs in a moment."))
+        return redirect("followup:event_deliveries", org_slug=request.org.slug)
 
 
 class HomeView(OrgViewMixin, TemplateView):
