@@ -388,6 +388,9 @@ class ImportJob(TenantModel):
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
 
+    # Not finished: a run may (still, or again) work on it.
+    UNFINISHED = (Status.QUEUED, Status.CHECKING, Status.WRITING)
+
     kind = models.CharField(_("what"), max_length=16, choices=Kind.choices)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     filename = models.CharField(max_length=255, blank=True)
@@ -402,9 +405,25 @@ class ImportJob(TenantModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The run working on it (``engagements.imports``): a token and when it was last heard
+    # from. A claim older than FOLLOWUP_IMPORT_CLAIM_TIMEOUT is a dead run's, taken over.
+    claim = models.UUIDField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    # When its task was last handed to the broker, and when that last failed (the broker
+    # was unreachable): the job then waits for the tick that queues it again.
+    queued_at = models.DateTimeField(null=True, blank=True)
+    queue_failed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            # What the requeue tick scans: the jobs not finished yet.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status__in=["queued", "checking", "writing"]),
+                name="importjob_unfinished_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} import {self.filename}"
@@ -412,6 +431,11 @@ class ImportJob(TenantModel):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def waiting_for_worker(self) -> bool:
+        """Its task could not be queued (broker unreachable) and no run has started it."""
+        return self.status == self.Status.QUEUED and self.queue_failed_at is not None
 
     @property
     def percent(self) -> int:

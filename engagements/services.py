@@ -7,7 +7,7 @@ health is recomputed (and a red episode notifies once), and events go to the out
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -861,9 +861,14 @@ def import_start(
     kind: str,
     filename: str,
     content: str,
-    task: Any,
+    queue: Callable[[str, str], bool],
 ) -> ImportJob:
-    """Store the file and queue its import after commit (the worker must see the row)."""
+    """Store the file and queue its import after commit (the worker must see the row).
+
+    ``queue`` hands the task to the broker (``engagements.tasks.queue_import``). When the
+    broker is unreachable the job is kept and waits for the requeue tick; the person sees
+    that it waits, not an error.
+    """
     job = ImportJob.objects.create(
         organization=org,
         kind=kind,
@@ -872,6 +877,12 @@ def import_start(
         created_by=actor,
         timezone=getattr(actor, "timezone", None) or org.timezone,
     )
-    org_id, job_id = str(org.pk), str(job.pk)
-    transaction.on_commit(lambda: task.delay(org_id, job_id))
+    job_id = job.pk
+
+    def dispatch() -> None:
+        from engagements import imports
+
+        imports.queue_job(org=org, job_id=job_id, queue=queue)
+
+    transaction.on_commit(dispatch)
     return job

@@ -27,7 +27,7 @@ from accounts.tenancy import access_by_id
 from engagements import followups, imports, selectors, services
 from engagements.health_words import SIGNAL_LABELS, describe
 from engagements.models import Contact, Customer, Engagement, ImportJob, Kpi, Touchpoint
-from engagements.tasks import run_import
+from engagements.tasks import queue_import
 from engagements.web import charts
 from engagements.web.forms import (
     ContactForm,
@@ -725,7 +725,7 @@ class ImportView(OrgViewMixin, TemplateView):
                     kind=form.cleaned_data["kind"],
                     filename=upload.name[:255],
                     content=content,
-                    task=run_import,
+                    queue=queue_import,
                 )
                 return _org_redirect(request, "engagements:import_detail", pk=job.pk)
         return self.render_to_response(self.get_context_data(form=form), status=400)
