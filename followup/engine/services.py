@@ -176,9 +176,17 @@ def _clean_rule(text: str | None) -> str:
     if not text:
         return ""
     try:
-        return recurrence.parse(text).to_text()
+        rule = recurrence.parse(text)
     except recurrence.RuleError as exc:
         raise ValidationError({"recurrence": str(exc)}) from None
+    if rule.until is not None and not inputs.in_range(rule.until):
+        raise ValidationError(
+            {
+                "recurrence": _("UNTIL must lie between %(first)s and %(last)s.")
+                % {"first": inputs.FIRST_DAY.isoformat(), "last": inputs.LAST_DAY.isoformat()}
+            }
+        )
+    return rule.to_text()
 
 
 def _local_anchor(followup: FollowUp, at: datetime, local_time: time | None) -> None:

@@ -198,3 +198,10 @@ def test_the_calendar_writer_survives_the_last_representable_instant():
     body = calendar.render([entry], name="Edge", now=timezone.now()).decode()
     assert "DTSTART:99991231T235959Z" in body
     assert calendar.event_end(last) == last
+
+
+@pytest.mark.parametrize("until", ["UNTIL=99991231", "UNTIL=00010101T000000Z"])
+def test_a_cadence_until_outside_the_range_is_a_400(api, member, until):
+    response = post_followup(api, member, "2027-01-04T09:00:00Z", recurrence=f"FREQ=DAILY;{until}")
+    problem = assert_problem(response, 400)
+    assert problem["errors"][0]["field"] == "recurrence"
