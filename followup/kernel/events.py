@@ -147,42 +147,53 @@ def record(
 
 
 def relay(event: Event) -> bool:
-    """Hand ``event`` out (once) and run its due deliveries now.
+    """Hand ``event`` out (once) and run its deliveries now.
 
     Returns False when the event had been handed out already; its due deliveries run
     anyway (a redelivered task finishes what a crashed one started).
     """
-    handed_out = _hand_out(event)
-    _run_due(EventDelivery.objects.for_org(event.organization).filter(event=event), batch=1000)
-    return handed_out
+    token = uuid.uuid4()
+    created = _hand_out(event, claim=token)
+    if created is None:
+        _run_due(EventDelivery.objects.for_org(event.organization).filter(event=event), batch=1000)
+        return False
+    for delivery_id in created:
+        attempt(org=event.organization, delivery_id=delivery_id, token=token)
+    return True
 
 
-def _hand_out(event: Event) -> bool:
+def _hand_out(event: Event, *, claim: uuid.UUID | None = None) -> list[Any] | None:
     """One pending delivery per subscriber that wants the event, in one transaction with
-    the mark that it was handed out (so a crash cannot hand it out twice or half)."""
+    the mark that it was handed out (so a crash cannot hand it out twice or half).
+
+    ``claim``: the deliveries are born claimed by the caller, who runs them next (after a
+    crash the claim times out and the tick runs them). Returns their ids, or None when
+    the event had been handed out already.
+    """
     with transaction.atomic():
-        claimed = (
+        handed = (
             Event.objects.for_org(event.organization)
             .filter(pk=event.pk, relayed_at__isnull=True)
             .update(relayed_at=timezone.now())
         )
-        if not claimed:
-            return False
+        if not handed:
+            return None
         now = timezone.now()
-        EventDelivery.objects.bulk_create(
-            [
-                EventDelivery(
-                    organization_id=event.organization_id,
-                    event=event,
-                    subscriber=subscriber.name,
-                    next_attempt_at=now,
-                )
-                for subscriber in subscribers()
-                if subscriber.wants(event.type)
-            ],
-            ignore_conflicts=True,
-        )
-    return True
+        rows = [
+            EventDelivery(
+                organization_id=event.organization_id,
+                event=event,
+                subscriber=subscriber.name,
+                next_attempt_at=now,
+                claim=claim,
+                claimed_at=now if claim is not None else None,
+            )
+            for subscriber in subscribers()
+            if subscriber.wants(event.type)
+        ]
+        # No conflict is possible: only the transaction that set relayed_at inserts.
+        EventDelivery.objects.bulk_create(rows)
+    return [row.pk for row in rows]
 
 
 def relay_pending(*, older_than_seconds: int = 30, batch: int = 500) -> int:

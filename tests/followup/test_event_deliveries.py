@@ -263,3 +263,21 @@ def test_the_webhooks_page_links_to_failing_event_deliveries(owner_client, org, 
         reverse("followup:webhooks", kwargs={"org_slug": org.slug})
     ).content.decode()
     assert page(org) in body
+
+
+def test_deliveries_of_a_relay_that_died_are_run_by_the_tick_once_their_claim_is_stale(
+    org, outbox, settings
+):
+    import uuid
+
+    event = events.record(org=org, type="thing.happened")
+    # The on-commit relay handed the event out (its deliveries born claimed) and died.
+    events._hand_out(event, claim=uuid.uuid4())
+    events.relay_pending()
+    assert outbox["seen"] == []  # the claim is fresh: maybe that relay is still running
+    EventDelivery.objects.for_org(org).update(
+        claimed_at=timezone.now() - settings.FOLLOWUP_CLAIM_TIMEOUT - timedelta(seconds=1)
+    )
+    events.relay_pending()
+    assert outbox["seen"] == [event.pk]
+    assert delivery(org, event, "tests.seen").status == EventDeliveryStatus.SUCCEEDED

@@ -109,8 +109,8 @@ class Process:
 def worker(log: Path) -> Process:
     celery = Path(sys.executable).parent / "celery"
     return Process(
-        [str(celery), "-A", "followup", "worker", "--concurrency", "2", "--loglevel", "WARNING",
-         "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        [str(celery), "-A", "followup.site", "worker", "--concurrency", "2",
+         "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
         log,
     )  # fmt: skip
 
