@@ -1,21 +1,24 @@
 """The event outbox: record domain changes in their own transaction, relay them after.
 
 ``record()`` must be called inside the transaction that made the change (services do);
-the row commits or rolls back with it. On commit, a Celery task relays the event: it is
-handed out as one ``EventDelivery`` per subscriber that wants its type (``subscribe()``,
-under a stable name), and each delivery then runs on its own:
+the row commits or rolls back with it. On commit, a Celery task relays the event: each
+subscriber that wants its type (``subscribe()``, under a stable name) runs once, and its
+outcome is stored as one ``EventDelivery`` per (event, subscriber):
 
-- the subscriber runs in the transaction that marks its delivery done, so its writes
-  commit exactly when the delivery does, and a failed attempt leaves nothing behind;
+- a subscriber's writes commit exactly when its delivery is marked done (the first
+  attempts of all of an event's subscribers share one transaction, each in its own
+  savepoint; a retry has a transaction of its own), and a failed attempt leaves nothing
+  behind;
 - a failure is recorded on the delivery (error, attempt count) and retried with
   exponential backoff (``backoff()``); after ``MAX_ATTEMPTS`` it is ``failed`` and waits for
   an admin's retry (``delivery_retry``, the event deliveries page of the webhooks area);
 - nothing one subscriber does, on one event, holds up another subscriber or event.
 
 The periodic ``relay_pending`` (beat, every minute) hands out events whose on-commit
-dispatch was lost (crash, broker down) and claims due deliveries, first tries and
-retries, like every tick here (``followup.kernel.claims``): several workers and a
-duplicated beat run each delivery once. Subscribers run once per event and must be
+dispatch was lost (crash, broker down; a conditional update on ``relayed_at`` lets only
+one relay hand an event out) and claims due retries like every tick here
+(``followup.kernel.claims``): several workers and a duplicated beat run each retry once.
+Subscribers run once per event and must be
 idempotent: a worker that dies after its subscriber committed an outside effect (an
 e-mail) and before the delivery was marked done makes the next attempt repeat it. Where a
 subscriber writes only rows with a unique key (the webhook fan-out), the event has its
@@ -147,28 +150,14 @@ def record(
 
 
 def relay(event: Event) -> bool:
-    """Hand ``event`` out (once) and run its deliveries now.
+    """Hand ``event`` out: run each subscriber that wants it once and record a delivery of
+    each outcome, all in one transaction (one commit per event, however many subscribers).
 
-    Returns False when the event had been handed out already; its due deliveries run
-    anyway (a redelivered task finishes what a crashed one started).
-    """
-    token = uuid.uuid4()
-    created = _hand_out(event, claim=token)
-    if created is None:
-        _run_due(EventDelivery.objects.for_org(event.organization).filter(event=event), batch=1000)
-        return False
-    for delivery_id in created:
-        attempt(org=event.organization, delivery_id=delivery_id, token=token)
-    return True
-
-
-def _hand_out(event: Event, *, claim: uuid.UUID | None = None) -> list[Any] | None:
-    """One pending delivery per subscriber that wants the event, in one transaction with
-    the mark that it was handed out (so a crash cannot hand it out twice or half).
-
-    ``claim``: the deliveries are born claimed by the caller, who runs them next (after a
-    crash the claim times out and the tick runs them). Returns their ids, or None when
-    the event had been handed out already.
+    Each subscriber runs inside its own savepoint, so a failure undoes only its own
+    writes; its delivery is stored pending, with the error and the time of its retry. A
+    crash before the commit leaves the event as it was, and the tick hands it out again.
+    Returns False when the event had been handed out already; then its due deliveries (if
+    any) run, each in its own transaction.
     """
     with transaction.atomic():
         handed = (
@@ -176,29 +165,45 @@ def _hand_out(event: Event, *, claim: uuid.UUID | None = None) -> list[Any] | No
             .filter(pk=event.pk, relayed_at__isnull=True)
             .update(relayed_at=timezone.now())
         )
-        if not handed:
-            return None
-        now = timezone.now()
-        rows = [
-            EventDelivery(
-                organization_id=event.organization_id,
-                event=event,
-                subscriber=subscriber.name,
-                next_attempt_at=now,
-                claim=claim,
-                claimed_at=now if claim is not None else None,
+        if handed:
+            EventDelivery.objects.bulk_create(
+                [_first_attempt(event, s) for s in subscribers() if s.wants(event.type)]
             )
-            for subscriber in subscribers()
-            if subscriber.wants(event.type)
-        ]
-        # No conflict is possible: only the transaction that set relayed_at inserts.
-        EventDelivery.objects.bulk_create(rows)
-    return [row.pk for row in rows]
+    if not handed:
+        _run_due(EventDelivery.objects.for_org(event.organization).filter(event=event), batch=100)
+    return bool(handed)
+
+
+def _first_attempt(event: Event, subscriber: Subscriber) -> EventDelivery:
+    """Run ``subscriber`` on ``event`` in a savepoint; the (unsaved) delivery that says how
+    it went."""
+    now = timezone.now()
+    delivery = EventDelivery(
+        organization_id=event.organization_id,
+        event=event,
+        subscriber=subscriber.name,
+        attempts=1,
+        last_attempt_at=now,
+    )
+    try:
+        with transaction.atomic():
+            subscriber.handler(event)
+    except Exception as exc:
+        # Deliberately broad: whatever a subscriber raises is logged with its traceback,
+        # recorded on its delivery and retried; it must not stop the other subscribers.
+        logger.exception("Subscriber %s failed on event %s", subscriber.name, event.pk)
+        delivery.status, delivery.last_error, delivery.next_attempt_at = _retry_state(
+            1, f"{type(exc).__name__}: {exc}", now
+        )
+    else:
+        delivery.status, delivery.succeeded_at = EventDeliveryStatus.SUCCEEDED, now
+    return delivery
 
 
 def relay_pending(*, older_than_seconds: int = 30, batch: int = 500) -> int:
     """The minute tick: hand out events whose dispatch was lost, then run due deliveries
-    (first tries whose relay died, and retries). Returns how many deliveries succeeded.
+    (retries, and attempts of workers that died). Returns how many events it handed out
+    plus how many retries succeeded.
 
     Cross-tenant by nature (a beat tick): one sweep serves every organization.
     """
@@ -209,9 +214,8 @@ def relay_pending(*, older_than_seconds: int = 30, batch: int = 500) -> int:
         .select_related("organization")
         .order_by("created_at")[:batch]
     )
-    for event in lost:
-        _hand_out(event)
-    return _run_due(EventDelivery.objects.dangerously_unscoped(), batch=batch)
+    handed_out = sum(relay(event) for event in lost)
+    return handed_out + _run_due(EventDelivery.objects.dangerously_unscoped(), batch=batch)
 
 
 def _run_due(deliveries: QuerySet[EventDelivery], *, batch: int) -> int:
@@ -291,16 +295,23 @@ def backoff(attempts: int) -> timedelta:
     return min(BASE_BACKOFF * (1 << doublings), MAX_BACKOFF)
 
 
+def _retry_state(attempts: int, error: str, now: datetime) -> tuple[str, str, datetime | None]:
+    """Status, error and next attempt time of a delivery after ``attempts`` failed ones."""
+    if attempts >= MAX_ATTEMPTS:
+        return EventDeliveryStatus.FAILED, error[:2000], None
+    return EventDeliveryStatus.PENDING, error[:2000], now + backoff(attempts)
+
+
 def _failed(org: Organization, delivery: EventDelivery, token: uuid.UUID, error: str) -> None:
     now = timezone.now()
     attempts = delivery.attempts + 1
-    exhausted = attempts >= MAX_ATTEMPTS
+    status, last_error, next_attempt_at = _retry_state(attempts, error, now)
     EventDelivery.objects.for_org(org).filter(pk=delivery.pk, claim=token).update(
-        status=EventDeliveryStatus.FAILED if exhausted else EventDeliveryStatus.PENDING,
+        status=status,
         attempts=attempts,
         last_attempt_at=now,
-        next_attempt_at=None if exhausted else now + backoff(attempts),
-        last_error=error[:2000],
+        next_attempt_at=next_attempt_at,
+        last_error=last_error,
         claim=None,
         claimed_at=None,
     )

@@ -265,19 +265,44 @@ def test_the_webhooks_page_links_to_failing_event_deliveries(owner_client, org, 
     assert page(org) in body
 
 
-def test_deliveries_of_a_relay_that_died_are_run_by_the_tick_once_their_claim_is_stale(
+def test_a_retry_whose_worker_died_is_run_by_the_tick_once_its_claim_is_stale(
     org, outbox, settings
 ):
     import uuid
 
-    event = events.record(org=org, type="thing.happened")
-    # The on-commit relay handed the event out (its deliveries born claimed) and died.
-    events._hand_out(event, claim=uuid.uuid4())
+    poison = lost(org, poison=True)
     events.relay_pending()
-    assert outbox["seen"] == []  # the claim is fresh: maybe that relay is still running
-    EventDelivery.objects.for_org(org).update(
+    outbox["broken"] = False
+    later(1)
+    # A tick claimed the retry and died before finishing it.
+    EventDelivery.objects.for_org(org).filter(subscriber="tests.boom").update(
+        claim=uuid.uuid4(), claimed_at=timezone.now()
+    )
+    events.relay_pending()
+    assert delivery(org, poison, "tests.boom").attempts == 1  # fresh claim: left alone
+    EventDelivery.objects.for_org(org).filter(subscriber="tests.boom").update(
         claimed_at=timezone.now() - settings.FOLLOWUP_CLAIM_TIMEOUT - timedelta(seconds=1)
     )
     events.relay_pending()
+    row = delivery(org, poison, "tests.boom")
+    assert (row.status, row.attempts) == (EventDeliveryStatus.SUCCEEDED, 2)
+
+
+def test_a_relay_that_dies_before_its_commit_is_handed_out_again_by_the_tick(
+    org, outbox, monkeypatch
+):
+    event = lost(org)
+
+    def die(self, objs, *args, **kwargs):
+        raise KeyboardInterrupt  # the worker is killed between subscribers and commit
+
+    with monkeypatch.context() as m:
+        m.setattr(type(EventDelivery.objects), "bulk_create", die)
+        with pytest.raises(KeyboardInterrupt):
+            events.relay(Event.objects.for_org(org).get(pk=event.pk))
+    assert Event.objects.for_org(org).get(pk=event.pk).relayed_at is None
+    assert not EventDelivery.objects.for_org(org).exists()
+    outbox["seen"].clear()
+    events.relay_pending()
     assert outbox["seen"] == [event.pk]
-    assert delivery(org, event, "tests.seen").status == EventDeliveryStatus.SUCCEEDED
+    assert EventDelivery.objects.for_org(org).filter(status="succeeded").count() == 2
