@@ -280,8 +280,6 @@ def followup_update(
     if unknown:
         raise TypeError(f"Not editable: {sorted(unknown)}")
     org = followup.organization
-    if "owner" in changes:
-        _require_member(org, changes["owner"])
     if "subject" in changes:
         _require_subject(org, changes["subject"])
     if "reminder_offsets" in changes:
@@ -296,6 +294,8 @@ def followup_update(
         _require_open(row)
         if expected_version is not None and row.version != expected_version:
             raise StaleEdit
+        if "owner" in changes and changes["owner"].pk != row.owner_id:
+            _require_member(org, changes["owner"])
         changed = _apply_changes(row, changes, rule, recurrence_time)
         if not changed:
             return row
