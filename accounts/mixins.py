@@ -18,6 +18,7 @@ from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 
+from accounts.inputs import InputRulesFormMixin
 from accounts.models import Membership, Organization
 from accounts.requests import OrgRequest
 from accounts.tenancy import forbid_overrides, org_queryset
@@ -101,17 +102,18 @@ class OrgViewMixin:
             raise Http404 from None
 
 
-class OrgFormMixin:
+class OrgFormMixin(InputRulesFormMixin):
     """Scopes every model choice of a form to the organization.
 
     A ``ModelChoiceField`` over a tenant-owned model (or over users) only offers, and only
     accepts, rows of ``org``: a foreign id posted by hand is "not one of the available
-    choices" (a form error), never a cross-tenant write.
+    choices" (a form error), never a cross-tenant write. Text and date fields follow the
+    input rules (``accounts.inputs``).
     """
 
     def __init__(self, *args: Any, org: Organization, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[call-arg]
         self.org = org
-        for field in self.fields.values():  # type: ignore[attr-defined]
+        for field in self.fields.values():
             if isinstance(field, forms.ModelChoiceField):
                 field.queryset = org_queryset(field.queryset.model, org)

@@ -120,6 +120,25 @@ def access_by_id(queryset: TenantQuerySet[M], org: Organization, obj_id: Any) ->
         raise Http404 from None
 
 
+def require_same_org(org: Organization, **objects: Any) -> None:
+    """Refuse related objects of another organization, by field name (a ValidationError).
+
+    Forms and serializers already resolve ids inside the organization; services check again
+    because they are called from tasks, imports and other services too, and tenancy must
+    not depend on the caller. ``None`` (no relation) passes. Missing and foreign read the
+    same, so the message says nothing about the other tenant.
+    """
+    from django.utils.translation import gettext as _
+
+    foreign = {
+        name: _("Not found in this organization.")
+        for name, obj in objects.items()
+        if obj is not None and getattr(obj, "organization_id", None) != org.pk
+    }
+    if foreign:
+        raise ValidationError(foreign)
+
+
 def forbid_overrides(cls: type, names: tuple[str, ...], hint: str) -> None:
     """Refuse, at import time, a subclass that overrides a scoping hook.
 

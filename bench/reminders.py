@@ -65,7 +65,7 @@ def ensure_database(url: str) -> None:
 def start_worker(env: dict[str, str], concurrency: int, log: Path) -> subprocess.Popen:
     celery = Path(sys.executable).parent / "celery"
     return subprocess.Popen(
-        [str(celery), "-A", "followup", "worker", "--concurrency", str(concurrency),
+        [str(celery), "-A", "followup.site", "worker", "--concurrency", str(concurrency),
          "--include", "bench.noop", "--loglevel", "WARNING", "--without-gossip",
          "--without-mingle", "--without-heartbeat"],
         cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,

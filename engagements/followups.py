@@ -72,7 +72,7 @@ def register() -> None:
         related=("organization", "customer"),
         answer=answer,
     )
-    events.subscribe(refresh_health_on_followup_change)
+    events.subscribe("engagements.health", refresh_health_on_followup_change, types=FOLLOWUP_EVENTS)
 
 
 def for_customer(org: Organization, customer: Customer) -> QuerySet[FollowUp]:

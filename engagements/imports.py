@@ -4,24 +4,43 @@ Two passes: every row is checked first (nothing written, progress visible to the
 then, only if no row failed, all rows are written in one transaction through the same
 services as the pages and the API. A row whose ``external_id`` is already known updates
 that object instead of adding a duplicate.
+
+An import survives what happens to its task:
+
+- a run claims the job (a token and a time, ``claim``/``claimed_at``) and refreshes the
+  time while it checks rows; a claim silent for longer than
+  ``FOLLOWUP_IMPORT_CLAIM_TIMEOUT`` belongs to a dead run (a killed worker) and the next
+  run takes the job over from the start. A redelivered task while the first run is alive
+  changes nothing.
+- the write pass and "done" commit together, and only while the claim is still ours, so a
+  file is written once or not at all, whichever run gets there;
+- when the broker cannot be reached, the job is kept (queued, with ``queue_failed_at``)
+  and the page says it waits for the worker; ``requeue()``, a beat tick, queues it again
+  once the broker is back, and queues the jobs of dead runs too.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import logging
+import uuid
 import zoneinfo
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
+from accounts import inputs
+from accounts.inputs import InputRulesFormMixin
 from accounts.models import Organization, User
 from engagements import selectors, services
 from engagements.models import Contact, Customer, Engagement, ImportJob, Touchpoint
@@ -116,7 +135,7 @@ def decode(raw: bytes) -> str:
 # --- One form per kind: parse and check a row without writing -------------------------
 
 
-class _RowForm(forms.Form):
+class _RowForm(InputRulesFormMixin, forms.Form):
     def __init__(self, data: dict[str, str], *, org: Organization, zone: zoneinfo.ZoneInfo) -> None:
         super().__init__(data)
         self.org = org
@@ -162,7 +181,7 @@ class CustomerRow(_RowForm):
     owner_email = forms.EmailField(required=False)
     annual_value = forms.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)
     currency = forms.RegexField(r"^[A-Za-z]{3}$", required=False)
-    notes = forms.CharField(required=False)
+    notes = forms.CharField(required=False, widget=forms.Textarea)  # multi-line text
 
     def clean_owner_email(self) -> User | None:
         return self._person(self.cleaned_data["owner_email"])
@@ -232,12 +251,12 @@ class TouchpointRow(_CustomerRefRow):
     engagement_external_id = forms.CharField(max_length=255, required=False)
     channel = forms.ChoiceField(choices=Touchpoint.Channel.choices)
     occurred_at = forms.CharField(required=False)
-    summary = forms.CharField()
-    outcome = forms.CharField(required=False)
+    summary = forms.CharField(widget=forms.Textarea)  # multi-line text (input rules)
+    outcome = forms.CharField(required=False, widget=forms.Textarea)
     sentiment = forms.IntegerField(min_value=-2, max_value=2, required=False)
     satisfaction = forms.IntegerField(min_value=1, max_value=5, required=False)
     effort_minutes = forms.IntegerField(min_value=0, max_value=24 * 60, required=False)
-    next_step = forms.CharField(required=False)
+    next_step = forms.CharField(required=False, widget=forms.Textarea)
     logged_by_email = forms.EmailField(required=False)
 
     def clean_occurred_at(self) -> datetime | None:
@@ -255,6 +274,7 @@ class TouchpointRow(_CustomerRefRow):
         if timezone.is_naive(parsed):
             # A time without offset is read in the time zone of the person who imports.
             parsed = parsed.replace(tzinfo=self.zone)
+        inputs.DATE_RANGE(parsed)  # the row form's own text field: the rule by hand
         return parsed
 
     def clean_logged_by_email(self) -> User | None:
@@ -322,14 +342,41 @@ def _errors_of(line: int, error: ValidationError | dict[str, Any]) -> list[dict[
 
 # --- The job ---------------------------------------------------------------------------
 
+logger = logging.getLogger(__name__)
+
+#: Queues a job's task: ``(org_id, job_id) -> bool``, False when the broker is unreachable.
+Queue = Callable[[str, str], bool]
+
+
+class _ClaimLost(Exception):
+    """Another run took the job over (ours was presumed dead): roll our writes back."""
+
+
+def _claim(jobs: Any, job_id: Any, token: uuid.UUID) -> bool:
+    """Take the job for this run: unfinished, and not held by a run heard from lately."""
+    now = timezone.now()
+    free = Q(claimed_at__isnull=True) | Q(
+        claimed_at__lt=now - settings.FOLLOWUP_IMPORT_CLAIM_TIMEOUT
+    )
+    return bool(
+        jobs.filter(free, pk=job_id, status__in=ImportJob.UNFINISHED).update_versioned(
+            status=ImportJob.Status.CHECKING,
+            claim=token,
+            claimed_at=now,
+            processed_rows=0,
+            queue_failed_at=None,
+        )
+    )
+
 
 def run(*, org: Organization, job_id: Any) -> str:
+    """Run the import: ``done``, ``failed``, or ``skipped`` when another run holds it (or
+    it is finished). Safe to run again after a crash at any point."""
     jobs = ImportJob.objects.for_org(org)
-    # Claim the job: a re-delivered task finds it no longer queued and does nothing.
-    if not jobs.filter(pk=job_id, status=ImportJob.Status.QUEUED).update_versioned(
-        status=ImportJob.Status.CHECKING
-    ):
+    token = uuid.uuid4()
+    if not _claim(jobs, job_id, token):
         return "skipped"
+    ours = jobs.filter(pk=job_id, claim=token)
     job = jobs.select_related("created_by").get(pk=job_id)
     try:
         zone = zoneinfo.ZoneInfo(job.timezone)
@@ -337,42 +384,99 @@ def run(*, org: Organization, job_id: Any) -> str:
         zone = zoneinfo.ZoneInfo("UTC")
 
     def progress(n: int) -> None:
-        jobs.filter(pk=job.pk).update(processed_rows=n)
+        # Also the run's heartbeat: a claim refreshed here is not taken over.
+        ours.update(processed_rows=n, claimed_at=timezone.now())
 
     try:
         rows = read_rows(job.content, job.kind)
     except (FileError, csv.Error) as exc:
-        return _fail(jobs, job, [{"row": None, "field": "", "message": str(exc)}])
-    jobs.filter(pk=job.pk).update(total_rows=len(rows))
+        return _fail(ours, [{"row": None, "field": "", "message": str(exc)}])
+    ours.update(total_rows=len(rows), claimed_at=timezone.now())
 
     checked, errors = check_rows(org, job.kind, rows, zone=zone, progress=progress)
     if errors:
-        return _fail(jobs, job, errors)
-    jobs.filter(pk=job.pk).update_versioned(
-        status=ImportJob.Status.WRITING, processed_rows=len(rows)
-    )
+        return _fail(ours, errors)
+    # A fresh claim for the write pass: it is one transaction, silent until it commits.
+    if not ours.update_versioned(
+        status=ImportJob.Status.WRITING, processed_rows=len(rows), claimed_at=timezone.now()
+    ):
+        return "skipped"
     try:
-        created, updated = write_rows(org, job.kind, checked, actor=job.created_by)
+        with transaction.atomic():
+            created, updated = write_rows(org, job.kind, checked, actor=job.created_by)
+            finished = ours.update_versioned(
+                status=ImportJob.Status.DONE,
+                created_count=created,
+                updated_count=updated,
+                finished_at=timezone.now(),
+                content="",  # the file served its purpose; the counts and errors stay
+                claim=None,
+                claimed_at=None,
+            )
+            if not finished:
+                raise _ClaimLost
+    except _ClaimLost:
+        logger.warning(
+            "Import %s was taken over by another run; this run's writes rolled back", job_id
+        )
+        return "skipped"
     except ValidationError as exc:
-        return _fail(jobs, job, _write_errors(exc))
-    jobs.filter(pk=job.pk).update_versioned(
-        status=ImportJob.Status.DONE,
-        created_count=created,
-        updated_count=updated,
-        finished_at=timezone.now(),
-        content="",  # the file served its purpose; the counts and errors stay
-    )
+        return _fail(ours, _write_errors(exc))
     return "done"
 
 
-def _fail(jobs: Any, job: ImportJob, errors: list[dict[str, Any]]) -> str:
-    jobs.filter(pk=job.pk).update_versioned(
+def _fail(ours: Any, errors: list[dict[str, Any]]) -> str:
+    if not ours.update_versioned(
         status=ImportJob.Status.FAILED,
         errors=errors[:MAX_ERRORS],
         finished_at=timezone.now(),
         content="",
-    )
+        claim=None,
+        claimed_at=None,
+    ):
+        return "skipped"  # taken over meanwhile: the other run reports
     return "failed"
+
+
+def queue_job(*, org: Organization, job_id: Any, queue: Queue) -> bool:
+    """Hand the job's task to the broker; if it cannot be reached, mark the job as waiting
+    for the worker (the page says so) instead of failing the request."""
+    jobs = ImportJob.objects.for_org(org).filter(pk=job_id)
+    if queue(str(org.pk), str(job_id)):
+        jobs.update(queued_at=timezone.now(), queue_failed_at=None)
+        return True
+    jobs.update(queue_failed_at=timezone.now())
+    return False
+
+
+def requeue(*, queue: Queue, batch: int = 200) -> int:
+    """The minute tick: queue again the jobs whose task never reached a worker (the broker
+    was down, or the message was lost) and those of runs presumed dead. Returns how many
+    were queued. A job queued twice is harmless: the second run finds it claimed or done.
+
+    Cross-tenant by nature (a beat tick): one sweep serves every organization.
+    """
+    now = timezone.now()
+    timeout = settings.FOLLOWUP_IMPORT_CLAIM_TIMEOUT
+    never_reached = Q(status=ImportJob.Status.QUEUED) & (
+        Q(queue_failed_at__isnull=False)
+        | Q(queued_at__isnull=True, created_at__lt=now - timeout)
+        | Q(queued_at__lt=now - timeout)
+    )
+    dead_run = Q(status__in=ImportJob.UNFINISHED, claimed_at__lt=now - timeout)
+    stalled = list(
+        ImportJob.objects.dangerously_unscoped()
+        .filter(never_reached | dead_run)
+        .select_related("organization")
+        .order_by("created_at")
+        .only("pk", "organization")[:batch]
+    )
+    queued = 0
+    for job in stalled:
+        if not queue_job(org=job.organization, job_id=job.pk, queue=queue):
+            break  # the broker is still down: the next tick tries again
+        queued += 1
+    return queued
 
 
 def check_rows(

@@ -16,6 +16,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from accounts import inputs
 from accounts.tenancy import TenantModel
 
 currency_validator = RegexValidator(
@@ -188,7 +189,12 @@ class Engagement(TenantModel):
                 fields=["organization", "external_id"],
                 condition=Q(external_id__isnull=False),
                 name="engagement_external_id_unique",
-            )
+            ),
+            # The supported range of dates (accounts.inputs): no stored value can overflow.
+            models.CheckConstraint(
+                condition=Q(started_on__gte=inputs.FIRST_DAY, started_on__lte=inputs.LAST_DAY),
+                name="engagement_started_on_in_range",
+            ),
         ]
         indexes = [
             models.Index(fields=["organization", "status"], name="engagement_org_status_idx"),
@@ -320,6 +326,10 @@ class Touchpoint(TenantModel):
                 name="touchpoint_sentiment_range",
             ),
             models.CheckConstraint(
+                condition=Q(occurred_at__gte=inputs.EARLIEST, occurred_at__lt=inputs.END),
+                name="touchpoint_occurred_at_in_range",
+            ),
+            models.CheckConstraint(
                 condition=Q(satisfaction__gte=1, satisfaction__lte=5)
                 | Q(satisfaction__isnull=True),
                 name="touchpoint_satisfaction_range",
@@ -378,6 +388,9 @@ class ImportJob(TenantModel):
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
 
+    # Not finished: a run may (still, or again) work on it.
+    UNFINISHED = (Status.QUEUED, Status.CHECKING, Status.WRITING)
+
     kind = models.CharField(_("what"), max_length=16, choices=Kind.choices)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     filename = models.CharField(max_length=255, blank=True)
@@ -392,9 +405,25 @@ class ImportJob(TenantModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The run working on it (``engagements.imports``): a token and when it was last heard
+    # from. A claim older than FOLLOWUP_IMPORT_CLAIM_TIMEOUT is a dead run's, taken over.
+    claim = models.UUIDField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    # When its task was last handed to the broker, and when that last failed (the broker
+    # was unreachable): the job then waits for the tick that queues it again.
+    queued_at = models.DateTimeField(null=True, blank=True)
+    queue_failed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            # What the requeue tick scans: the jobs not finished yet.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status__in=["queued", "checking", "writing"]),
+                name="importjob_unfinished_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} import {self.filename}"
@@ -402,6 +431,11 @@ class ImportJob(TenantModel):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def waiting_for_worker(self) -> bool:
+        """Its task could not be queued (broker unreachable) and no run has started it."""
+        return self.status == self.Status.QUEUED and self.queue_failed_at is not None
 
     @property
     def percent(self) -> int:

@@ -7,10 +7,10 @@ health is recomputed (and a red episode notifies once), and events go to the out
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
@@ -19,8 +19,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts import audit
+from accounts import audit, inputs, tenancy
 from accounts.models import Organization, User
+from accounts.tenancy import TenantModel
 from engagements import followups, selectors
 from engagements.calc.health import RED, Health, HealthSettings, compute
 from engagements.models import (
@@ -78,9 +79,29 @@ FUTURE_TOLERANCE = timedelta(hours=12)
 
 def _same_org(org: Organization, **objects: Any) -> None:
     """A relation that slipped past form or serializer scoping is a bug; stop it here."""
-    for name, obj in objects.items():
-        if obj is not None and getattr(obj, "organization_id", org.pk) != org.pk:
-            raise ValidationError({name: _("Not found in this organization.")})
+    tenancy.require_same_org(org, **objects)
+
+
+M = TypeVar("M", bound=TenantModel)
+
+
+def _locked(org: Organization, instance: M) -> M:
+    """``instance``'s row as it is now, locked until commit (and only if it is ``org``'s).
+
+    Changes are checked against this copy and written onto it. The caller's instance was
+    loaded earlier (a page, a bulk request) and may be stale: its status may have moved,
+    and saving it would write its old ``version + 1``, so an ETag would repeat.
+    """
+    row: M | None = (
+        type(instance)
+        .objects.for_org(org)
+        .select_for_update(of=("self",))
+        .filter(pk=instance.pk)
+        .first()
+    )
+    if row is None:  # another organization's row, or deleted meanwhile
+        raise ValidationError(_("Not found in this organization."))
+    return row
 
 
 def _is_member(org: Organization, user: User | None) -> bool:
@@ -94,11 +115,16 @@ def _current(instance: Any, name: str) -> Any:
         return None
 
 
-def _apply(instance: Any, data: Mapping[str, Any], allowed: Sequence[str]) -> list[str]:
+def _apply(seen: Any, row: Any, data: Mapping[str, Any], allowed: Sequence[str]) -> list[str]:
+    """Set on ``row`` the values of ``data`` that differ from what the caller ``seen``.
+
+    A form posts every field; the ones the person did not touch equal what their page
+    loaded, and must not overwrite a change someone else made since (on ``row``).
+    """
     changed = []
     for name in allowed:
-        if name in data and _current(instance, name) != data[name]:
-            setattr(instance, name, data[name])
+        if name in data and _current(seen, name) != data[name]:
+            setattr(row, name, data[name])
             changed.append(name)
     return changed
 
@@ -257,25 +283,26 @@ def customer_save(
     if not _is_member(org, data.get("owner")):
         raise ValidationError({"owner": _("The owner must be a member of the organization.")})
     created = customer is None
-    customer = customer or Customer(organization=org)
-    before = audit.snapshot(customer)
-    changed = _apply(customer, data, CUSTOMER_FIELDS)
+    row = Customer(organization=org) if customer is None else _locked(org, customer)
+    before = audit.snapshot(row)
+    changed = _apply(customer or row, row, data, CUSTOMER_FIELDS)
     if created or changed:
-        _save(customer, changed)
+        _save(row, changed)
     _change_event(
         org=org,
         resource="customer",
-        instance=customer,
+        instance=row,
         created=created,
         actor=actor,
         changed=changed,
         before=before,
     )
-    return customer
+    return row
 
 
 @transaction.atomic
 def customer_delete(*, org: Organization, actor: User | None, customer: Customer) -> None:
+    customer = _locked(org, customer)
     events.record(
         org=org,
         type="customer.deleted",
@@ -314,30 +341,31 @@ def contact_save(
     _clean_external_id(data)
     _same_org(org, customer=data.get("customer"))
     created = contact is None
-    contact = contact or Contact(organization=org)
-    before = audit.snapshot(contact)
-    changed = _apply(contact, data, CONTACT_FIELDS)
-    if contact.is_primary and ("is_primary" in changed or "customer" in changed):
+    row = Contact(organization=org) if contact is None else _locked(org, contact)
+    before = audit.snapshot(row)
+    changed = _apply(contact or row, row, data, CONTACT_FIELDS)
+    if row.is_primary and ("is_primary" in changed or "customer" in changed):
         # One primary contact per customer: the new one takes over.
-        Contact.objects.for_org(org).filter(customer=contact.customer_id, is_primary=True).exclude(
-            pk=contact.pk
+        Contact.objects.for_org(org).filter(customer=row.customer_id, is_primary=True).exclude(
+            pk=row.pk
         ).update_versioned(is_primary=False)
     if created or changed:
-        _save(contact, changed)
+        _save(row, changed)
     _change_event(
         org=org,
         resource="contact",
-        instance=contact,
+        instance=row,
         created=created,
         actor=actor,
         changed=changed,
         before=before,
     )
-    return contact
+    return row
 
 
 @transaction.atomic
 def contact_delete(*, org: Organization, actor: User | None, contact: Contact) -> None:
+    contact = _locked(org, contact)
     events.record(org=org, type="contact.deleted", subject=contact, actor=actor)
     audit.record(
         org=org,
@@ -352,8 +380,7 @@ def contact_delete(*, org: Organization, actor: User | None, contact: Contact) -
 # --- Engagements -----------------------------------------------------------------------
 
 
-def _check_transition(engagement: Engagement, new_status: str) -> None:
-    old = engagement.status
+def _check_transition(old: str, new_status: str) -> None:
     if new_status != old and new_status not in Engagement.TRANSITIONS.get(old, frozenset()):
         raise ValidationError(
             {
@@ -379,6 +406,7 @@ def engagement_save(
     _same_org(org, customer=data.get("customer"))
     if not _is_member(org, data.get("owner")):
         raise ValidationError({"owner": _("The owner must be a member of the organization.")})
+    inputs.check_date(data.get("started_on"), "started_on")
     team = data.pop("team", None)
     if team is not None:
         team = list(team)
@@ -390,13 +418,19 @@ def engagement_save(
         if outsiders:
             raise ValidationError({"team": _("Every team member must belong to the organization.")})
     created = engagement is None
-    if created:
-        engagement = Engagement(organization=org, started_on=timezone.localdate())
-    elif "status" in data and data["status"] in Engagement.Status.values:
-        _check_transition(engagement, data["status"])
-    old_customer_id = None if created else engagement.customer_id
-    before = audit.snapshot(engagement)
-    changed = _apply(engagement, data, ENGAGEMENT_FIELDS)
+    row = (
+        Engagement(organization=org, started_on=timezone.localdate())
+        if engagement is None
+        else _locked(org, engagement)
+    )
+    old_customer_id = None if created else row.customer_id
+    old_status = row.status
+    before = audit.snapshot(row)
+    changed = _apply(engagement or row, row, data, ENGAGEMENT_FIELDS)
+    if not created and "status" in changed and row.status in Engagement.Status.values:
+        # Checked against the status the row has now, not the one the page showed.
+        _check_transition(old_status, row.status)
+    engagement = row
     if created or changed:
         _save(engagement, changed)
     if team is not None:
@@ -426,6 +460,7 @@ def engagement_save(
 
 @transaction.atomic
 def engagement_delete(*, org: Organization, actor: User | None, engagement: Engagement) -> None:
+    engagement = _locked(org, engagement)
     customer_id = engagement.customer_id
     events.record(org=org, type="engagement.deleted", subject=engagement, actor=actor)
     audit.record(
@@ -450,8 +485,11 @@ def kpi_save(
 ) -> Kpi:
     _same_org(org, engagement=engagement)
     created = kpi is None
-    kpi = kpi or Kpi(organization=org, engagement=engagement)
-    changed = _apply(kpi, data, ("name", "metric", "target", "unit", "manual_value"))
+    row = Kpi(organization=org, engagement=engagement) if kpi is None else _locked(org, kpi)
+    if row.engagement_id != engagement.pk:
+        raise ValidationError({"engagement": _("This KPI belongs to another engagement.")})
+    changed = _apply(kpi or row, row, data, ("name", "metric", "target", "unit", "manual_value"))
+    kpi = row
     if kpi.metric != Kpi.Metric.MANUAL and kpi.manual_value is not None:
         kpi.manual_value = None
         changed.append("manual_value")
@@ -469,6 +507,7 @@ def kpi_save(
 
 @transaction.atomic
 def kpi_delete(*, org: Organization, actor: User | None, kpi: Kpi) -> None:
+    kpi = _locked(org, kpi)
     engagement = kpi.engagement
     audit.record(
         org=org,
@@ -604,7 +643,9 @@ def _validate_touchpoint(org: Organization, tp: Touchpoint, contacts: Sequence[C
         )
     if any(c.customer_id != tp.customer_id for c in contacts):
         errors.setdefault("contacts", []).append(_("Every contact must belong to the customer."))
-    if tp.occurred_at and tp.occurred_at > timezone.now() + FUTURE_TOLERANCE:
+    if tp.occurred_at and not inputs.in_range(tp.occurred_at):
+        errors.setdefault("occurred_at", []).extend(_range_errors(tp.occurred_at))
+    elif tp.occurred_at and tp.occurred_at > timezone.now() + FUTURE_TOLERANCE:
         errors.setdefault("occurred_at", []).append(
             _("A touchpoint cannot be in the future; plan a follow-up instead.")
         )
@@ -615,6 +656,14 @@ def _validate_touchpoint(org: Organization, tp: Touchpoint, contacts: Sequence[C
             errors.setdefault(field, []).extend(messages)
     if errors:
         raise ValidationError(errors)
+
+
+def _range_errors(value: Any) -> list[str]:
+    try:
+        inputs.DATE_RANGE(value)
+    except ValidationError as exc:
+        return list(exc.messages)
+    return []
 
 
 def _touch_moved(org: Organization, *, customer_ids: set[Any], engagement_ids: set[Any]) -> None:
@@ -642,6 +691,9 @@ def _touchpoint_write(
 ) -> tuple[Touchpoint, list[str], set[Any], set[Any]]:
     data = dict(data)
     _clean_external_id(data)
+    seen = touchpoint
+    if touchpoint is not None:
+        touchpoint = _locked(org, touchpoint)
     customer = data.get("customer") or (touchpoint.customer if touchpoint else None)
     if customer is None:
         raise ValidationError({"customer": _("Choose a customer.")})
@@ -664,7 +716,7 @@ def _touchpoint_write(
         data["engagement"] = _pick_engagement(org, customer)
     contacts = data.pop("contacts", None)
     before = {} if created else audit.snapshot(touchpoint)
-    changed = _apply(touchpoint, data, TOUCHPOINT_FIELDS)
+    changed = _apply(seen or touchpoint, touchpoint, data, TOUCHPOINT_FIELDS)
     contact_list = (
         list(contacts)
         if contacts is not None
@@ -778,6 +830,7 @@ def touchpoint_update(
 
 @transaction.atomic
 def touchpoint_delete(*, org: Organization, actor: User | None, touchpoint: Touchpoint) -> None:
+    touchpoint = _locked(org, touchpoint)
     customers = {touchpoint.customer_id}
     engagements = {touchpoint.engagement_id} - {None}
     events.record(org=org, type="touchpoint.deleted", subject=touchpoint, actor=actor)
@@ -1019,9 +1072,14 @@ def import_start(
     kind: str,
     filename: str,
     content: str,
-    task: Any,
+    queue: Callable[[str, str], bool],
 ) -> ImportJob:
-    """Store the file and queue its import after commit (the worker must see the row)."""
+    """Store the file and queue its import after commit (the worker must see the row).
+
+    ``queue`` hands the task to the broker (``engagements.tasks.queue_import``). When the
+    broker is unreachable the job is kept and waits for the requeue tick; the person sees
+    that it waits, not an error.
+    """
     job = ImportJob.objects.create(
         organization=org,
         kind=kind,
@@ -1030,6 +1088,12 @@ def import_start(
         created_by=actor,
         timezone=getattr(actor, "timezone", None) or org.timezone,
     )
-    org_id, job_id = str(org.pk), str(job.pk)
-    transaction.on_commit(lambda: task.delay(org_id, job_id))
+    job_id = job.pk
+
+    def dispatch() -> None:
+        from engagements import imports
+
+        imports.queue_job(org=org, job_id=job_id, queue=queue)
+
+    transaction.on_commit(dispatch)
     return job

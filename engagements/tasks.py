@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from accounts.models import Organization
 from engagements import imports, selectors, services
 from engagements.models import Engagement, HealthSnapshot
 
+logger = logging.getLogger(__name__)
 BATCH = 200
 
 
@@ -64,5 +68,23 @@ def refresh_org_health(org_id: str) -> int:
 
 @shared_task(name="engagements.tasks.run_import")
 def run_import(org_id: str, job_id: str) -> str:
-    org = Organization.objects.get(pk=org_id)
+    org = Organization.objects.filter(pk=org_id).first()
+    if org is None:
+        return "skipped"  # the organization was deleted since: nothing to import
     return imports.run(org=org, job_id=job_id)
+
+
+def queue_import(org_id: str, job_id: str) -> bool:
+    """Queue an import's task; False, and a warning, when the broker cannot be reached."""
+    try:
+        run_import.delay(org_id, job_id)
+    except (OperationalError, OSError) as exc:
+        logger.warning("Could not queue import %s (%s); the requeue tick will", job_id, exc)
+        return False
+    return True
+
+
+@shared_task(name="engagements.tasks.imports_tick")  # type: ignore[untyped-decorator]  # Celery: untyped
+def imports_tick() -> int:
+    """Beat, every minute: imports that never reached a worker, or whose run died."""
+    return imports.requeue(queue=queue_import)

@@ -8,6 +8,7 @@ from rest_framework import serializers
 from accounts.models import ApiKey, Membership
 from accounts.roles import Role
 from followup.kernel.api.serializers import (
+    InputSerializer,
     OrgScopedRelatedField,
     SecretField,
     TenantModelSerializer,
@@ -50,7 +51,7 @@ class ApiKeySerializer(TenantModelSerializer):
         read_only_fields = ("prefix", "masked", "last_used_at")
 
 
-class ApiKeyCreateSerializer(serializers.Serializer):
+class ApiKeyCreateSerializer(InputSerializer):
     name = serializers.CharField(max_length=100)
     role = serializers.ChoiceField(choices=Role.choices, default=Role.MEMBER)
 
@@ -76,10 +77,13 @@ class MemberRemoveSerializer(serializers.Serializer[Any]):
 
 
 class MemberRemovedSerializer(serializers.Serializer[Any]):
-    member = serializers.UUIDField(help_text="The membership that was removed.")
-    user = serializers.UUIDField()
-    hand_over_to = serializers.UUIDField(allow_null=True)
+    """The answer to a removal (output only)."""
+
+    member = serializers.UUIDField(read_only=True, help_text="The membership that was removed.")
+    user = serializers.UUIDField(read_only=True)
+    hand_over_to = serializers.UUIDField(read_only=True, allow_null=True)
     counts = serializers.DictField(
+        read_only=True,
         child=serializers.IntegerField(),
         help_text=(
             "What was done: followups_handed_over, followups_cancelled, customers_handed_over, "
@@ -88,4 +92,6 @@ class MemberRemovedSerializer(serializers.Serializer[Any]):
             "notifications_deleted, calendar_feeds_deleted."
         ),
     )
-    summary = serializers.CharField(help_text="The same in words (the key's language).")
+    summary = serializers.CharField(
+        read_only=True, help_text="The same in words (the key's language)."
+    )

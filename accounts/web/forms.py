@@ -8,11 +8,12 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from accounts.inputs import InputRulesFormMixin
 from accounts.models import Membership, Organization, User, timezone_choices
 from accounts.roles import Role, can_grant
 
 
-class EmailAuthenticationForm(AuthenticationForm):
+class EmailAuthenticationForm(InputRulesFormMixin, AuthenticationForm):
     username = forms.EmailField(
         label=_("E-mail"),
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
@@ -25,7 +26,7 @@ class TimezoneField(forms.ChoiceField):
         super().__init__(choices=timezone_choices, **kwargs)
 
 
-class SignUpForm(forms.Form):
+class SignUpForm(InputRulesFormMixin, forms.Form):
     display_name = forms.CharField(label=_("Your name"), max_length=120)
     email = forms.EmailField(
         label=_("Work e-mail"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
@@ -70,12 +71,12 @@ class SignUpForm(forms.Form):
         return cleaned
 
 
-class OrganizationCreateForm(forms.Form):
+class OrganizationCreateForm(InputRulesFormMixin, forms.Form):
     name = forms.CharField(label=_("Organization name"), max_length=120)
     timezone = TimezoneField()
 
 
-class OrganizationSettingsForm(forms.ModelForm):
+class OrganizationSettingsForm(InputRulesFormMixin, forms.ModelForm):
     timezone = TimezoneField()
 
     class Meta:
@@ -83,7 +84,7 @@ class OrganizationSettingsForm(forms.ModelForm):
         fields = ["name", "timezone"]
 
 
-class ProfileForm(forms.ModelForm):
+class ProfileForm(InputRulesFormMixin, forms.ModelForm):
     timezone = TimezoneField()
 
     class Meta:
@@ -95,7 +96,7 @@ def _role_choices_for(granter_role: str) -> list[tuple[str, str]]:
     return [(value, label) for value, label in Role.choices if can_grant(granter_role, value)]
 
 
-class InviteForm(forms.Form):
+class InviteForm(InputRulesFormMixin, forms.Form):
     email = forms.EmailField(label=_("E-mail"))
     role = forms.ChoiceField(label=_("Role"))
 
@@ -105,7 +106,7 @@ class InviteForm(forms.Form):
         self.fields["role"].initial = Role.MEMBER
 
 
-class RoleForm(forms.Form):
+class RoleForm(InputRulesFormMixin, forms.Form):
     role = forms.ChoiceField(label=_("Role"))
 
     def __init__(self, *args: Any, granter_role: str, **kwargs: Any) -> None:
@@ -113,7 +114,7 @@ class RoleForm(forms.Form):
         self.fields["role"].choices = _role_choices_for(granter_role)
 
 
-class MemberRemoveForm(forms.Form):
+class MemberRemoveForm(InputRulesFormMixin, forms.Form):
     """Who takes over the open work of a person who leaves, or "cancel it"."""
 
     CANCEL = "cancel"
@@ -154,7 +155,7 @@ class MemberRemoveForm(forms.Form):
         return self._people.get(self.cleaned_data["hand_over_to"])
 
 
-class ApiKeyForm(forms.Form):
+class ApiKeyForm(InputRulesFormMixin, forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100, help_text=_("e.g. CRM sync"))
     role = forms.ChoiceField(label=_("Role"))
 
@@ -164,12 +165,12 @@ class ApiKeyForm(forms.Form):
         self.fields["role"].initial = Role.MEMBER
 
 
-class LanguageForm(forms.Form):
+class LanguageForm(InputRulesFormMixin, forms.Form):
     language = forms.ChoiceField(choices=settings.LANGUAGES)
     next = forms.CharField(required=False)
 
 
-class AuditFilterForm(forms.Form):
+class AuditFilterForm(InputRulesFormMixin, forms.Form):
     """The filters of the audit page (GET): every field optional."""
 
     actor = forms.CharField(label=_("Who"), required=False, max_length=100)

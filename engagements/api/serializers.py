@@ -153,6 +153,8 @@ class TouchpointSerializer(TenantModelSerializer):
 
 
 class BulkResultSerializer(serializers.Serializer):
-    created = serializers.IntegerField()
-    updated = serializers.IntegerField()
-    ids = serializers.ListField(child=serializers.UUIDField())
+    """Output only: what a bulk write did."""
+
+    created = serializers.IntegerField(read_only=True)
+    updated = serializers.IntegerField(read_only=True)
+    ids = serializers.ListField(child=serializers.UUIDField(), read_only=True)

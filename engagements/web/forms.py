@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from accounts.inputs import InputRulesFormMixin
 from accounts.mixins import OrgFormMixin
 from accounts.models import Organization, User
 from engagements import followups, selectors
@@ -359,14 +360,14 @@ class CustomerFilterForm(OrgFormMixin, forms.Form):
         )
 
 
-class ImportForm(forms.Form):
+class ImportForm(InputRulesFormMixin, forms.Form):
     kind = forms.ChoiceField(label=_("What the file holds"), choices=ImportJob.Kind.choices)
     file = forms.FileField(
         label=_("CSV file"), help_text=_("UTF-8, comma-separated, with a header row; up to 5 MB.")
     )
 
 
-class HealthSettingsForm(forms.Form):
+class HealthSettingsForm(InputRulesFormMixin, forms.Form):
     amber_below = forms.IntegerField(
         label=_("Amber below"),
         min_value=1,

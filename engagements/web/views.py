@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, TemplateView
 
+from accounts import inputs
 from accounts.mixins import OrgViewMixin
 from accounts.models import Organization
 from accounts.requests import OrgRequest
@@ -26,7 +27,7 @@ from accounts.tenancy import access_by_id
 from engagements import followups, imports, selectors, services
 from engagements.health_words import SIGNAL_LABELS, describe
 from engagements.models import Contact, Customer, Engagement, ImportJob, Kpi, Touchpoint
-from engagements.tasks import run_import
+from engagements.tasks import queue_import
 from engagements.web import charts
 from engagements.web.forms import (
     ContactForm,
@@ -62,6 +63,8 @@ def _timeline_page(request: OrgRequest, **subject: Any) -> dict[str, Any]:
         before = None
     if before is not None and timezone.is_naive(before):
         before = timezone.make_aware(before)
+    if before is not None:
+        before = inputs.clamp_moment(before)  # a bookmark from far away never overflows
     entries = selectors.timeline(request.org, before=before, **subject)
     older = None
     if len(entries) == selectors.TIMELINE_PAGE:
@@ -718,7 +721,7 @@ class ImportView(OrgViewMixin, TemplateView):
                     kind=form.cleaned_data["kind"],
                     filename=upload.name[:255],
                     content=content,
-                    task=run_import,
+                    queue=queue_import,
                 )
                 return _org_redirect(request, "engagements:import_detail", pk=job.pk)
         return self.render_to_response(self.get_context_data(form=form), status=400)

@@ -11,6 +11,6 @@ from followup.engine.calc import recurrence
 WORDS = recurrence.Words(gettext=gettext, ngettext=ngettext)
 
 
-def describe(rule: recurrence.Rule, at: time | None = None) -> str:
-    """``recurrence.describe`` in the active language."""
-    return recurrence.describe(rule, at, words=WORDS)
+def describe(rule: recurrence.Rule, at: time | None = None, *, tz: str | None = None) -> str:
+    """``recurrence.describe`` in the active language (``tz``: the owner's zone)."""
+    return recurrence.describe(rule, at, words=WORDS, tz=tz)

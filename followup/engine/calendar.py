@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import selectors as people
+from accounts.inputs import strip_controls
 from accounts.models import Organization, User
 from followup.engine.models import CalendarFeed, FollowUp, FollowUpStatus
 
@@ -29,8 +30,14 @@ EVENT_LENGTH = timedelta(minutes=30)
 
 
 def escape_text(value: str) -> str:
-    """A TEXT value (RFC 5545 3.3.11): backslash, semicolon, comma and newlines escaped."""
-    return (
+    """A TEXT value (RFC 5545 3.3.11): backslash, semicolon, comma and newlines escaped,
+    and every other control character but tab dropped (RFC 5545 allows none in TEXT).
+
+    Input refuses control characters already (``accounts.inputs``); this writer does not
+    rely on it, so text stored before that rule, or by a path that skipped it, cannot
+    break a client's calendar.
+    """
+    escaped = (
         value.replace("\\", "\\\\")
         .replace(";", "\\;")
         .replace(",", "\\,")
@@ -38,6 +45,7 @@ def escape_text(value: str) -> str:
         .replace("\n", "\\n")
         .replace("\r", "\\n")
     )
+    return strip_controls(escaped)
 
 
 def fold(line: str) -> str:
@@ -61,6 +69,15 @@ def fold(line: str) -> str:
 
 def stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def event_end(start: datetime) -> datetime:
+    """When the event of a follow-up due at ``start`` ends; at the very end of the
+    calendar (no 30 minutes left) it ends where it starts rather than overflow."""
+    try:
+        return start + EVENT_LENGTH
+    except OverflowError:
+        return start
 
 
 @dataclass(frozen=True)
@@ -184,7 +201,7 @@ def feed_body(feed: CalendarFeed, *, base_url: str, host: str, now: datetime) ->
             Entry(
                 uid=f"followup-{item.pk}@{host}",
                 start=item.due_at,
-                end=item.due_at + EVENT_LENGTH,
+                end=event_end(item.due_at),
                 summary=item.title,
                 description=description,
                 url=url,

@@ -8,6 +8,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from accounts import inputs
 from accounts.tenancy import TenantModel
 
 
@@ -170,6 +171,12 @@ class FollowUp(TenantModel):
             models.CheckConstraint(
                 condition=models.Q(status__in=["open", "done", "skipped", "cancelled"]),
                 name="followup_status_valid",
+            ),
+            # The supported range of instants (accounts.inputs): pages, feeds and cadences
+            # can shift any stored due time by a zone or a step without overflowing.
+            models.CheckConstraint(
+                condition=models.Q(due_at__gte=inputs.EARLIEST, due_at__lt=inputs.END),
+                name="followup_due_at_in_range",
             ),
         ]
         indexes = [

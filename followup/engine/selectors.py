@@ -14,6 +14,7 @@ from accounts.models import Organization, User
 from followup.engine.models import FollowUp, FollowUpStatus, WebhookDelivery, WebhookEndpoint
 from followup.kernel import subjects
 from followup.kernel.mail import user_zone
+from followup.kernel.models import EventDelivery, EventDeliveryStatus
 
 
 def followups(org: Organization) -> QuerySet[FollowUp]:
@@ -148,3 +149,16 @@ def deliveries(org: Organization, endpoint: WebhookEndpoint) -> QuerySet[Webhook
         .filter(endpoint=endpoint)
         .order_by("-created_at", "-id")
     )
+
+
+def failing_event_deliveries(org: Organization) -> QuerySet[EventDelivery]:
+    """Deliveries of the outbox to a subscriber that failed at least once and have not
+    succeeded since: retrying, or given up (``failed``). Most recent failure first."""
+    rows: QuerySet[EventDelivery] = (
+        EventDelivery.objects.for_org(org)
+        .filter(attempts__gt=0)
+        .exclude(status=EventDeliveryStatus.SUCCEEDED)
+        .select_related("event")
+        .order_by("-last_attempt_at", "-id")
+    )
+    return rows

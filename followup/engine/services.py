@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts import audit
+from accounts import audit, inputs
 from accounts.models import Membership, Organization, User
 from followup.engine import notifications, reminders
 from followup.engine.calc import recurrence
@@ -100,6 +100,56 @@ def _require_member(org: Organization, user: User, field: str = "owner") -> None
         raise ValidationError({field: _("Choose a member of this organization.")})
 
 
+def _require_subject(org: Organization, subject: Any) -> None:
+    """A subject must be registered and of this organization, whoever the caller is: a
+    service is the last line of tenancy, not a form's or a serializer's courtesy."""
+    if subject is None:
+        return
+    if (
+        subjects.for_model(type(subject)) is None
+        or getattr(subject, "organization_id", None) != org.pk
+    ):
+        # The words of ``subjects.resolve``: unknown and foreign read the same.
+        raise ValidationError({"subject_id": _("No such subject in this organization.")})
+
+
+def _locked(followup: FollowUp) -> FollowUp:
+    """The row as it is now, locked until the transaction ends.
+
+    Every change is checked against this copy and written onto it, never onto the instance
+    the caller loaded: that one may be minutes old (an edit page, another tab), and saving
+    it would write back its old status and its old ``version + 1``.
+    """
+    row = (
+        FollowUp.objects.for_org(followup.organization)
+        .select_for_update(of=("self",))
+        .select_related("owner", "organization")
+        .filter(pk=followup.pk)
+        .first()
+    )
+    if row is None:
+        raise ValidationError(_("This follow-up was deleted meanwhile."))
+    return row
+
+
+def _require_open(followup: FollowUp) -> None:
+    if followup.status != FollowUpStatus.OPEN:
+        raise TransitionError(followup.status, FollowUpStatus.OPEN)
+
+
+class StaleEdit(ValidationError):
+    """The follow-up changed after the editor loaded it; saving would undo that change."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "Someone changed this follow-up while you were editing it, so your changes "
+                "were not saved. Check the form and save again to keep your version."
+            ),
+            code="stale",
+        )
+
+
 def clean_offsets(offsets: Any) -> list[int]:
     if offsets is None:
         return [0]
@@ -116,13 +166,27 @@ def clean_offsets(offsets: Any) -> list[int]:
     return values
 
 
+def _check_due(due_at: datetime) -> None:
+    if timezone.is_naive(due_at):
+        raise ValidationError({"due_at": _("Give the due time with its time zone.")})
+    inputs.check_date(due_at, "due_at")
+
+
 def _clean_rule(text: str | None) -> str:
     if not text:
         return ""
     try:
-        return recurrence.parse(text).to_text()
+        rule = recurrence.parse(text)
     except recurrence.RuleError as exc:
         raise ValidationError({"recurrence": str(exc)}) from None
+    if rule.until is not None and not inputs.in_range(rule.until):
+        raise ValidationError(
+            {
+                "recurrence": _("UNTIL must lie between %(first)s and %(last)s.")
+                % {"first": inputs.FIRST_DAY.isoformat(), "last": inputs.LAST_DAY.isoformat()}
+            }
+        )
+    return rule.to_text()
 
 
 def _local_anchor(followup: FollowUp, at: datetime, local_time: time | None) -> None:
@@ -157,14 +221,9 @@ def followup_create(
     recurrence_time: time | None = None,
     reminder_offsets: Any = None,
 ) -> FollowUp:
-    if timezone.is_naive(due_at):
-        raise ValidationError({"due_at": _("Give the due time with its time zone.")})
+    _check_due(due_at)
     _require_member(org, owner)
-    if subject is not None and (
-        subjects.for_model(type(subject)) is None
-        or getattr(subject, "organization_id", None) != org.pk
-    ):
-        raise ValidationError({"subject_id": _("No such subject in this organization.")})
+    _require_subject(org, subject)
     rule = _clean_rule(recurrence_rule)
     followup = FollowUp(
         organization=org,
@@ -198,6 +257,7 @@ def followup_create(
 
 
 EDITABLE = {"title", "notes", "due_at", "priority", "reminder_offsets", "owner", "subject"}
+REMINDER_STATE = ["next_remind_at", "next_remind_offset", "remind_claimed_at", "remind_claim"]
 
 
 def followup_update(
@@ -206,62 +266,100 @@ def followup_update(
     actor: User | None,
     recurrence_rule: str | None = None,
     recurrence_time: time | None = None,
+    expected_version: int | None = None,
     **changes: Any,
 ) -> FollowUp:
-    """Change fields of an open follow-up. A new rule applies from this occurrence on:
-    the current due time stays; the next occurrences follow the new rule."""
+    """Change fields of an open follow-up and return the saved row.
+
+    A new rule applies from this occurrence on: the current due time stays; the next
+    occurrences follow the new rule. ``expected_version`` is the version the editor saw
+    (the edit page sends it): if the row changed since, nothing is saved (``StaleEdit``).
+    Only the fields whose value changes are written, onto the row locked here.
+    """
     unknown = set(changes) - EDITABLE
     if unknown:
         raise TypeError(f"Not editable: {sorted(unknown)}")
     org = followup.organization
-    if followup.status != FollowUpStatus.OPEN:
-        raise TransitionError(followup.status, FollowUpStatus.OPEN)
-    if "owner" in changes and changes["owner"].pk != followup.owner_id:
-        _require_member(org, changes["owner"])
+    if "subject" in changes:
+        _require_subject(org, changes["subject"])
     if "reminder_offsets" in changes:
         changes["reminder_offsets"] = clean_offsets(changes["reminder_offsets"])
-    if "due_at" in changes and timezone.is_naive(changes["due_at"]):
-        raise ValidationError({"due_at": _("Give the due time with its time zone.")})
+    if "due_at" in changes:
+        _check_due(changes["due_at"])
     if "title" in changes:
         changes["title"] = changes["title"].strip()
-    subject = changes.pop("subject", False)
-    for name, value in changes.items():
-        setattr(followup, name, value)
-    if subject is not False:
-        followup.subject = subject
-        if subject is None:
-            followup.subject_type = None
-            followup.subject_id = None
-    if recurrence_rule is not None:
-        rule = _clean_rule(recurrence_rule)
-        if rule and not followup.series_id:
-            followup.series_id = uuid.uuid4()
-        followup.recurrence = rule
-        if rule:
-            followup.occurrence_at = followup.occurrence_at or followup.due_at
-            _local_anchor(followup, followup.occurrence_at, recurrence_time)
-    elif recurrence_time is not None and followup.recurrence:
-        followup.recurrence_time = recurrence_time.replace(second=0, microsecond=0)
-    if {"due_at", "reminder_offsets"} & changes.keys():
-        _schedule_reminders(followup)
-    followup.full_clean(exclude=["owner", "subject_type", "created_by", "completed_by"])
+    rule = _clean_rule(recurrence_rule) if recurrence_rule is not None else None
     with transaction.atomic():
-        followup.save()
-        _record_change(followup, actor)
-    return followup
+        row = _locked(followup)
+        _require_open(row)
+        if expected_version is not None and row.version != expected_version:
+            raise StaleEdit
+        if "owner" in changes and changes["owner"].pk != row.owner_id:
+            _require_member(org, changes["owner"])
+        changed = _apply_changes(row, changes, rule, recurrence_time)
+        if not changed:
+            return row
+        row.full_clean(exclude=["owner", "subject_type", "created_by", "completed_by"])
+        row.save(update_fields=changed)
+        _record_change(row, actor)
+    return row
+
+
+def _apply_changes(
+    row: FollowUp, changes: dict[str, Any], rule: str | None, recurrence_time: time | None
+) -> list[str]:
+    """Set ``changes`` (and a new rule) on the locked row; the names of the changed fields."""
+    changed: set[str] = set()
+    for name, value in changes.items():
+        if name == "subject":
+            current = (row.subject_type_id, row.subject_id)
+            if value is None:
+                row.subject_type, row.subject_id = None, None
+            else:
+                row.subject = value
+            if (row.subject_type_id, row.subject_id) != current:
+                changed |= {"subject_type", "subject_id"}
+        elif name == "owner":
+            if value.pk != row.owner_id:
+                row.owner = value
+                changed.add("owner")
+        elif getattr(row, name) != value:
+            setattr(row, name, value)
+            changed.add(name)
+    before = (row.recurrence, row.series_id, row.occurrence_at, row.recurrence_start,
+              row.recurrence_time)  # fmt: skip
+    if rule is not None:
+        if rule and not row.series_id:
+            row.series_id = uuid.uuid4()
+        row.recurrence = rule
+        if rule:
+            row.occurrence_at = row.occurrence_at or row.due_at
+            _local_anchor(row, row.occurrence_at, recurrence_time)
+    elif recurrence_time is not None and row.recurrence:
+        row.recurrence_time = recurrence_time.replace(second=0, microsecond=0)
+    after = (row.recurrence, row.series_id, row.occurrence_at, row.recurrence_start,
+             row.recurrence_time)  # fmt: skip
+    if before != after:
+        changed |= {"recurrence", "series_id", "occurrence_at", "recurrence_start",
+                    "recurrence_time"}  # fmt: skip
+    if {"due_at", "reminder_offsets"} & changed:
+        _schedule_reminders(row)
+        changed |= set(REMINDER_STATE)
+    return sorted(changed)
 
 
 def followup_delete(*, followup: FollowUp, actor: User | None) -> None:
     with transaction.atomic():
-        _record_change(followup, actor, "followup.deleted")
+        row = _locked(followup)
+        _record_change(row, actor, "followup.deleted")
         audit.record(
-            org=followup.organization,
+            org=row.organization,
             action="followup.deleted",
             actor=actor,
-            obj=followup,
-            changes=audit.diff(audit.snapshot(followup, exclude=_BOOKKEEPING), {}),
+            obj=row,
+            changes=audit.diff(audit.snapshot(row, exclude=_BOOKKEEPING), {}),
         )
-        followup.delete()
+        row.delete()
 
 
 # Reminder claims and series plumbing: not what a person reads in the trail.
@@ -326,8 +424,8 @@ def _next_occurrence(followup: FollowUp, actor: User | None) -> FollowUp | None:
         tz=followup.owner.timezone or "UTC",
         after=after,
     )
-    if at is None:
-        return None
+    if at is None or not inputs.in_range(at):
+        return None  # the rule ended, or its next date is past the supported range
     nxt = FollowUp(
         organization=followup.organization,
         title=followup.title,
@@ -410,14 +508,7 @@ def followup_reopen(*, followup: FollowUp, actor: User | None) -> Outcome:
     with transaction.atomic():
         reopened = _transition(followup, FollowUpStatus.OPEN, actor)
         _schedule_reminders(reopened)
-        reopened.save(
-            update_fields=[
-                "next_remind_at",
-                "next_remind_offset",
-                "remind_claimed_at",
-                "remind_claim",
-            ]
-        )
+        reopened.save(update_fields=REMINDER_STATE)
         _record_change(reopened, actor)
     return Outcome(followup=reopened)
 
@@ -438,13 +529,19 @@ def snooze_target(followup: FollowUp, choice: str, *, now: datetime | None = Non
     if choice not in SNOOZE_CHOICES:
         raise ValidationError({"until": _("Choose one of the offered snooze times.")})
     step = SNOOZE_CHOICES[choice]
-    if step is not None:
-        return max(now, followup.due_at) + step if choice.endswith(("d", "w")) else now + step
-    zone = user_zone(followup.owner)
-    local_due = followup.due_at.astimezone(zone)
-    tomorrow = (now.astimezone(zone) + timedelta(days=1)).date()
-    local = datetime.combine(tomorrow, local_due.time().replace(tzinfo=None))
-    return recurrence.to_utc(local, zone.key)
+    try:
+        if step is not None:
+            start = max(now, followup.due_at) if choice.endswith(("d", "w")) else now
+            return start + step
+        zone = user_zone(followup.owner)
+        local_due = followup.due_at.astimezone(zone)
+        tomorrow = (now.astimezone(zone) + timedelta(days=1)).date()
+        local = datetime.combine(tomorrow, local_due.time().replace(tzinfo=None))
+        return recurrence.to_utc(local, zone.key)
+    except OverflowError:
+        raise ValidationError(
+            {"until": _("This snooze would move the follow-up past the last supported date.")}
+        ) from None
 
 
 def followup_snooze(*, followup: FollowUp, actor: User | None, until: datetime) -> FollowUp:
@@ -453,50 +550,42 @@ def followup_snooze(*, followup: FollowUp, actor: User | None, until: datetime) 
         raise ValidationError({"until": _("Give the time with its time zone.")})
     if until <= timezone.now():
         raise ValidationError({"until": _("Snooze to a time in the future.")})
+    inputs.check_date(until, "until")
     with transaction.atomic():
-        locked = (
-            FollowUp.objects.for_org(followup.organization).select_for_update().get(pk=followup.pk)
-        )
-        if locked.status != FollowUpStatus.OPEN:
-            raise TransitionError(locked.status, FollowUpStatus.OPEN)
-        locked.due_at = until
-        _schedule_reminders(locked)
-        locked.save()
-        _record_change(locked, actor)
-    return locked
+        row = _locked(followup)
+        _require_open(row)
+        row.due_at = until
+        _schedule_reminders(row)
+        row.save(update_fields=["due_at", *REMINDER_STATE])
+        _record_change(row, actor)
+    return row
 
 
 def followup_reassign(*, followup: FollowUp, actor: User | None, owner: User) -> FollowUp:
     org = followup.organization
     _require_member(org, owner)
     with transaction.atomic():
-        locked = (
-            FollowUp.objects.for_org(org)
-            .select_for_update()
-            .select_related("organization")
-            .get(pk=followup.pk)
-        )
-        if locked.status != FollowUpStatus.OPEN:
-            raise TransitionError(locked.status, FollowUpStatus.OPEN)
-        if locked.owner_id == owner.pk:
-            return locked
-        locked.owner = owner
-        locked.save()
-        _record_change(locked, actor)
+        row = _locked(followup)
+        _require_open(row)
+        if row.owner_id == owner.pk:
+            return row
+        row.owner = owner
+        row.save(update_fields=["owner"])
+        _record_change(row, actor)
         if actor is None or actor.pk != owner.pk:
             notifications.notify(
                 org=org,
                 recipients=[owner],
                 kind="followup.assigned",
                 params={
-                    "title": locked.title,
+                    "title": row.title,
                     "by": actor.name if actor is not None and actor.pk else "API",
                 },
-                url=followup_path(locked),
-                subject=locked,
-                dedupe_key=f"assigned:{locked.pk}:{locked.version}",
+                url=followup_path(row),
+                subject=row,
+                dedupe_key=f"assigned:{row.pk}:{row.version}",
             )
-    return locked
+    return row
 
 
 HANDED_OVER_KIND = "followup.handed_over"

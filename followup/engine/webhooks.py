@@ -298,7 +298,7 @@ def body_for(event: Event) -> str:
     )
 
 
-@events.subscribe
+@events.subscribe("webhooks.fan_out")
 def fan_out(event: Event) -> None:
     """Subscriber of the outbox relay: one delivery per endpoint that wants this type."""
     org = event.organization

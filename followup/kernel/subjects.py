@@ -110,6 +110,14 @@ def for_model(model: type[models.Model]) -> SubjectType | None:
     return _BY_MODEL.get(model)
 
 
+def type_key(model: type[models.Model]) -> str:
+    """How records that point at any model (the outbox's events) name its type: the
+    registry key of a followable model, else ``app_label.model_name``. Never the bare
+    model name: two apps may both have a ``Review``."""
+    entry = _BY_MODEL.get(model)
+    return entry.key if entry is not None else model._meta.label_lower
+
+
 def for_content_type(content_type_id: int | None) -> SubjectType | None:
     if content_type_id is None:
         return None

@@ -30,4 +30,5 @@ def relay_event(org_id: str, event_id: str) -> bool:
 
 @shared_task(name="followup.kernel.tasks.relay_pending_events")
 def relay_pending_events() -> int:
+    """Beat, every minute: lost hand-outs and due deliveries (retries), each on its own."""
     return events.relay_pending()

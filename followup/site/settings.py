@@ -259,12 +259,22 @@ CELERY_BEAT_SCHEDULE = {
         "task": "engagements.tasks.health_snapshots_tick",
         "schedule": timedelta(hours=1),
     },
+    # CSV imports whose task never reached a worker (broker down) or whose run died.
+    "requeue-imports": {
+        "task": "engagements.tasks.imports_tick",
+        "schedule": timedelta(minutes=1),
+    },
 }
 
 # --- Follow-up engine ---------------------------------------------------------------------
 # A claim older than this belongs to a worker presumed dead; a later tick takes it over.
 FOLLOWUP_CLAIM_TIMEOUT = timedelta(
     seconds=env_int("FOLLOWUP_CLAIM_TIMEOUT_SECONDS", 300, minimum=1)
+)
+# A CSV import's run refreshes its claim while it checks rows; one silent for longer than
+# this is presumed dead and taken over. It also bounds the write pass (one transaction).
+FOLLOWUP_IMPORT_CLAIM_TIMEOUT = timedelta(
+    seconds=env_int("FOLLOWUP_IMPORT_CLAIM_TIMEOUT_SECONDS", 900, minimum=1)
 )
 # Reminder moments further in the past than this are skipped (after an outage, or when a
 # due time is set close to now), so nobody gets a stale "due tomorrow" mail.

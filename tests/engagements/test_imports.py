@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from accounts.roles import Role
 from engagements import imports
@@ -208,3 +210,173 @@ def test_the_import_list_does_not_grow_queries_with_rows(manager_client, org, ma
             )
 
     assert_constant_queries(rows, lambda: manager_client.get("/o/acme/imports/"))
+
+
+# --- Interrupted imports and an unreachable broker (issue 7) -------------------------------
+
+CUSTOMERS_CSV = "name,external_id\n" + "".join(f"Customer {n},c-{n}\n" for n in range(1, 41))
+
+
+def queued_job(org, manager, content=CUSTOMERS_CSV):
+    return ImportJob.objects.create(
+        organization=org, kind="customers", content=content, created_by=manager
+    )
+
+
+class WorkerKilled(BaseException):
+    """What SIGKILL looks like from inside: nothing of the run gets to clean up."""
+
+
+def crash_after(monkeypatch, rows: int):
+    from engagements import services
+
+    real = services.customer_save
+    seen = {"n": 0}
+
+    def save(**kwargs):
+        seen["n"] += 1
+        if seen["n"] > rows:
+            raise WorkerKilled
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "customer_save", save)
+    return real
+
+
+def claim_goes_stale(org, job, settings):
+    ImportJob.objects.for_org(org).filter(pk=job.pk).update(
+        claimed_at=job.claimed_at - settings.FOLLOWUP_IMPORT_CLAIM_TIMEOUT - timedelta(seconds=1)
+    )
+
+
+def test_a_redelivered_import_after_a_crash_while_writing_finishes_exactly_once(
+    org, manager, monkeypatch, settings
+):
+    job = queued_job(org, manager)
+    real = crash_after(monkeypatch, rows=25)
+    with pytest.raises(WorkerKilled):
+        imports.run(org=org, job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.WRITING
+    assert not Customer.objects.for_org(org).exists()  # all or nothing: rolled back
+
+    # The broker redelivers the task (acks late) once the claim of the dead run is stale.
+    monkeypatch.setattr(imports.services, "customer_save", real)
+    claim_goes_stale(org, job, settings)
+    assert imports.run(org=org, job_id=job.pk) == "done"
+    job.refresh_from_db()
+    assert (job.status, job.created_count, job.updated_count) == ("done", 40, 0)
+    assert Customer.objects.for_org(org).count() == 40
+    assert imports.run(org=org, job_id=job.pk) == "skipped"  # a third delivery: nothing
+    assert Customer.objects.for_org(org).count() == 40
+
+
+def test_a_job_stuck_checking_rows_is_taken_over_after_the_timeout(org, manager, settings):
+    job = queued_job(org, manager)
+    # A run claimed it, counted 25 rows and died: "Checking rows" forever, before.
+    ImportJob.objects.for_org(org).filter(pk=job.pk).update(
+        status=ImportJob.Status.CHECKING,
+        processed_rows=25,
+        claim=uuid.uuid4(),
+        claimed_at=timezone.now() - settings.FOLLOWUP_IMPORT_CLAIM_TIMEOUT - timedelta(seconds=1),
+    )
+    assert imports.run(org=org, job_id=job.pk) == "done"
+    assert Customer.objects.for_org(org).count() == 40
+
+
+def test_a_redelivery_while_the_first_run_is_alive_leaves_it_alone(org, manager):
+    job = queued_job(org, manager)
+    ImportJob.objects.for_org(org).filter(pk=job.pk).update(
+        status=ImportJob.Status.CHECKING, claim=uuid.uuid4(), claimed_at=timezone.now()
+    )
+    assert imports.run(org=org, job_id=job.pk) == "skipped"
+    assert not Customer.objects.for_org(org).exists()
+
+
+def test_a_run_that_lost_its_claim_keeps_none_of_its_writes(org, manager, monkeypatch):
+    """Two runs: the first is slow, its claim times out, a second takes over and finishes;
+    when the first reaches its end it must roll back, not write the file a second time."""
+    from engagements import services
+
+    job = queued_job(org, manager, content="name,external_id\nSlow,c-1\n")
+    real = services.customer_save
+
+    def save_while_taken_over(**kwargs):
+        saved = real(**kwargs)
+        ImportJob.objects.for_org(org).filter(pk=job.pk).update(claim=uuid.uuid4())
+        return saved
+
+    monkeypatch.setattr(services, "customer_save", save_while_taken_over)
+    assert imports.run(org=org, job_id=job.pk) == "skipped"
+    assert not Customer.objects.for_org(org).exists()
+
+
+def broker_down(monkeypatch):
+    from kombu.exceptions import OperationalError
+
+    from engagements import tasks
+
+    def refuse(*args, **kwargs):
+        raise OperationalError("[Errno 111] Connection refused")
+
+    monkeypatch.setattr(tasks.run_import, "delay", refuse)
+    monkeypatch.setattr(tasks.run_import, "apply_async", refuse)
+
+
+def test_with_the_broker_down_an_import_waits_with_a_clear_message(
+    manager_client, org, monkeypatch, django_capture_on_commit_callbacks
+):
+    broker_down(monkeypatch)
+    response = upload(
+        manager_client, "customers", CUSTOMERS_CSV, django_capture_on_commit_callbacks
+    )
+    assert response.status_code == 302  # it was a 500
+    job = ImportJob.objects.for_org(org).get()
+    assert job.status == ImportJob.Status.QUEUED and job.queue_failed_at is not None
+    page = manager_client.get(response.url).content.decode()
+    assert (
+        "Waiting for the worker: the queue is unreachable; it will start when it is back." in page
+    )
+    assert "hx-trigger" in page  # the page keeps polling
+    listing = manager_client.get("/o/acme/imports/").content.decode()
+    assert "Waiting for the worker" in listing
+
+
+def test_the_tick_starts_a_waiting_import_when_the_broker_is_back(
+    manager_client, org, monkeypatch, eager, django_capture_on_commit_callbacks
+):
+    from engagements import tasks
+
+    with monkeypatch.context() as down:
+        broker_down(down)
+        upload(manager_client, "customers", CUSTOMERS_CSV, django_capture_on_commit_callbacks)
+        assert tasks.imports_tick() == 0  # still down: still waiting, no error
+    job = ImportJob.objects.for_org(org).get()
+    assert job.status == ImportJob.Status.QUEUED
+    assert tasks.imports_tick() == 1  # the broker is back
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE and job.queue_failed_at is None
+    assert Customer.objects.for_org(org).count() == 40
+    assert tasks.imports_tick() == 0
+
+
+def test_the_tick_requeues_a_stale_run_and_leaves_live_and_fresh_jobs(
+    org, manager, settings, eager
+):
+    from engagements import tasks
+
+    stale = queued_job(org, manager)
+    ImportJob.objects.for_org(org).filter(pk=stale.pk).update(
+        status=ImportJob.Status.WRITING,
+        claim=uuid.uuid4(),
+        claimed_at=timezone.now() - settings.FOLLOWUP_IMPORT_CLAIM_TIMEOUT - timedelta(seconds=1),
+    )
+    live = queued_job(org, manager, content="name\nLive\n")
+    ImportJob.objects.for_org(org).filter(pk=live.pk).update(
+        status=ImportJob.Status.CHECKING, claim=uuid.uuid4(), claimed_at=timezone.now()
+    )
+    fresh = queued_job(org, manager, content="name\nFresh\n")
+    ImportJob.objects.for_org(org).filter(pk=fresh.pk).update(queued_at=timezone.now())
+    assert tasks.imports_tick() == 1
+    statuses = dict(ImportJob.objects.for_org(org).values_list("pk", "status"))
+    assert statuses == {stale.pk: "done", live.pk: "checking", fresh.pk: "queued"}

@@ -69,6 +69,39 @@ def _delivery(world: World):
     return world.once("delivery", make)
 
 
+def _event_delivery(world: World):
+    def make():
+        from followup.kernel.models import Event, EventDelivery, EventDeliveryStatus
+
+        event = Event.objects.create(
+            organization=world.org_a,
+            type="followup.created",
+            payload={"title": "alpha-secret-event"},
+            relayed_at=timezone.now(),
+        )
+        return EventDelivery.objects.create(
+            organization=world.org_a,
+            event=event,
+            subscriber="alpha.subscriber",
+            status=EventDeliveryStatus.FAILED,
+            attempts=10,
+            last_error="alpha-secret-error",
+            last_attempt_at=timezone.now(),
+        )
+
+    return world.once("event_delivery", make)
+
+
+def event_delivery_list(world):
+    _event_delivery(world)
+    return Target({}, "alpha-secret-error")
+
+
+def event_delivery_item(world):
+    delivery = _event_delivery(world)
+    return Target({"pk": delivery.pk}, "alpha-secret-error")
+
+
 def followup_list(world):
     _followup(world)
     return Target({}, "alpha-secret-followup")
@@ -175,3 +208,5 @@ register("followup:notification_read", make=notification_item)
 register("followup:webhooks", make=endpoint_list, body=endpoint_body, body_names_org_a=False)
 register("followup:webhook_detail", make=endpoint_item, body=endpoint_body)
 register("followup:webhook_replay", make=delivery_item)
+register("followup:event_deliveries", make=event_delivery_list)
+register("followup:event_delivery_retry", make=event_delivery_item)

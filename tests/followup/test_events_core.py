@@ -16,7 +16,8 @@ from followup.kernel.models import Event
 @pytest.fixture
 def received(monkeypatch):
     seen: list[Event] = []
-    monkeypatch.setattr(events, "_subscribers", [seen.append])
+    monkeypatch.setattr(events, "_subscribers", {})
+    events.subscribe("tests.seen", seen.append)
     monkeypatch.setitem(events.EVENT_TYPES, "thing.happened", "A test event")
     return seen
 

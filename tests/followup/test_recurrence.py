@@ -32,9 +32,31 @@ def test_it_parses_and_writes_back_the_same_rule():
     assert parse(rule.to_text()) == rule
 
 
-def test_until_accepts_a_date_or_a_date_time():
+def test_until_keeps_a_date_and_a_utc_date_time_apart():
+    # Issue 7: the UTC form was stored as its date part, "UNTIL=20270102".
     assert parse("FREQ=DAILY;UNTIL=20261231").until == date(2026, 12, 31)
-    assert parse("FREQ=DAILY;UNTIL=20261231T235959Z").until == date(2026, 12, 31)
+    instant = parse("FREQ=DAILY;UNTIL=20270102T000000Z")
+    assert instant.until == utc(2027, 1, 2)
+    assert instant.to_text() == "FREQ=DAILY;UNTIL=20270102T000000Z"
+    assert parse(instant.to_text()) == instant
+    assert parse("FREQ=DAILY;UNTIL=20261231").to_text() == "FREQ=DAILY;UNTIL=20261231"
+
+
+def test_an_until_time_without_z_is_refused_as_rfc_5545_says():
+    # With a start in a time zone, UNTIL with a time must be UTC (RFC 5545 3.3.10).
+    with pytest.raises(RuleError, match="UTC"):
+        parse("FREQ=DAILY;UNTIL=20261231T235959")
+
+
+def test_wkst_is_kept_in_the_rule_and_monday_is_the_default():
+    # Issue 7: WKST was accepted and dropped.
+    rule = parse("FREQ=WEEKLY;INTERVAL=2;COUNT=4;BYDAY=TU,SU;WKST=SU")
+    assert rule.wkst == "SU"
+    assert rule.to_text() == "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,SU;COUNT=4;WKST=SU"
+    assert parse(rule.to_text()) == rule
+    assert parse("FREQ=WEEKLY;WKST=MO") == parse("FREQ=WEEKLY")
+    with pytest.raises(RuleError, match="WKST"):
+        parse("FREQ=WEEKLY;WKST=XX")
 
 
 @pytest.mark.parametrize(
@@ -189,6 +211,57 @@ def test_until_is_an_inclusive_local_date():
     ]
 
 
+def test_wkst_sunday_counts_weeks_from_sunday_as_in_rfc_5545():
+    # RFC 5545 3.3.10, the WKST example: DTSTART;TZID=America/New_York:19970805T090000.
+    start, at, tz = date(1997, 8, 5), time(9), "America/New_York"
+    sunday = parse("FREQ=WEEKLY;INTERVAL=2;COUNT=4;BYDAY=TU,SU;WKST=SU")
+    monday = parse("FREQ=WEEKLY;INTERVAL=2;COUNT=4;BYDAY=TU,SU;WKST=MO")
+    found = occurrences(sunday, start=start, at=at, tz=tz, limit=10)
+    assert [d.astimezone(UTC).date().day for d in found] == [5, 17, 19, 31]
+    assert local_times(found, tz)[1] == "1997-08-17 Sun 09:00"
+    found = occurrences(monday, start=start, at=at, tz=tz, limit=10)
+    assert [d.date().day for d in found] == [5, 10, 19, 24]
+
+
+# A UTC UNTIL is an instant: occurrences at or before it count, wherever the owner lives.
+# Reading only its date part as a local day ended series late west of UTC and a day early
+# east of it (issue 7).
+UNTIL_CASES = [
+    # owner's zone, UNTIL, local time of day, expected local times (from 2027-01-01)
+    ("UTC", "20270102T000000Z", time(9), ["2027-01-01 Fri 09:00"]),
+    # 2027-01-01T20:00Z is Jan 2, 07:00 in Sydney: Jan 2 06:00 (19:00Z) is inside.
+    (
+        "Australia/Sydney",
+        "20270101T200000Z",
+        time(6),
+        ["2027-01-01 Fri 06:00", "2027-01-02 Sat 06:00"],
+    ),
+    # 2027-01-02T00:00Z is Jan 1, 16:00 in Los Angeles: Jan 2 09:00 is outside.
+    ("America/Los_Angeles", "20270102T000000Z", time(9), ["2027-01-01 Fri 09:00"]),
+]
+
+
+@pytest.mark.parametrize(("tz", "until", "at", "expected"), UNTIL_CASES)
+def test_a_utc_until_is_an_inclusive_bound_on_instants(tz, until, at, expected):
+    rule = parse(f"FREQ=DAILY;UNTIL={until}")
+    found = occurrences(rule, start=date(2027, 1, 1), at=at, tz=tz, limit=10)
+    assert local_times(found, tz) == expected
+    assert all(d <= rule.until for d in found)
+
+
+@pytest.mark.parametrize("tz", ["UTC", "Australia/Sydney", "America/Los_Angeles"])
+def test_a_date_until_is_the_owners_local_day(tz):
+    rule = parse("FREQ=DAILY;UNTIL=20270102")
+    found = occurrences(rule, start=date(2027, 1, 1), at=time(23, 30), tz=tz, limit=10)
+    assert [t[:10] for t in local_times(found, tz)] == ["2027-01-01", "2027-01-02"]
+
+
+def test_a_utc_until_that_is_exactly_an_occurrence_includes_it():
+    rule = parse("FREQ=DAILY;UNTIL=20270102T090000Z")
+    found = occurrences(rule, start=date(2027, 1, 1), at=time(9), tz="UTC", limit=10)
+    assert found == [utc(2027, 1, 1, 9), utc(2027, 1, 2, 9)]
+
+
 def test_next_occurrence_is_strictly_after():
     rule = parse("FREQ=WEEKLY;INTERVAL=2;BYDAY=MO")
     start = date(2026, 1, 5)
@@ -234,3 +307,34 @@ def test_it_describes_rules_in_chinese():
     with translation.override("zh-hans"):
         text = cadence.describe(parse("FREQ=WEEKLY;INTERVAL=2;BYDAY=MO"), time(9))
     assert text == "每 2 周的周一 09:00"
+
+
+def test_plain_words_say_when_wkst_changes_the_meaning():
+    rule = parse("FREQ=WEEKLY;INTERVAL=2;COUNT=4;BYDAY=TU,SU;WKST=SU")
+    with translation.override("en"):
+        assert cadence.describe(rule, time(9)) == (
+            "Every 2 weeks on Tuesday, Sunday (weeks start on Sunday) at 09:00, 4 times"
+        )
+        # Every week, or a single day of the week: the week's first day changes nothing.
+        assert cadence.describe(parse("FREQ=WEEKLY;BYDAY=TU,SU;WKST=SU")) == (
+            "Every week on Tuesday, Sunday"
+        )
+        assert cadence.describe(parse("FREQ=WEEKLY;INTERVAL=2;WKST=SU")) == "Every 2 weeks"
+    with translation.override("zh-hans"):
+        assert "每周从周日开始" in cadence.describe(rule, time(9))
+
+
+def test_plain_words_tell_a_utc_until_from_a_date_until():
+    instant = parse("FREQ=DAILY;UNTIL=20270102T000000Z")
+    with translation.override("en"):
+        assert cadence.describe(parse("FREQ=DAILY;UNTIL=20270102")) == (
+            "Every day, until 2027-01-02"
+        )
+        assert cadence.describe(instant) == "Every day, until 2027-01-02 00:00 UTC"
+        assert cadence.describe(instant, tz="Australia/Sydney") == (
+            "Every day, until 2027-01-02 11:00 (Australia/Sydney)"
+        )
+    with translation.override("zh-hans"):
+        assert cadence.describe(instant, tz="America/Los_Angeles") == (
+            "每 1 天，直到 2027-01-01 16:00（America/Los_Angeles）"  # noqa: RUF001
+        )

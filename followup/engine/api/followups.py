@@ -22,7 +22,11 @@ from followup.engine.models import FollowUp, FollowUpStatus, Priority
 from followup.kernel import subjects
 from followup.kernel.api.filters import OffsetDateTimeFilter, OrgModelChoiceFilter, TenantFilterSet
 from followup.kernel.api.problems import PROBLEM_BASE, Conflict
-from followup.kernel.api.serializers import OrgScopedRelatedField, TenantModelSerializer
+from followup.kernel.api.serializers import (
+    InputSerializer,
+    OrgScopedRelatedField,
+    TenantModelSerializer,
+)
 from followup.kernel.api.viewsets import TenantModelViewSet
 from followup.kernel.mail import absolute
 
@@ -37,11 +41,13 @@ class MemberField(OrgScopedRelatedField):
 
 
 class SubjectSerializer(serializers.Serializer):
-    type = serializers.CharField()
-    id = serializers.UUIDField()
-    label = serializers.CharField()
-    title = serializers.CharField()
-    url = serializers.CharField()
+    """Output only: a follow-up's subject."""
+
+    type = serializers.CharField(read_only=True)
+    id = serializers.UUIDField(read_only=True)
+    label = serializers.CharField(read_only=True)
+    title = serializers.CharField(read_only=True)
+    url = serializers.CharField(read_only=True)
 
 
 class FollowUpSerializer(TenantModelSerializer):
@@ -87,9 +93,11 @@ class FollowUpSerializer(TenantModelSerializer):
         return absolute(services.followup_path(obj))
 
 
-class FollowUpInputSerializer(serializers.Serializer):
+class FollowUpInputSerializer(InputSerializer):
     title = serializers.CharField(max_length=200)
-    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    notes = serializers.CharField(
+        required=False, allow_blank=True, default="", style={"base_template": "textarea.html"}
+    )
     owner = MemberField(required=False)
     due_at = serializers.DateTimeField()
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
@@ -135,12 +143,12 @@ class FollowUpInputSerializer(serializers.Serializer):
         return attrs
 
 
-class CompleteSerializer(serializers.Serializer):
+class CompleteSerializer(InputSerializer):
     answered_by_type = serializers.CharField(required=False, allow_blank=True, max_length=64)
     answered_by_id = serializers.UUIDField(required=False, allow_null=True)
 
 
-class SnoozeSerializer(serializers.Serializer):
+class SnoozeSerializer(InputSerializer):
     until = serializers.DateTimeField(required=False)
     preset = serializers.ChoiceField(choices=list(services.SNOOZE_CHOICES), required=False)
 
@@ -150,7 +158,7 @@ class SnoozeSerializer(serializers.Serializer):
         return attrs
 
 
-class ReassignSerializer(serializers.Serializer):
+class ReassignSerializer(InputSerializer):
     owner = MemberField()
 
 

@@ -11,11 +11,27 @@ across daylight-saving changes (07:00 UTC in summer, 08:00 UTC in winter).
 
 Supported: ``FREQ`` (DAILY, WEEKLY, MONTHLY, YEARLY), ``INTERVAL``, ``BYDAY`` (``MO``..``SU``;
 with an ordinal such as ``1MO`` or ``-1FR`` for MONTHLY), ``BYMONTHDAY`` (1..31, -1..-31 for
-"from the end"), ``UNTIL`` (a local date, inclusive) or ``COUNT``. As in RFC 5545, a month
-without the requested day is skipped (``BYMONTHDAY=31`` has no February occurrence; use
-``-1`` for "the last day"). A local time that does not exist (clocks jump forward) is read
-with the offset before the gap (02:30 becomes 03:30), an ambiguous one (clocks go back) as
-its first occurrence, both as RFC 5545 section 3.3.5 says.
+"from the end"), ``UNTIL`` or ``COUNT``, and ``WKST`` (the first day of the week, Monday
+unless said otherwise; it decides which weeks an ``INTERVAL`` of weeks counts, so
+``FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,SU;WKST=SU`` from Tuesday 1997-08-05 gives Aug 5, 17, 19
+and 31, where ``WKST=MO`` gives Aug 5, 10, 19 and 24). As in RFC 5545, a month without the
+requested day is skipped (``BYMONTHDAY=31`` has no February occurrence; use ``-1`` for "the
+last day"). A local time that does not exist (clocks jump forward) is read with the offset
+before the gap (02:30 becomes 03:30), an ambiguous one (clocks go back) as its first
+occurrence, both as RFC 5545 section 3.3.5 says.
+
+``UNTIL`` comes in RFC 5545's two forms, and they mean different things:
+
+- a date (``UNTIL=20270102``) is a day on the owner's calendar: occurrences whose *local*
+  date is on or before it;
+- a UTC date-time (``UNTIL=20270102T000000Z``) is an instant: occurrences at or before it,
+  wherever the owner lives (for an owner in Sydney that instant is 11:00 on Jan 2, for one
+  in Los Angeles 16:00 on Jan 1).
+
+A date-time without ``Z`` is refused: with a start in a time zone, RFC 5545 requires UTC.
+
+Dates near the ends of the calendar (years 1 and 9999) cannot overflow here: a series whose
+next occurrence would fall outside what ``datetime`` represents simply ends.
 """
 
 from __future__ import annotations
@@ -51,11 +67,24 @@ class Rule:
     interval: int = 1
     byday: tuple[str, ...] = ()
     bymonthday: tuple[int, ...] = ()
-    until: date | None = None
+    # A ``date`` is a local day; an aware ``datetime`` (UTC) is an instant. ``datetime`` is
+    # a subclass of ``date``: test for it first (``until_instant``).
+    until: date | datetime | None = None
     count: int | None = None
+    wkst: str = "MO"
 
     def __post_init__(self) -> None:
         validate(self)
+
+    @property
+    def until_instant(self) -> datetime | None:
+        """UNTIL when it is an instant (the UTC form), else None."""
+        return self.until if isinstance(self.until, datetime) else None
+
+    @property
+    def until_day(self) -> date | None:
+        """UNTIL when it is a local day (the date form), else None."""
+        return None if self.until is None or self.until_instant else self.until
 
     def to_text(self) -> str:
         parts = [f"FREQ={self.freq}"]
@@ -65,11 +94,24 @@ class Rule:
             parts.append("BYDAY=" + ",".join(self.byday))
         if self.bymonthday:
             parts.append("BYMONTHDAY=" + ",".join(str(d) for d in self.bymonthday))
-        if self.until is not None:
+        if self.until_instant is not None:
+            parts.append("UNTIL=" + self.until_instant.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ"))
+        elif self.until is not None:
             parts.append("UNTIL=" + self.until.strftime("%Y%m%d"))
         if self.count is not None:
             parts.append(f"COUNT={self.count}")
+        if self.wkst != "MO":  # Monday is RFC 5545's default: saying it changes nothing
+            parts.append(f"WKST={self.wkst}")
         return ";".join(parts)
+
+    @property
+    def wkst_matters(self) -> bool:
+        """Whether the first day of the week changes which dates this rule gives.
+
+        Only when weeks are skipped (``INTERVAL`` > 1) and days of the week are named: the
+        week that holds the start decides which days belong to the first, counted week.
+        """
+        return self.freq == "WEEKLY" and self.interval > 1 and bool(self.byday)
 
     def __str__(self) -> str:
         return self.to_text()
@@ -102,19 +144,31 @@ def validate(rule: Rule) -> None:
         raise RuleError("Use BYDAY or BYMONTHDAY, not both")
     if rule.until is not None and rule.count is not None:
         raise RuleError("Use UNTIL or COUNT, not both")
+    instant = rule.until_instant
+    if instant is not None and instant.utcoffset() != timedelta(0):
+        raise RuleError("UNTIL with a time must be in UTC, like 20261231T235959Z")
+    if rule.wkst not in WEEKDAYS:
+        raise RuleError(f"WKST must be one of {', '.join(WEEKDAYS)}")
     if rule.count is not None and not 1 <= rule.count <= MAX_COUNT:
         raise RuleError(f"COUNT must be between 1 and {MAX_COUNT}")
 
 
-def _parse_until(value: str) -> date:
-    # RFC 5545 writes UNTIL as a DATE or a DATE-TIME; the date part is what counts here
-    # (occurrences are at a local time of day, so "until" means "until that local day").
+def _parse_until(value: str) -> date | datetime:
+    """RFC 5545's DATE (a local day) or UTC DATE-TIME (an instant); they stay distinct."""
     text = value.strip().upper()
-    match = re.fullmatch(r"(\d{8})(T\d{6}Z?)?", text)
+    match = re.fullmatch(r"(\d{8})(?:(T\d{6})(Z?))?", text)
     if match is None:
         raise RuleError(f"UNTIL {value!r} is not a date like 20261231")
+    day, clock, utc = match.groups()
+    if clock and not utc:
+        raise RuleError(
+            f"UNTIL {value!r} has a time without Z: give it in UTC (20261231T235959Z) or "
+            "give only the date"
+        )
     try:
-        return datetime.strptime(match.group(1), "%Y%m%d").date()
+        if clock:
+            return datetime.strptime(day + clock, "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+        return datetime.strptime(day, "%Y%m%d").date()
     except ValueError:
         raise RuleError(f"UNTIL {value!r} is not a real date") from None
 
@@ -160,6 +214,7 @@ def parse(text: str) -> Rule:
         else (),
         until=_parse_until(values["UNTIL"]) if "UNTIL" in values else None,
         count=_parse_int("COUNT", values["COUNT"]) if "COUNT" in values else None,
+        wkst=values["WKST"].upper() if "WKST" in values else "MO",
     )
 
 
@@ -171,18 +226,20 @@ def _du_weekday(day: str) -> du.weekday:
 
 
 def _local_rrule(rule: Rule, start: date, at: time) -> du.rrule:
+    """The rule over naive local wall-clock times. A UTC UNTIL is not given to dateutil
+    (it would compare it with local times); ``occurrences`` applies it to the instants."""
     kwargs: dict[str, object] = {
         "dtstart": datetime.combine(start, at.replace(tzinfo=None, microsecond=0)),
         "interval": rule.interval,
-        "wkst": du.MO,
+        "wkst": _DU_DAY[rule.wkst],
         "cache": False,
     }
     if rule.byday:
         kwargs["byweekday"] = [_du_weekday(d) for d in rule.byday]
     if rule.bymonthday:
         kwargs["bymonthday"] = list(rule.bymonthday)
-    if rule.until is not None:
-        kwargs["until"] = datetime.combine(rule.until, time(23, 59, 59))
+    if rule.until_day is not None:
+        kwargs["until"] = datetime.combine(rule.until_day, time(23, 59, 59))
     if rule.count is not None:
         kwargs["count"] = rule.count
     return du.rrule(_DU_FREQ[rule.freq], **kwargs)
@@ -190,7 +247,11 @@ def _local_rrule(rule: Rule, start: date, at: time) -> du.rrule:
 
 def to_utc(local: datetime, tz: str) -> datetime:
     """A naive local wall-clock time in ``tz`` as an aware UTC instant (RFC 5545 rules
-    for times in a gap or a fold: fold=0 means "offset before the change")."""
+    for times in a gap or a fold: fold=0 means "offset before the change").
+
+    Raises ``OverflowError`` for a local time whose instant is outside ``datetime``'s range
+    (9999-12-31 20:00 in Auckland is after 9999-12-31T23:59:59Z).
+    """
     zone = zoneinfo.ZoneInfo(tz)
     return local.replace(tzinfo=zone, fold=0).astimezone(UTC)
 
@@ -202,8 +263,13 @@ def _iter_local(
     iterator = (
         recurrence.xafter(from_local, inc=True) if from_local is not None else iter(recurrence)
     )
-    for scanned, local in enumerate(iterator):
-        if scanned >= _MAX_SCAN:
+    for _scanned in range(_MAX_SCAN):
+        try:
+            local = next(iterator)
+        except StopIteration:
+            return
+        except (OverflowError, ValueError):
+            # dateutil stepped past year 9999: there is no next date, the series ends.
             return
         yield local
 
@@ -227,13 +293,30 @@ def occurrences(
     from_local = None
     if after is not None:
         # A day of slack: local order and UTC order only differ inside a DST fold.
-        from_local = after.astimezone(zoneinfo.ZoneInfo(tz)).replace(tzinfo=None) - timedelta(
-            days=1
-        )
+        try:
+            from_local = after.astimezone(zoneinfo.ZoneInfo(tz)).replace(tzinfo=None) - (
+                timedelta(days=1)
+            )
+        except OverflowError:
+            # ``after`` is at the very edge of the calendar: start from the beginning (the
+            # instant check below still skips what is not after it).
+            from_local = None
+    until = rule.until_instant
     found: list[datetime] = []
     for local in _iter_local(rule, start, at, from_local):
-        instant = to_utc(local, tz)
+        try:
+            instant = to_utc(local, tz)
+        except OverflowError:
+            if local.year > 1:
+                break  # past the last instant ``datetime`` can hold: the series ends
+            continue  # before the first one (year 1, east of UTC): not an occurrence
         if after is not None and instant <= after:
+            continue
+        if until is not None and instant > until:
+            # Local order and instant order differ by at most the hour of a DST gap;
+            # a day past UNTIL nothing can come back inside it.
+            if instant - timedelta(days=1) > until:
+                break
             continue
         if found and instant <= found[-1]:
             continue  # two local times that map to one instant (inside a gap)
@@ -340,11 +423,37 @@ def _on(rule: Rule, _: Gettext) -> str:
     return ""
 
 
-def describe(rule: Rule, at: time | None = None, *, words: Words | None = None) -> str:
+def _until(rule: Rule, tz: str | None, _: Gettext) -> str:
+    instant = rule.until_instant
+    if instant is None:
+        assert rule.until is not None
+        return rule.until.isoformat()
+    if tz is None or tz == "UTC":
+        return _("%(date)s %(time)s UTC") % {
+            "date": instant.date().isoformat(),
+            "time": instant.strftime("%H:%M"),
+        }
+    try:
+        local = instant.astimezone(zoneinfo.ZoneInfo(tz))
+    except OverflowError:
+        local = instant
+        tz = "UTC"
+    return _("%(date)s %(time)s (%(zone)s)") % {
+        "date": local.date().isoformat(),
+        "time": local.strftime("%H:%M"),
+        "zone": tz,
+    }
+
+
+def describe(
+    rule: Rule, at: time | None = None, *, words: Words | None = None, tz: str | None = None
+) -> str:
     """The rule in plain words: "Every 2 weeks on Monday at 09:00".
 
     ``words`` carries the translation functions (Django's ``gettext``/``ngettext`` in the
-    app, see ``followup.engine.cadence``); without it the text is English.
+    app, see ``followup.engine.cadence``); without it the text is English. ``tz`` is the
+    zone a UTC UNTIL is shown in (the owner's); without it, UTC. A date UNTIL is a local
+    day and is shown as the date it is.
     """
     words = words or ENGLISH
     _, ngettext = words.gettext, words.ngettext
@@ -352,12 +461,17 @@ def describe(rule: Rule, at: time | None = None, *, words: Words | None = None) 
     on = _on(rule, _)
     if on:
         text = _("%(every)s %(on)s") % {"every": text, "on": on}
+    if rule.wkst != "MO" and rule.wkst_matters:
+        text = _("%(cadence)s (weeks start on %(weekday)s)") % {
+            "cadence": text,
+            "weekday": _weekday_names(_)[rule.wkst],
+        }
     if at is not None:
         text = _("%(cadence)s at %(time)s") % {"cadence": text, "time": at.strftime("%H:%M")}
     if rule.until is not None:
         text = _("%(cadence)s, until %(date)s") % {
             "cadence": text,
-            "date": rule.until.isoformat(),
+            "date": _until(rule, tz, _),
         }
     if rule.count is not None:
         text = ngettext("%(cadence)s, once", "%(cadence)s, %(n)d times", rule.count) % {

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import zoneinfo
 from datetime import time
 from typing import Any
 
@@ -8,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from accounts.inputs import InputRulesFormMixin
 from accounts.mixins import OrgFormMixin
 from followup.engine.calc import recurrence
 from followup.engine.models import EmailMode, Priority
@@ -54,7 +56,7 @@ class UserChoiceField(forms.ModelChoiceField):
         return obj.name
 
 
-class CadenceMixin(forms.Form):
+class CadenceMixin(InputRulesFormMixin, forms.Form):
     """The common cadences in plain fields, turned into an RRULE subset."""
 
     frequency = forms.ChoiceField(label=_("Cadence"), choices=FREQUENCY_CHOICES, required=False)
@@ -85,19 +87,47 @@ class CadenceMixin(forms.Form):
         label=_("Times"), min_value=1, max_value=recurrence.MAX_COUNT, required=False
     )
 
+    # The saved rule, and the zone its fields were shown in. A rule can say more than these
+    # fields show (WKST, a UTC UNTIL, BYDAY=1MO, several month days): when a save leaves
+    # the fields as they were shown, the saved rule is kept whole instead of being
+    # rebuilt from the fields, which would silently drop what they cannot show.
+    rule_text = forms.CharField(required=False, widget=forms.HiddenInput)
+    rule_zone = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    @staticmethod
+    def shown(rule: recurrence.Rule, tz: str) -> dict[str, Any]:
+        """What the cadence fields show of ``rule`` (``build_rule`` reads them back)."""
+        instant = rule.until_instant
+        until = rule.until
+        if instant is not None:
+            try:
+                until = instant.astimezone(zoneinfo.ZoneInfo(tz)).date()
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError, OverflowError):
+                until = instant.date()
+        return {
+            "frequency": rule.freq,
+            "interval": rule.interval,
+            "weekdays": [d for d in recurrence.WEEKDAYS if d in rule.byday]
+            if rule.freq == "WEEKLY"
+            else [],
+            "monthday": rule.bymonthday[0]
+            if rule.bymonthday and rule.freq in ("MONTHLY", "YEARLY")
+            else None,
+            "ends": "until" if rule.until else ("count" if rule.count else "never"),
+            "until": until,
+            "count": rule.count,
+        }
+
     def cadence_initial(self, followup: Any) -> dict[str, Any]:
         if not followup.recurrence:
             return {}
         rule = recurrence.parse(followup.recurrence)
+        tz = followup.owner.timezone or "UTC"
         return {
-            "frequency": rule.freq,
-            "interval": rule.interval,
-            "weekdays": [d for d in rule.byday if len(d) == 2],
-            "monthday": rule.bymonthday[0] if rule.bymonthday else None,
+            **self.shown(rule, tz),
             "at": followup.recurrence_time,
-            "ends": "until" if rule.until else ("count" if rule.count else "never"),
-            "until": rule.until,
-            "count": rule.count,
+            "rule_text": rule.to_text(),
+            "rule_zone": tz,
         }
 
     def clean_monthday(self) -> int | None:
@@ -113,10 +143,12 @@ class CadenceMixin(forms.Form):
             return None
         ends = data.get("ends") or "never"
         try:
-            return recurrence.Rule(
+            built = recurrence.Rule(
                 freq=freq,
                 interval=data.get("interval") or 1,
-                byday=tuple(data.get("weekdays") or ()) if freq == "WEEKLY" else (),
+                byday=tuple(d for d in recurrence.WEEKDAYS if d in (data.get("weekdays") or ()))
+                if freq == "WEEKLY"
+                else (),
                 bymonthday=(data["monthday"],)
                 if freq in ("MONTHLY", "YEARLY") and data.get("monthday")
                 else (),
@@ -125,6 +157,21 @@ class CadenceMixin(forms.Form):
             )
         except recurrence.RuleError as exc:
             raise forms.ValidationError(str(exc)) from None
+        saved = self._saved_rule()
+        if saved is not None:
+            zone = data.get("rule_zone") or "UTC"
+            if self.shown(built, zone) == self.shown(saved, zone):
+                return saved
+        return built
+
+    def _saved_rule(self) -> recurrence.Rule | None:
+        text = self.cleaned_data.get("rule_text")
+        if not text:
+            return None
+        try:
+            return recurrence.parse(text)
+        except recurrence.RuleError:
+            return None  # not a rule we wrote: build from the fields
 
     def clean_cadence(self) -> None:
         ends = self.cleaned_data.get("ends")
@@ -174,6 +221,8 @@ class FollowUpForm(OrgFormMixin, CadenceMixin):
     )
     subject_type = forms.CharField(required=False, widget=forms.HiddenInput)
     subject_id = forms.CharField(required=False, widget=forms.HiddenInput)
+    # The version the editor loaded: saving over a newer change is refused, not silent.
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     field_order = ["title", "owner", "due", "priority", "reminders", "notes"]
 
@@ -203,7 +252,7 @@ class FollowUpForm(OrgFormMixin, CadenceMixin):
         return self.cleaned_data.get("at")
 
 
-class SnoozeForm(forms.Form):
+class SnoozeForm(InputRulesFormMixin, forms.Form):
     until = forms.ChoiceField(label=_("Snooze for"), choices=SNOOZE_LABELS)
 
 
@@ -211,7 +260,7 @@ class ReassignForm(OrgFormMixin, forms.Form):
     owner = UserChoiceField(label=_("New owner"), queryset=User.objects.none())
 
 
-class WebhookForm(forms.Form):
+class WebhookForm(InputRulesFormMixin, forms.Form):
     url = forms.URLField(
         label=_("Endpoint URL"),
         max_length=500,
@@ -239,7 +288,7 @@ class WebhookForm(forms.Form):
             raise forms.ValidationError(exc.message_dict["url"]) from None
 
 
-class PreferenceForm(forms.Form):
+class PreferenceForm(InputRulesFormMixin, forms.Form):
     in_app = forms.BooleanField(label=_("In the app"), required=False)
     email = forms.ChoiceField(label=_("E-mail"), choices=EmailMode.choices)
 

@@ -33,6 +33,12 @@ org_urlpatterns = [
     path("notifications/settings/", pages.PreferencesView.as_view(), name="preferences"),
     path("calendar/", pages.CalendarView.as_view(), name="calendar"),
     path("webhooks/", pages.WebhooksView.as_view(), name="webhooks"),
+    path("webhooks/events/", pages.EventDeliveriesView.as_view(), name="event_deliveries"),
+    path(
+        "webhooks/events/<uuid:pk>/retry/",
+        pages.EventDeliveryRetryView.as_view(),
+        name="event_delivery_retry",
+    ),
     path("webhooks/<uuid:pk>/", pages.WebhookDetailView.as_view(), name="webhook_detail"),
     path(
         "webhooks/deliveries/<uuid:pk>/replay/",

@@ -39,6 +39,8 @@ from followup.engine.web.forms import (
     SnoozeForm,
     WebhookForm,
 )
+from followup.kernel import events
+from followup.kernel.models import EventDelivery
 
 READ_EDIT = {**READ_ONLY, "POST": "records.edit"}
 ADMIN_ONLY = dict.fromkeys(("GET", "HEAD", "POST"), "webhooks.manage")
@@ -127,7 +129,7 @@ def _preview(form: Any, followup: FollowUp | None, user: Any) -> dict[str, Any] 
     dates = recurrence.occurrences(
         rule, start=start, at=at, tz=owner_tz, after=timezone.now() - timedelta(seconds=1)
     )
-    return {"text": cadence.describe(rule, at), "dates": dates, "tz": owner_tz}
+    return {"text": cadence.describe(rule, at, tz=owner_tz), "dates": dates, "tz": owner_tz}
 
 
 class FollowUpCreateView(OrgViewMixin, TemplateView):
@@ -202,6 +204,7 @@ class FollowUpDetailView(OrgViewMixin, TemplateView):
                 "priority": followup.priority,
                 "reminders": followup.reminder_offsets,
                 "notes": followup.notes,
+                "version": followup.version,
             }
             form = FollowUpForm(org=self.org, initial=initial)
             form.initial.update(form.cadence_initial(followup))
@@ -223,30 +226,51 @@ class FollowUpDetailView(OrgViewMixin, TemplateView):
     def post(self, request: OrgRequest, pk: Any) -> HttpResponse:
         followup = self.get_object()
         form = FollowUpForm(request.POST, org=request.org)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.followup_update(
-                    followup=followup,
-                    actor=request.user,
-                    title=data["title"],
-                    owner=data["owner"],
-                    due_at=data["due"],
-                    notes=data["notes"],
-                    priority=data["priority"],
-                    reminder_offsets=data["reminders"] or [0],
-                    recurrence_rule=data["rule"].to_text() if data.get("rule") else "",
-                    recurrence_time=form.recurrence_time(),
-                )
-            except ValidationError as exc:
-                form.add_error(None, _errors(exc))
-            except services.TransitionError as exc:
-                form.add_error(None, str(exc))
-            else:
-                messages.success(request, _("Follow-up saved."))
-                return redirect(services.followup_path(followup))
+        if not form.is_valid():
+            return self._refused(followup.pk, form)
+        data = form.cleaned_data
+        try:
+            services.followup_update(
+                followup=followup,
+                actor=request.user,
+                expected_version=data.get("version"),
+                title=data["title"],
+                owner=data["owner"],
+                due_at=data["due"],
+                notes=data["notes"],
+                priority=data["priority"],
+                reminder_offsets=data["reminders"] or [0],
+                recurrence_rule=data["rule"].to_text() if data.get("rule") else "",
+                recurrence_time=form.recurrence_time(),
+            )
+        except services.StaleEdit as exc:
+            # Keep what the person typed, now against the current version: saving again
+            # is a deliberate overwrite.
+            retry = request.POST.copy()
+            retry["version"] = str(self.get_queryset().get(pk=followup.pk).version)
+            form = FollowUpForm(retry, org=request.org)
+            form.is_valid()
+            form.add_error(None, _errors(exc))
+            return self._refused(followup.pk, form)
+        except services.TransitionError as exc:
+            # Completed, skipped or cancelled meanwhile (another tab): nothing is left to
+            # edit; the page shows the follow-up as it is now and says why.
+            messages.error(request, str(exc))
+            return self._refused(followup.pk, None)
+        except ValidationError as exc:
+            form.add_error(None, _errors(exc))
+            return self._refused(followup.pk, form)
+        messages.success(request, _("Follow-up saved."))
+        return redirect(services.followup_path(followup))
+
+    def _refused(self, pk: Any, form: FollowUpForm | None) -> HttpResponse:
+        """The page again (400), with the follow-up as it is now."""
+        current = self.get_queryset().filter(pk=pk).first()
+        if current is None:
+            messages.error(self.request, _("This follow-up was deleted meanwhile."))
+            return redirect(_home(self.org_request))
         return self.render_to_response(
-            self.get_context_data(form=form, followup=followup), status=400
+            self.get_context_data(form=form, followup=current), status=400
         )
 
 
@@ -527,6 +551,7 @@ class WebhooksView(OrgViewMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["endpoints"] = selectors.endpoints(self.org)
+        context["failing_events"] = selectors.failing_event_deliveries(self.org).count()
         context["form"] = kwargs.get("form") or WebhookForm()
         context["created"] = kwargs.get("created")
         return context
@@ -623,6 +648,38 @@ class WebhookReplayView(OrgViewMixin, View):
         return redirect(
             "followup:webhook_detail", org_slug=request.org.slug, pk=delivery.endpoint_id
         )
+
+
+class EventDeliveriesView(OrgViewMixin, TemplateView):
+    """Admins: the outbox's deliveries to subscribers that are failing, with the error of
+    the last attempt and a retry button. Webhook endpoints' own HTTP deliveries are on each
+    endpoint's page; these are the steps before (a subscriber such as the webhook fan-out
+    or the health refresh raising on an event)."""
+
+    template_name = "followup/event_deliveries.html"
+    capabilities = ADMIN_ONLY
+    model = EventDelivery
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["rows"] = selectors.failing_event_deliveries(self.org)[:200]
+        context["max_attempts"] = events.MAX_ATTEMPTS
+        return context
+
+
+class EventDeliveryRetryView(OrgViewMixin, View):
+    capabilities = {"POST": "webhooks.manage"}
+    model = EventDelivery
+
+    def post(self, request: OrgRequest, pk: Any) -> HttpResponse:
+        delivery = self.get_object()
+        try:
+            events.delivery_retry(org=request.org, delivery_id=delivery.pk)
+        except events.RetryRefused:
+            messages.error(request, _("This delivery is done or being attempted right now."))
+        else:
+            messages.success(request, _("Retry queued: it runs in a moment."))
+        return redirect("followup:event_deliveries", org_slug=request.org.slug)
 
 
 class HomeView(OrgViewMixin, TemplateView):

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -13,28 +13,43 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from accounts import inputs
 from accounts.tenancy import org_queryset
 
 
 class OffsetDateTimeField(forms.DateTimeField):
     """ISO 8601 with offset. An unencoded ``+`` in a query string arrives as a space, so a
-    space before the offset is read as ``+`` (``...T09:00:00 08:00``)."""
+    space before the offset is read as ``+`` (``...T09:00:00 08:00``).
+
+    Lenient about range: a filter only compares, so a time before or after the supported
+    range (``updated_after=0001-01-01T00:00:00+05:00``) is pulled to its edge
+    (``accounts.inputs.clamp_moment``) instead of overflowing on its way to the database.
+    Text that is no real date (February 30) is a 400.
+    """
 
     def to_python(self, value: Any) -> datetime | None:
         if value in self.empty_values:
             return None
         if isinstance(value, datetime):
-            return value
+            return inputs.clamp_moment(value)
         text = str(value).strip()
         if " " in text and "T" in text:
             text = text.replace(" ", "+")
-        parsed = parse_datetime(text)
+        try:
+            parsed = parse_datetime(text)
+        except ValueError:  # well-formed, but no such date or time
+            parsed = None
         if parsed is None:
             raise forms.ValidationError(
                 _("Enter an ISO 8601 date and time with offset, e.g. 2026-05-01T09:00:00+02:00."),
                 code="invalid",
             )
-        return make_aware(parsed) if is_naive(parsed) else parsed
+        if is_naive(parsed):
+            try:
+                parsed = make_aware(parsed)
+            except OverflowError:
+                parsed = parsed.replace(tzinfo=UTC)
+        return inputs.clamp_moment(parsed)
 
 
 class OffsetDateTimeFilter(django_filters.Filter):

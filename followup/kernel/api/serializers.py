@@ -10,6 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from rest_framework import serializers
 from rest_framework.relations import ManyRelatedField, RelatedField
 
+from accounts import inputs
 from accounts.tenancy import org_queryset
 
 
@@ -69,11 +70,54 @@ class SecretField(serializers.CharField):
         return Secret(super().to_representation(value))
 
 
-class TenantModelSerializer(serializers.ModelSerializer):
+def _input_rules(field: Any) -> None:
+    """The project's input rules (``accounts.inputs``) on a writable field, and on the
+    fields inside it (list items; nested serializers build theirs through this mixin)."""
+    if field is None or field.read_only:
+        return
+    if isinstance(
+        field, serializers.ListField | serializers.DictField | serializers.ListSerializer
+    ):
+        _input_rules(field.child)
+    wanted: list[Any] = []
+    if isinstance(field, serializers.CharField):
+        # DRF's own mark of multi-line text: ModelSerializer gives it to TextFields.
+        multiline = field.style.get("base_template") == "textarea.html"
+        wanted.append(inputs.MULTI_LINE if multiline else inputs.SINGLE_LINE)
+    if isinstance(field, serializers.DateField | serializers.DateTimeField):
+        wanted.append(inputs.DATE_RANGE)
+    for validator in wanted:
+        if validator not in field.validators:
+            field.validators = [*field.validators, validator]
+
+
+class InputRulesMixin:
+    """Every writable text, date and date-time field follows ``accounts.inputs``: no control
+    characters (multi-line text: tab and line breaks only) and dates in the supported range.
+
+    Applied when the serializer builds its fields, so declared and generated fields alike
+    get it, and a new serializer cannot forget (``tests/test_input_rules.py`` checks that
+    every input serializer of the project has this base). Mark a declared multi-line text
+    field with ``style={"base_template": "textarea.html"}``.
+    """
+
+    def get_fields(self) -> dict[str, Any]:
+        fields: dict[str, Any] = super().get_fields()  # type: ignore[misc]
+        for field in fields.values():
+            _input_rules(field)
+        return fields
+
+
+class InputSerializer(InputRulesMixin, serializers.Serializer[Any]):
+    """Base of API input that is not a model (action bodies, filters in a body)."""
+
+
+class TenantModelSerializer(InputRulesMixin, serializers.ModelSerializer):
     """Base of every API serializer of a tenant-owned model.
 
     Relations are built as :class:`OrgScopedRelatedField`; declaring another kind of
-    writable relation fails at import, so no field can resolve ids across tenants.
+    writable relation fails at import, so no field can resolve ids across tenants. Text and
+    date fields follow the input rules (:class:`InputRulesMixin`).
     """
 
     serializer_related_field = OrgScopedRelatedField
