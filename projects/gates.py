@@ -131,7 +131,7 @@ def evaluate(project: Project, phase: Phase, criterion: GateCriterion) -> Verdic
             return Verdict(
                 False,
                 gettext_noop("Not attested yet: waiting for the %(role)s."),
-                {"role": str(criterion.get_role_display() or gettext("project manager"))},
+                {"role": str(criterion.get_role_display() or gettext("Project manager")).lower()},
             )
         who = criterion.attested_by.name if criterion.attested_by else gettext_noop("someone")
         return Verdict(
