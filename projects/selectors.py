@@ -15,7 +15,7 @@ from typing import Any
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from accounts.models import Organization, User
 from projects import gates
@@ -296,9 +296,11 @@ def slip_words(days: int | None) -> tuple[str, str]:
     if days is None:
         return gettext("No target finish date"), "neutral"
     if days > 0:
-        return gettext("%(n)d working days late") % {"n": days}, "red"
+        late = ngettext("%(n)d working day late", "%(n)d working days late", days)
+        return late % {"n": days}, "red"
     if days < 0:
-        return gettext("%(n)d working days ahead") % {"n": -days}, "green"
+        ahead = ngettext("%(n)d working day ahead", "%(n)d working days ahead", -days)
+        return ahead % {"n": -days}, "green"
     return gettext("On the target date"), "green"
 
 

@@ -25,6 +25,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts import audit
 from accounts.models import Membership, Organization, User
@@ -1488,7 +1489,10 @@ def work_item_delete(*, org: Organization, actor: User | None, item: WorkItem) -
         actor=actor,
         obj=fresh,
         changes=audit.diff(audit.snapshot(fresh, exclude=("position",)), {}),
-        note=_("With %(n)d items below it.") % {"n": below} if below else "",
+        note=ngettext("With %(n)d item below it.", "With %(n)d items below it.", below)
+        % {"n": below}
+        if below
+        else "",
     )
     _event(org, "work_item.deleted", fresh, actor, {"project": str(locked.pk)})
     parent_id = fresh.parent_id

@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.generic import DetailView, TemplateView
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -631,9 +632,12 @@ class OutlinePasteView(OrgViewMixin, DetailView):  # type: ignore[type-arg]
             except ValidationError as exc:
                 _errors_into(form, exc)
             else:
-                messages.success(
-                    request, _("%(n)d work items added to the WBS.") % {"n": len(created)}
+                added = ngettext(
+                    "%(n)d work item added to the WBS.",
+                    "%(n)d work items added to the WBS.",
+                    len(created),
                 )
+                messages.success(request, added % {"n": len(created)})
                 return redirect(_project_url(request.org.slug, project, "wbs"))
         return self.render_to_response(self.get_context_data(form=form), status=400)
 

@@ -33,7 +33,9 @@ def item(org, project, name, days=1, parent=None, **fields) -> WorkItem:
 
 def link(org, pred, succ, type="FS", lag=0) -> Dependency:
     return services.dependency_create(
-        org=org, actor=None, data={"predecessor": pred, "successor": succ, "type": type, "lag_days": lag}
+        org=org,
+        actor=None,
+        data={"predecessor": pred, "successor": succ, "type": type, "lag_days": lag},
     )
 
 
