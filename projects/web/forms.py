@@ -45,6 +45,12 @@ SORTS = [
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+def _until_scoped(model: type[Any]) -> Any:
+    # OrgFormMixin (and __init__) narrow every model choice to the organization; until
+    # then, no rows.
+    return model.objects.dangerously_unscoped().none()
+
+
 class PersonChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
     def label_from_instance(self, obj: User) -> str:
         return obj.name
@@ -89,7 +95,7 @@ class ProjectFilterForm(OrgFormMixin, forms.Form):
         label=_("Project manager"), queryset=User.objects.none(), required=False
     )
     customer = forms.ModelChoiceField(
-        label=_("Customer"), queryset=Customer.objects.none(), required=False
+        label=_("Customer"), queryset=_until_scoped(Customer), required=False
     )
     phase = forms.ChoiceField(label=_("Phase"), required=False)
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORTS)
@@ -174,7 +180,7 @@ class ProjectForm(OrgFormMixin, CalendarFieldsMixin):
     )
     engagement = EngagementChoiceField(
         label=_("Engagement (customer)"),
-        queryset=Engagement.objects.none(),
+        queryset=_until_scoped(Engagement),
         required=False,
         help_text=_("The business relationship this project serves, if any."),
     )
@@ -188,7 +194,7 @@ class ProjectForm(OrgFormMixin, CalendarFieldsMixin):
     target_finish_date = forms.DateField(label=_("Target finish date"), widget=DATE, required=False)
     currency = forms.CharField(label=_("Currency"), max_length=3, initial="EUR")
     template = forms.ModelChoiceField(
-        label=_("Phase template"), queryset=PhaseTemplate.objects.none(), empty_label=None
+        label=_("Phase template"), queryset=_until_scoped(PhaseTemplate), empty_label=None
     )
 
     field_order = [
@@ -319,7 +325,7 @@ class WorkItemForm(OrgFormMixin, forms.Form):
     percent_complete = forms.DecimalField(
         label=_("Progress (%)"), min_value=0, max_value=100, decimal_places=2
     )
-    phase = PhaseChoiceField(label=_("Phase"), queryset=Phase.objects.none(), required=False)
+    phase = PhaseChoiceField(label=_("Phase"), queryset=_until_scoped(Phase), required=False)
     effort_hours = forms.DecimalField(
         label=_("Effort (hours)"), min_value=0, decimal_places=2, required=False
     )
@@ -388,7 +394,7 @@ class PasteForm(OrgFormMixin, forms.Form):
             "of 3 working days, “| 0d” for a milestone."
         ),
     )
-    phase = PhaseChoiceField(label=_("Phase"), queryset=Phase.objects.none(), required=False)
+    phase = PhaseChoiceField(label=_("Phase"), queryset=_until_scoped(Phase), required=False)
 
     def __init__(self, *args: Any, org: Organization, project: Project, **kwargs: Any) -> None:
         super().__init__(*args, org=org, **kwargs)
@@ -400,8 +406,8 @@ class PasteForm(OrgFormMixin, forms.Form):
 
 
 class DependencyForm(OrgFormMixin, forms.Form):
-    predecessor = WorkItemChoiceField(label=_("Predecessor"), queryset=WorkItem.objects.none())
-    successor = WorkItemChoiceField(label=_("Successor"), queryset=WorkItem.objects.none())
+    predecessor = WorkItemChoiceField(label=_("Predecessor"), queryset=_until_scoped(WorkItem))
+    successor = WorkItemChoiceField(label=_("Successor"), queryset=_until_scoped(WorkItem))
     type = forms.ChoiceField(label=_("Type"), choices=Dependency.Type.choices, initial="FS")
     lag_days = forms.IntegerField(
         label=_("Lag (working days)"),

@@ -63,10 +63,25 @@ def test_a_project_has_the_contract_fields(api, org, owner):
         external_id="pm-1",
     )
     assert {
-        "id", "code", "name", "objective", "success_criteria", "engagement", "manager",
-        "sponsor", "status", "phase", "start_date", "target_finish_date", "calendar",
-        "currency", "external_id", "created_at", "updated_at", "version",
-    } <= set(body)  # fmt: skip
+        "id",
+        "code",
+        "name",
+        "objective",
+        "success_criteria",
+        "engagement",
+        "manager",
+        "sponsor",
+        "status",
+        "phase",
+        "start_date",
+        "target_finish_date",
+        "calendar",
+        "currency",
+        "external_id",
+        "created_at",
+        "updated_at",
+        "version",
+    } <= set(body)
     assert body["success_criteria"] == ["Line runs at 90 % OEE", "Within budget"]
     assert body["status"] == "proposed"
     assert set(body["phase"]) == {"id", "key", "name"} and body["phase"]["key"] == "initiating"
@@ -80,10 +95,22 @@ def test_a_work_item_has_the_contract_fields(api, org):
     ids = create_items(api, project["id"], [("Design", 3)])
     body = api.get(f"/api/v1/work-items/{ids['Design']}/").json()
     assert {
-        "id", "project", "parent", "wbs_code", "name", "duration_days", "effort_hours",
-        "budget", "assignee", "percent_complete", "actual_start", "actual_finish",
-        "start_no_earlier_than", "external_id", "schedule",
-    } <= set(body)  # fmt: skip
+        "id",
+        "project",
+        "parent",
+        "wbs_code",
+        "name",
+        "duration_days",
+        "effort_hours",
+        "budget",
+        "assignee",
+        "percent_complete",
+        "actual_start",
+        "actual_finish",
+        "start_no_earlier_than",
+        "external_id",
+        "schedule",
+    } <= set(body)
     assert body["wbs_code"] == "1" and body["parent"] is None
     assert body["budget"] == "0.00"
     assert body["schedule"] == {
@@ -132,15 +159,26 @@ def test_worked_example_textbook_network(api, org, calendar, finish):
     ("calendar", "dates"),
     [
         # 7 days from Monday 4 January: A days 0-4, B 2-5 (SS +2), C 6-8.
-        (SEVEN_DAYS, {"A": ("2027-01-04", "2027-01-08"), "B": ("2027-01-06", "2027-01-09"),
-                      "C": ("2027-01-10", "2027-01-12")}),
+        (
+            SEVEN_DAYS,
+            {
+                "A": ("2027-01-04", "2027-01-08"),
+                "B": ("2027-01-06", "2027-01-09"),
+                "C": ("2027-01-10", "2027-01-12"),
+            },
+        ),
         # Monday to Friday, Wednesday 13th off: A 4-8, B 6-11, C 12, 14, 15.
-        (OFFICE_WITH_HOLIDAY, {"A": ("2027-01-04", "2027-01-08"),
-                               "B": ("2027-01-06", "2027-01-11"),
-                               "C": ("2027-01-12", "2027-01-15")}),
+        (
+            OFFICE_WITH_HOLIDAY,
+            {
+                "A": ("2027-01-04", "2027-01-08"),
+                "B": ("2027-01-06", "2027-01-11"),
+                "C": ("2027-01-12", "2027-01-15"),
+            },
+        ),
     ],
     ids=["seven-days", "office-with-holiday"],
-)  # fmt: skip
+)
 def test_worked_example_start_to_start_with_lag(api, org, calendar, dates):
     project = create_project(api, calendar=calendar)
     ids = create_items(api, project["id"], [("A", 5), ("B", 4), ("C", 3)])

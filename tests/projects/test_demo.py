@@ -33,9 +33,7 @@ def test_the_demo_has_the_production_line_and_the_software_project(db):
 
     software = Project.objects.for_org(org).select_related("phase").get(code="NW-INT")
     assert software.phase.key == "executing"
-    review = WorkItem.objects.for_org(org).get(
-        project=software, name="Milestone review: release 1"
-    )
+    review = WorkItem.objects.for_org(org).get(project=software, name="Milestone review: release 1")
     today = selectors.org_today(org)
     ahead = WorkCalendar.of([1, 2, 3, 4, 5]).count(today, review.early_finish) - 1
     assert 1 <= ahead <= 5

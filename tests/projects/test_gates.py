@@ -50,11 +50,15 @@ def test_the_planning_gate_lists_what_is_missing_then_opens_once_evidence_exists
     project = planning_project(org, owner, member)
     assert unmet_of(org, project, member) == [
         {"criterion": "The WBS has work items", "reason": "The WBS has no work items yet."},
-        {"criterion": "The schedule finishes by the target finish date",
-         "reason": "Nothing is scheduled yet."},
-        {"criterion": "Project plan approved by the sponsor",
-         "reason": "Not attested yet: waiting for the sponsor."},
-    ]  # fmt: skip
+        {
+            "criterion": "The schedule finishes by the target finish date",
+            "reason": "Nothing is scheduled yet.",
+        },
+        {
+            "criterion": "Project plan approved by the sponsor",
+            "reason": "Not attested yet: waiting for the sponsor.",
+        },
+    ]
     plan = item(org, project, "Write the plan", 3, phase=project.phase)
     item(org, project, "Build", 60)  # belongs to Planning too (the current phase)
     unmet = unmet_of(org, project, member)
@@ -109,17 +113,27 @@ def test_an_admin_override_needs_a_reason_and_is_marked(org, owner, member):
     project = make_project(org)
     with pytest.raises(services.TransitionRefused, match="Only an admin"):
         services.project_decide(
-            org=org, actor=member, project=project, decision="go", override=True,
-            override_reason="Because", can_override=False,
-        )  # fmt: skip
+            org=org,
+            actor=member,
+            project=project,
+            decision="go",
+            override=True,
+            override_reason="Because",
+            can_override=False,
+        )
     with pytest.raises(services.TransitionRefused, match="reason"):
         services.project_decide(
             org=org, actor=owner, project=project, decision="go", override=True, can_override=True
         )
     transition = services.project_decide(
-        org=org, actor=owner, project=project, decision="go", override=True,
-        override_reason="Urgent customer request", can_override=True,
-    )  # fmt: skip
+        org=org,
+        actor=owner,
+        project=project,
+        decision="go",
+        override=True,
+        override_reason="Urgent customer request",
+        can_override=True,
+    )
     assert transition.override and transition.override_reason == "Urgent customer request"
     assert len(transition.unmet) == 2 and fresh(project).phase.key == "planning"
 
@@ -180,9 +194,14 @@ def test_the_last_go_closes_the_project(org, owner):
     project = make_project(org)
     for _ in range(5):
         services.project_decide(
-            org=org, actor=owner, project=fresh(project), decision="go", override=True,
-            override_reason="Test", can_override=True,
-        )  # fmt: skip
+            org=org,
+            actor=owner,
+            project=fresh(project),
+            decision="go",
+            override=True,
+            override_reason="Test",
+            can_override=True,
+        )
     project = fresh(project)
     assert project.status == "closed" and project.phase.key == "closing"
     assert project.is_archived

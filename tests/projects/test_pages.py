@@ -88,8 +88,9 @@ def test_the_list_filters_and_hides_the_archive(member_client, org, member):
     assert "Beta rollout" in archive and "Alpha line" not in archive
     mine = body(member_client.get(f"/o/acme/projects/?manager={member.pk}&phase=initiating"))
     assert "Alpha line" in mine
-    partial = member_client.get("/o/acme/projects/?q=alpha", HTTP_HX_REQUEST="true",
-                                HTTP_HX_TARGET="project-results")  # fmt: skip
+    partial = member_client.get(
+        "/o/acme/projects/?q=alpha", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="project-results"
+    )
     assert "<html" not in body(partial) and "Alpha line" in body(partial)
 
 
@@ -104,8 +105,12 @@ def test_the_project_list_costs_the_same_for_one_project_as_for_fifty(member_cli
 def test_a_viewer_reads_but_never_writes(viewer_client, org):
     project = make_project(org, name="Read me")
     work = item(org, project, "Some work")
-    for url in (f"/o/acme/projects/{project.pk}/", f"/o/acme/projects/{project.pk}/gantt/",
-                f"/o/acme/projects/{project.pk}/wbs/", f"/o/acme/work-items/{work.pk}/"):  # fmt: skip
+    for url in (
+        f"/o/acme/projects/{project.pk}/",
+        f"/o/acme/projects/{project.pk}/gantt/",
+        f"/o/acme/projects/{project.pk}/wbs/",
+        f"/o/acme/work-items/{work.pk}/",
+    ):
         assert viewer_client.get(url).status_code == 200
     assert "Record the decision" not in body(viewer_client.get(f"/o/acme/projects/{project.pk}/"))
     for url in ("/o/acme/projects/new/", f"/o/acme/projects/{project.pk}/edit/"):
@@ -176,9 +181,11 @@ def test_a_refused_gate_says_why_on_the_page_then_the_sponsor_attests(
     assert "The gate is not passed" in body(partial)
 
     services.project_update(
-        org=org, actor=None, project=project,
+        org=org,
+        actor=None,
+        project=project,
         data={"objective": "Line running", "success_criteria": ["OEE 85 %"]},
-    )  # fmt: skip
+    )
     criterion = GateCriterion.objects.for_org(org).get(phase=project.phase, kind="attested")
     # Only the sponsor is offered (and allowed) to attest.
     assert "Attest" not in body(member_client.get(f"/o/acme/projects/{project.pk}/"))
@@ -254,10 +261,15 @@ def test_the_row_editor_saves_inline(member_client, org, member):
     assert "<tr" in body(editor) and 'name="percent_complete"' in body(editor)
     response = member_client.post(
         f"/o/acme/work-items/{work.pk}/edit/",
-        {"row": "1", "name": "Wiring and cabling", "duration_days": "6",
-         "assignee": member.pk, "percent_complete": "25"},
+        {
+            "row": "1",
+            "name": "Wiring and cabling",
+            "duration_days": "6",
+            "assignee": member.pk,
+            "percent_complete": "25",
+        },
         HTTP_HX_REQUEST="true",
-    )  # fmt: skip
+    )
     assert response.status_code == 200 and "Wiring and cabling" in body(response)
     work = fresh(work)
     assert (work.duration_days, work.assignee_id, work.percent_complete) == (
@@ -284,11 +296,13 @@ def test_links_from_the_page_refuse_a_loop_naming_it(member_client, org):
     project = make_project(org)
     a, b = item(org, project, "Alpha"), item(org, project, "Bravo")
     url = f"/o/acme/projects/{project.pk}/dependencies/"
-    ok = member_client.post(url, {"predecessor": a.pk, "successor": b.pk, "type": "FS",
-                                  "lag_days": "0"})  # fmt: skip
+    ok = member_client.post(
+        url, {"predecessor": a.pk, "successor": b.pk, "type": "FS", "lag_days": "0"}
+    )
     assert ok.status_code == 302
-    loop = member_client.post(url, {"predecessor": b.pk, "successor": a.pk, "type": "FS",
-                                    "lag_days": "0"})  # fmt: skip
+    loop = member_client.post(
+        url, {"predecessor": b.pk, "successor": a.pk, "type": "FS", "lag_days": "0"}
+    )
     assert loop.status_code == 400 and "loop" in body(loop) and "1 Alpha" in body(loop)
 
 

@@ -93,9 +93,11 @@ def test_a_summary_figure_is_not_written_by_hand(org):
 def test_paste_creates_the_tree_or_names_the_bad_line(org):
     project = make_project(org)
     created = services.outline_paste(
-        org=org, actor=None, project=project,
+        org=org,
+        actor=None,
+        project=project,
         text="Design | 3d\n  Specs | 2d\n  Review | 0d\nBuild | 5d\n",
-    )  # fmt: skip
+    )
     assert [(i.wbs_code, i.name, i.duration_days) for i in created] == [
         ("1", "Design", 2),
         ("1.1", "Specs", 2),

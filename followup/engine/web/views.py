@@ -643,7 +643,8 @@ class HomeView(OrgViewMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         org, user = self.org, self.request.user
         context["day"] = day = selectors.my_day(org, user)
-        context["extra_sections"] = myday.sections(org, user, day)  # other apps' rows
+        # Other apps' rows (followup.engine.myday), for the signed-in person.
+        context["extra_sections"] = myday.sections(org, self.org_request.user, day)
         context["snooze_choices"] = SNOOZE_LABELS
         context["can_edit"] = self.membership.can("records.edit")
         context["can_team"] = self.membership.can("team.view")
