@@ -71,7 +71,9 @@ def _e(text: object) -> str:
 
 
 def _num(value: float) -> str:
-    return f"{value:.1f}".rstrip("0").rstrip(".")
+    """A coordinate with at most one decimal, no trailing zero (called ~20 times a row)."""
+    tenths = round(value * 10)
+    return str(tenths // 10) if tenths % 10 == 0 else str(tenths / 10)
 
 
 def _short(text: str, limit: int = LABEL_CHARS) -> str:
@@ -113,12 +115,19 @@ def render(
     def x(day: date) -> float:
         return LABEL_W + (day - first).days * px
 
+    heading = title or _("Gantt chart")
     words = {
         "critical": _("critical"),
         "today": _("Today"),
         "summary": _("summary"),
         "milestone": _("milestone"),
         "target": _("Target finish"),
+        # Formats of each row's title, translated once per chart, not once per row.
+        "milestone_on": _("milestone on %(day)s"),
+        "span": _("%(start)s to %(finish)s, %(n)s working days"),
+        "floats": _("total float %(total)s, free float %(free)s"),
+        "latest": _("latest %(start)s to %(finish)s"),
+        "done": _("%(p)s%% done"),
     }
     out: list[str] = [
         f'<svg class="gantt" xmlns="http://www.w3.org/2000/svg" width="{_num(width)}" '
@@ -127,7 +136,7 @@ def render(
         f'font-family="system-ui, sans-serif" data-label-width="{LABEL_W}"'
         + (f' data-today-x="{_num(x(today))}"' if first <= today <= last else "")
         + ">",
-        f'<title id="gantt-title">{_e(title or _("Gantt chart"))}</title>',
+        f'<title id="gantt-title">{_e(heading)}</title>',
         '<desc id="gantt-desc">'
         + _e(
             _(
@@ -319,26 +328,26 @@ def _describe(bar: Bar, words: dict[str, str]) -> str:
     if bar.start is None or bar.finish is None:
         return name
     if bar.kind == "milestone":
-        when = _("milestone on %(day)s") % {"day": bar.finish.isoformat()}
+        when = words["milestone_on"] % {"day": bar.finish.isoformat()}
     else:
-        when = _("%(start)s to %(finish)s, %(n)s working days") % {
+        when = words["span"] % {
             "start": bar.start.isoformat(),
             "finish": bar.finish.isoformat(),
             "n": bar.duration,
         }
         if bar.kind == "summary":
             when = f"{words['summary']}: {when}"
-    floats = _("total float %(total)s, free float %(free)s") % {
+    floats = words["floats"] % {
         "total": bar.total_float if bar.total_float is not None else "—",
         "free": bar.free_float if bar.free_float is not None else "—",
     }
     late = ""
     if bar.late_start and bar.late_finish:
-        late = "; " + _("latest %(start)s to %(finish)s") % {
+        late = "; " + words["latest"] % {
             "start": bar.late_start.isoformat(),
             "finish": bar.late_finish.isoformat(),
         }
-    progress = _("%(p)s%% done") % {"p": _num(float(bar.percent))}
+    progress = words["done"] % {"p": _num(float(bar.percent))}
     text = f"{name}: {when}; {floats}{late}; {progress}"
     if bar.critical:
         text += f"; {words['critical']}"

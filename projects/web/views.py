@@ -6,6 +6,7 @@ panel and the Gantt swap the part of the page that changed (``{% partialdef %}``
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any, cast
@@ -13,7 +14,9 @@ from typing import Any, cast
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import QuerySet, TextField
+from django.db.models.functions import Cast
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -857,8 +860,10 @@ class DependencyDeleteView(OrgViewMixin, DetailView):  # type: ignore[type-arg]
 # --- Gantt -----------------------------------------------------------------------------------
 
 
-def gantt_svg(org: Any, project: Project, *, zoom: str, today: date, item_url: Any = None) -> Any:
-    """The project's Gantt chart: two queries (work items, links), then pure drawing."""
+def gantt_svg(org: Any, project: Project, *, zoom: str, today: date) -> Any:
+    """The project's Gantt chart: two queries (work items, links), then pure drawing. Ids
+    come back as text (``Cast``): 2,000 items and 4,000 links would otherwise make 10,000
+    UUID objects only to print them."""
     slug = org.slug
     base = reverse("projects:work_item_detail", kwargs={"org_slug": slug, "pk": project.pk})
     prefix = base.rsplit(str(project.pk), 1)[0]
@@ -866,8 +871,9 @@ def gantt_svg(org: Any, project: Project, *, zoom: str, today: date, item_url: A
         WorkItem.objects.for_org(org)
         .filter(project=project)
         .order_by("wbs_path", "id")
+        .annotate(sid=Cast("id", TextField()))
         .values_list(
-            "pk",
+            "sid",
             "wbs_code",
             "name",
             "depth",
@@ -884,12 +890,15 @@ def gantt_svg(org: Any, project: Project, *, zoom: str, today: date, item_url: A
         )
     )
     calendar = selectors.project_calendar(project)
+    # PostgreSQL casts a uuid to its usual text; SQLite stores it as 32 hex digits.
+    as_id = _same if connection.vendor == "postgresql" else _dashed
     bars = []
-    for pk, code, name, depth, summary, days, es, ef, ls, lf, tf, ff, crit, pct in items:
+    for sid, code, name, depth, summary, days, es, ef, ls, lf, tf, ff, crit, pct in items:
+        pk = as_id(sid)
         kind = "summary" if summary else "milestone" if days == 0 else "task"
         bars.append(
             gantt.Bar(
-                id=str(pk),
+                id=pk,
                 code=code,
                 name=name,
                 depth=depth,
@@ -907,10 +916,11 @@ def gantt_svg(org: Any, project: Project, *, zoom: str, today: date, item_url: A
             )
         )
     arrows = [
-        gantt.Arrow(str(p), str(s), t, lag)
+        gantt.Arrow(as_id(p), as_id(s), t, lag)
         for p, s, t, lag in Dependency.objects.for_org(org)
         .filter(project=project)
-        .values_list("predecessor_id", "successor_id", "type", "lag_days")
+        .annotate(p=Cast("predecessor_id", TextField()), s=Cast("successor_id", TextField()))
+        .values_list("p", "s", "type", "lag_days")
     ]
     return gantt.render(
         bars,
@@ -922,6 +932,14 @@ def gantt_svg(org: Any, project: Project, *, zoom: str, today: date, item_url: A
         zoom=zoom,
         title=_("Gantt chart of %(project)s") % {"project": f"{project.code} {project.name}"},
     )
+
+
+def _same(value: str) -> str:
+    return value
+
+
+def _dashed(value: str) -> str:
+    return str(uuid.UUID(value))
 
 
 class GanttView(OrgViewMixin, DetailView):  # type: ignore[type-arg]

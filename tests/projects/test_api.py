@@ -433,3 +433,13 @@ def test_deleting_a_project_takes_a_manager_key(org, api, member_api):
 
     assert api_client(manager_key).delete(f"/api/v1/projects/{project['id']}/").status_code == 204
     assert not Project.objects.for_org(org).exists()
+
+
+def test_a_transition_retried_with_its_idempotency_key_happens_once(api, org):
+    project = create_project(api)
+    url = f"/api/v1/projects/{project['id']}/transition/"
+    first = api.post(url, {"decision": "hold"}, format="json", HTTP_IDEMPOTENCY_KEY="hold-1")
+    again = api.post(url, {"decision": "hold"}, format="json", HTTP_IDEMPOTENCY_KEY="hold-1")
+    assert first.status_code == again.status_code == 200
+    assert again["Idempotent-Replayed"] == "true" and again.json() == first.json()
+    assert PhaseTransition.objects.for_org(org).count() == 1

@@ -320,6 +320,7 @@ def test_the_gantt_marks_the_critical_path_in_words_and_zooms(member_client, org
     assert "<svg" in page and 'class="gantt-row task crit"' in page
     assert ">critical</text>" in page and "; critical</title>" in page
     assert "total float 4" in page  # the slack item's <title>
+    assert f'<a href="/o/acme/work-items/{a.pk}/">' in page  # each row links to its item
     assert "style=" not in page.split("<svg", 1)[1].split("</svg>", 1)[0]
     partial = member_client.get(
         f"/o/acme/projects/{project.pk}/gantt/?zoom=day",
