@@ -420,6 +420,11 @@ def _bulk_project(org, manager, code: str, items_wanted: int, links_wanted: int,
             batch_size=5000,
         )
     services.project_reschedule(org=org, project=project)
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE projects_workitem")
+        cursor.execute("ANALYZE projects_dependency")
     print(
         f"  built {code}: {len(items):,} items, {len(links):,} links in "
         f"{time.perf_counter() - started:.1f}s"

@@ -379,6 +379,8 @@ class WorkItem(TenantModel):
         ]
         indexes = [
             models.Index(fields=["project", "wbs_path"], name="work_item_project_wbs_idx"),
+            # The API lists a project's items in id order (cursor pages).
+            models.Index(fields=["project", "id"], name="work_item_project_id_idx"),
             models.Index(
                 fields=["organization", "assignee", "early_finish"],
                 name="work_item_assignee_due_idx",

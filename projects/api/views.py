@@ -301,17 +301,7 @@ class ProjectViewSet(_ProjectPartViewSet):
         """The stored schedule: start, finish, duration in working days (both ends
         included), the critical path and every work item's dates and floats, in WBS order."""
         project = cast(Project, self.get_object())
-        items = list(
-            WorkItem.objects.for_org(request.org).filter(project=project).order_by("wbs_path", "id")
-        )
-        body = {
-            "start": project.schedule_start,
-            "finish": project.schedule_finish,
-            "duration_days": project.schedule_duration_days,
-            "critical_path": project.critical_path,
-            "items": items,
-        }
-        return Response(ProjectScheduleSerializer(body).data)
+        return Response(selectors.schedule_payload(request.org, project))
 
 
 # --- Work items and dependencies ---------------------------------------------------------------
