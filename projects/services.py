@@ -21,8 +21,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.db import transaction
-from django.db.models import Max, TextField
+from django.db import connection, transaction
+from django.db.models import Field, Max, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.text import slugify
@@ -359,6 +359,47 @@ _STORED = (
 )
 
 
+def _bulk_store(org: Organization, rows: Sequence[WorkItem], columns: Sequence[str]) -> None:
+    """Write ``columns`` of many work items at once.
+
+    On PostgreSQL one ``UPDATE ... FROM (VALUES ...)`` per 1,000 rows: Django's
+    ``bulk_update`` builds a ``CASE WHEN`` expression per row and column in Python, which
+    took 3 s of a 3.5 s write that moved every date of a 2,000-item plan. Elsewhere (SQLite)
+    ``bulk_update``. Either way the rows are this organization's (the WHERE says so)."""
+    if connection.vendor != "postgresql":
+        WorkItem.objects.for_org(org).bulk_update(rows, list(columns), batch_size=500)
+        return
+    meta = WorkItem._meta
+    fields: list[Field[Any, Any]] = []
+    for name in columns:
+        field = meta.get_field(name)
+        assert isinstance(field, Field)
+        fields.append(field)
+    quote = connection.ops.quote_name
+    assert meta.pk is not None
+    pk_type = meta.pk.db_type(connection)
+    casts = [f"%s::{pk_type}"] + [f"%s::{field.db_type(connection)}" for field in fields]
+    row_sql = "(" + ", ".join(casts) + ")"
+    quoted = [quote(str(field.column)) for field in fields]
+    names = ", ".join(quoted)
+    assignments = ", ".join(f"{column} = v.{column}" for column in quoted)
+    for start in range(0, len(rows), 1000):
+        batch = rows[start : start + 1000]
+        params: list[Any] = []
+        for row in batch:
+            params.append(row.pk)
+            params.extend(
+                field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields
+            )
+        sql = (
+            f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "  # noqa: S608 - names
+            f"FROM (VALUES {', '.join([row_sql] * len(batch))}) AS v(id, {names}) "
+            f"WHERE t.id = v.id AND t.organization_id = %s"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, org.pk])
+
+
 def _refresh(org: Organization, project: Project, *, now: datetime | None = None) -> int:
     """Recompute WBS codes, roll-ups and the schedule of a locked project; store what
     changed (one ``bulk_update``). Returns the number of work items whose row changed."""
@@ -418,6 +459,7 @@ def _refresh(org: Organization, project: Project, *, now: datetime | None = None
         },
     )
     changed: list[WorkItem] = []
+    touched: set[str] = set()
     for item in items:
         code = codes[item.sid]
         planned = schedule.items[item.sid]
@@ -447,14 +489,17 @@ def _refresh(org: Organization, project: Project, *, now: datetime | None = None
                 actual_start=None,
                 actual_finish=None,
             )
-        if any(current[name] != value for name, value in wanted.items()):
+        moved = [name for name, value in wanted.items() if current[name] != value]
+        if moved:
+            touched.update(moved)
             changed.append(
                 WorkItem(id=item.sid, version=item.version + 1, updated_at=now, **wanted)
             )
     if changed:
-        WorkItem.objects.for_org(org).bulk_update(
-            changed, [*_STORED, "version", "updated_at"], batch_size=500
-        )
+        # Only the columns that changed somewhere: a shift of every date need not rewrite
+        # codes, figures and flags.
+        columns = [name for name in _STORED if name in touched]
+        _bulk_store(org, changed, [*columns, "version", "updated_at"])
     target, finish = project.target_finish_date, schedule.finish
     slip: int | None = None
     if target is not None and items:
