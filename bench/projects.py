@@ -1,12 +1,17 @@
-"""Project follow-up at scale: pure calculations timed against a reference, in the same run.
+"""Project follow-up at scale: each figure beside a reference measured in the same run.
 
     .venv/bin/python bench/projects.py --section schedule [--rounds 15] [--seed 20270104]
+    .venv/bin/python bench/projects.py --section gantt [--rebuild]
+    .venv/bin/python bench/projects.py --section api [--rebuild]
+    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/followup_bench_x ...
 
-Run by hand, never by CI. Needs no database and no Django settings: the sections time
-``projects.calc`` functions on data built in memory.
+Run by hand, never by CI. ``schedule`` needs no database and no Django settings: it times
+``projects.calc`` on data built in memory. ``gantt`` and ``api`` build their projects once in
+their own PostgreSQL database (``BENCH_DATABASE_URL``, default ``followup_bench_p``; never the
+test database) with the same generator as ``schedule``, rows written in bulk and the schedule
+then computed and stored by the real service (``projects.services.project_reschedule``).
 
-Sections (one function each, ``SECTIONS`` below; more to come: the Gantt page of 2,000 items,
-the work-item list API at 10,000 items, earned value):
+Sections (one function each, ``SECTIONS`` below; earned value has its own script):
 
 - ``schedule``: a random but realistic project of 10,000 work items (a four-level WBS of 584
   summaries over 9,416 work packages and milestones) and 20,000 links (mostly FS, some SS, FF,
@@ -17,6 +22,13 @@ the work-item list API at 10,000 items, earned value):
   backward pass over ``nx.topological_sort``. Rounds are interleaved so that both see the
   same machine state; p50 / p95 of each and the ratio are printed, and both results are
   checked to agree on the project's length.
+- ``gantt``: the Gantt page (``/o/<org>/projects/<id>/gantt/``, default week zoom, and the
+  day zoom) of a project of 2,000 work items and about 4,000 links, as a signed-in manager,
+  beside the same page of a 20-item project: p50 / p95 and queries. Goal: under a second.
+- ``api``: the work-item list API (``/api/v1/work-items/?project=<id>``, 50 and 200 per page,
+  and the critical items) of a project of 10,000 work items and 20,000 links, beside a
+  20-item project; and one ``PATCH`` of a duration there, which recomputes and stores the
+  whole schedule in the request (the cost of a write on a big plan).
 """
 
 from __future__ import annotations
@@ -47,6 +59,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--section", choices=sorted(SECTIONS), default="schedule")
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--seed", type=int, default=20270104)
+    parser.add_argument("--rebuild", action="store_true", help="build the projects again")
     return parser.parse_args()
 
 
@@ -72,19 +85,21 @@ def holidays_2027_2030() -> frozenset[date]:
 
 
 def build_project(
-    rng: random.Random, items_wanted: int = 10_000, links_wanted: int = 20_000
+    rng: random.Random, items_wanted: int = 10_000, links_wanted: int = 20_000, fan: int = 8
 ) -> tuple[list[Item], list[Link]]:
-    """A four-level WBS (8 phases x 8 deliverables x 8 packages, then work packages) with
-    links that mostly follow the work's order and stay close, as real plans do."""
+    """A four-level WBS (``fan`` phases x ``fan`` deliverables x ``fan`` packages, then work
+    packages; 8 for the 10,000-item plan) with links that mostly follow the work's order and
+    stay close, as real plans do."""
     summaries: list[tuple[str, str | None]] = []
     groups: list[str] = []
-    for p in range(8):
+    per_phase = fan * fan  # packages per phase
+    for p in range(fan):
         phase = f"P{p}"
         summaries.append((phase, None))
-        for d in range(8):
+        for d in range(fan):
             deliverable = f"{phase}.D{d}"
             summaries.append((deliverable, phase))
-            for g in range(8):
+            for g in range(fan):
                 group = f"{deliverable}.G{g}"
                 summaries.append((group, deliverable))
                 groups.append(group)
@@ -133,7 +148,7 @@ def build_project(
     members: list[list[str]] = [[] for _ in groups]
     for leaf in leaves:
         members[leaf_group[leaf]].append(leaf)
-    phase_of_group = [g // 64 for g in range(len(groups))]
+    phase_of_group = [g // per_phase for g in range(len(groups))]
     # Each package runs three lanes of work in sequence (FS), with a few more links inside.
     for group in members:
         for k in range(3, len(group)):
@@ -143,8 +158,8 @@ def build_project(
     # the point graph of the reference can express).
     for _ in range(links_wanted // 100):
         a, b = sorted(rng.sample(range(len(groups)), 2))
-        if phase_of_group[a] == phase_of_group[b] and b < len(groups) - 64:
-            b += 64  # to the next phase, so the phases stay in sequence
+        if phase_of_group[a] == phase_of_group[b] and b < len(groups) - per_phase:
+            b += per_phase  # to the next phase, so the phases stay in sequence
         if rng.random() < 0.5:
             add(groups[a], groups[b], rng.choice(["FS", "FS", "FS", "SS"]), rng.choice([0, 0, 2]))
         else:
@@ -152,8 +167,8 @@ def build_project(
     # Phases follow each other: late work of a phase feeds early work of the next.
     cross = links_wanted // 5
     for _ in range(cross):
-        g = rng.randrange(0, len(groups) - 64)
-        h = rng.randrange((phase_of_group[g] + 1) * 64, (phase_of_group[g] + 2) * 64)
+        g = rng.randrange(0, len(groups) - per_phase)
+        h = rng.randrange((phase_of_group[g] + 1) * per_phase, (phase_of_group[g] + 2) * per_phase)
         pred = rng.choice(members[g][-6:])
         succ = rng.choice(members[h][:6])
         add(pred, succ, *random_type_and_lag())
@@ -296,7 +311,314 @@ def section_schedule(args: argparse.Namespace) -> None:
     print(f"{'ratio compute / networkx':<38} {o50 / t50:>9.2f} {o95 / t95:>9.2f}")
 
 
-SECTIONS: dict[str, Callable[[argparse.Namespace], None]] = {"schedule": section_schedule}
+# --- gantt and api: pages and API on PostgreSQL -------------------------------------------------
+
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/followup_bench_p"
+RUNS = 30
+
+
+def _django(args: argparse.Namespace) -> None:
+    from bench.engagements import _ensure_database, _setup
+
+    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    _ensure_database(url)
+    _setup(url)
+
+
+def _org_and_people():
+    from accounts.models import Membership, Organization, User
+    from accounts.roles import Role
+
+    org = Organization.objects.filter(slug="bench-projects").first() or (
+        Organization.objects.create(
+            name="Bench Projects", slug="bench-projects", timezone="Europe/Berlin"
+        )
+    )
+    manager = User.objects.filter(email="pm@bench-projects.test").first() or (
+        User.objects.create_user(
+            email="pm@bench-projects.test", password="bench-password", display_name="Bench PM"
+        )
+    )
+    Membership.objects.for_org(org).get_or_create(
+        organization=org, user=manager, defaults={"role": Role.MANAGER}
+    )
+    return org, manager
+
+
+def _bulk_project(org, manager, code: str, items_wanted: int, links_wanted: int, seed: int):
+    """A project with the generator's WBS and links, written in bulk, then scheduled by the
+    service (codes, roll-up, early/late dates, floats), as every later edit would."""
+    from django.db import transaction
+
+    from accounts.ids import uuid7
+    from projects import services
+    from projects.models import Dependency, Project, WorkItem
+
+    existing = Project.objects.for_org(org).filter(code=code).first()
+    if existing is not None:
+        return existing
+    started = time.perf_counter()
+    rng = random.Random(seed)
+    if items_wanted > 600:
+        fan = 8 if items_wanted >= 5_000 else 4  # ~30 packages a group either way
+        items, links = build_project(rng, items_wanted, links_wanted, fan)
+    else:  # a small plan: a few summaries, a chain of work with some side branches
+        items = [Item(f"S{g}") for g in range(4)]
+        items += [
+            Item(f"W{n}", duration=rng.randint(1, 8), parent=f"S{n % 4}")
+            for n in range(items_wanted - 4)
+        ]
+        links = [Link(f"W{n}", f"W{n + 1}") for n in range(items_wanted - 5) if n % 3]
+    project = services.project_create(
+        org=org,
+        actor=manager,
+        data={
+            "code": code,
+            "name": f"Bench plan of {len(items):,} items",
+            "start_date": START,
+            "manager": manager,
+            "target_finish_date": START + timedelta(days=900),
+        },
+    )
+    phase = project.phase
+    ids = {item.id: uuid7() for item in items}
+    positions: dict[object, int] = {}
+    rows = []
+    for item in items:
+        positions[item.parent] = positions.get(item.parent, 0) + 1
+        rows.append(
+            WorkItem(
+                id=ids[item.id],
+                organization=org,
+                project=project,
+                parent_id=ids[item.parent] if item.parent is not None else None,
+                position=positions[item.parent],
+                phase=phase,
+                name=f"Work {item.id}",
+                duration_days=item.duration,
+                start_no_earlier_than=item.start_no_earlier_than,
+                actual_start=item.actual_start,
+                actual_finish=item.actual_finish,
+                percent_complete=100 if item.actual_finish else 50 if item.actual_start else 0,
+                assignee=manager if rng.random() < 0.1 else None,
+            )
+        )
+    with transaction.atomic():
+        WorkItem.objects.bulk_create(rows, batch_size=2000)
+        Dependency.objects.bulk_create(
+            [
+                Dependency(
+                    organization=org,
+                    project=project,
+                    predecessor_id=ids[link.predecessor],
+                    successor_id=ids[link.successor],
+                    type=link.type,
+                    lag_days=link.lag,
+                )
+                for link in links
+            ],
+            batch_size=5000,
+        )
+    services.project_reschedule(org=org, project=project)
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE projects_workitem")
+        cursor.execute("ANALYZE projects_dependency")
+    print(
+        f"  built {code}: {len(items):,} items, {len(links):,} links in "
+        f"{time.perf_counter() - started:.1f}s"
+    )
+    return Project.objects.for_org(org).get(pk=project.pk)
+
+
+def _projects(args: argparse.Namespace, code: str, items: int, links: int):
+    from projects.models import Project
+
+    org, manager = _org_and_people()
+    if args.rebuild:
+        Project.objects.for_org(org).filter(code__in=[code, "SMALL-20"]).delete()
+    big = _bulk_project(org, manager, code, items, links, args.seed)
+    small = _bulk_project(org, manager, "SMALL-20", 20, 0, args.seed)
+    return org, manager, big, small
+
+
+def _measure(who, url: str, runs: int = RUNS) -> tuple[float, float, int, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    response = who.get(url)  # warm-up
+    assert response.status_code == 200, (url, response.status_code)
+    timings = []
+    for _ in range(runs):
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            response = who.get(url)
+            timings.append((time.perf_counter() - started) * 1000)
+    p50, p95 = percentiles(timings)
+    return p50, p95, len(queries.captured_queries), len(response.content)
+
+
+def _report(rows: list[tuple[str, object, str, object, str]]) -> None:
+    print(
+        f"\n{'request':<44} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8} {'KB':>7} "
+        f"{'small p50':>10} {'ratio':>6}"
+    )
+    for label, who, url, small_who, small_url in rows:
+        p50, p95, queries, size = _measure(who, url)
+        base, _p95, _q, _size = _measure(small_who, small_url)
+        print(
+            f"{label:<44} {p50:>8.1f} {p95:>8.1f} {queries:>8} {size / 1024:>7.0f} "
+            f"{base:>10.1f} {p50 / base:>6.1f}"
+        )
+
+
+def section_gantt(args: argparse.Namespace) -> None:
+    _django(args)
+    from django.test import Client
+
+    from projects.models import Dependency, WorkItem
+
+    org, manager, big, small = _projects(args, "GANTT-2000", 2_000, 4_000)
+    client = Client()
+    client.force_login(manager)
+    n_items = WorkItem.objects.for_org(org).filter(project=big).count()
+    n_links = Dependency.objects.for_org(org).filter(project=big).count()
+    print(
+        f"Python {platform.python_version()}, {os.cpu_count()} cores; PostgreSQL; Gantt of "
+        f"{n_items:,} work items and {n_links:,} links, {big.schedule_duration_days} working "
+        f"days, {len(big.critical_path)} critical items"
+    )
+    base = f"/o/{org.slug}/projects"
+    _report(
+        [
+            (
+                "Gantt page, week zoom (2,000 items)",
+                client,
+                f"{base}/{big.pk}/gantt/",
+                client,
+                f"{base}/{small.pk}/gantt/",
+            ),
+            (
+                "Gantt page, day zoom (2,000 items)",
+                client,
+                f"{base}/{big.pk}/gantt/?zoom=day",
+                client,
+                f"{base}/{small.pk}/gantt/?zoom=day",
+            ),
+            (
+                "Gantt chart only (htmx zoom swap)",
+                _Htmx(client),
+                f"{base}/{big.pk}/gantt/?zoom=month",
+                _Htmx(client),
+                f"{base}/{small.pk}/gantt/?zoom=month",
+            ),
+        ]
+    )
+
+
+class _Htmx:
+    """A client whose GETs are htmx swaps of the Gantt chart."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+
+    def get(self, url: str):
+        return self.client.get(url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="gantt")
+
+
+def section_api(args: argparse.Namespace) -> None:
+    _django(args)
+    from rest_framework.test import APIClient
+
+    from accounts.roles import Role
+    from accounts.services import api_key_create
+    from projects.models import Dependency, WorkItem
+
+    org, _manager, big, small = _projects(args, "API-10000", 10_000, 20_000)
+    key = api_key_create(org=org, name="bench", role=Role.ADMIN, created_by=None, granter_role=None)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {key.plain}")
+    n_items = WorkItem.objects.for_org(org).filter(project=big).count()
+    n_links = Dependency.objects.for_org(org).filter(project=big).count()
+    print(
+        f"Python {platform.python_version()}, {os.cpu_count()} cores; PostgreSQL; project of "
+        f"{n_items:,} work items and {n_links:,} links"
+    )
+    url = "/api/v1/work-items/?project="
+    _report(
+        [
+            ("API work items, 50 a page", api, f"{url}{big.pk}", api, f"{url}{small.pk}"),
+            (
+                "API work items, 200 a page",
+                api,
+                f"{url}{big.pk}&page_size=200",
+                api,
+                f"{url}{small.pk}&page_size=200",
+            ),
+            (
+                "API work items, critical, 200 a page",
+                api,
+                f"{url}{big.pk}&critical=true&page_size=200",
+                api,
+                f"{url}{small.pk}&critical=true&page_size=200",
+            ),
+            (
+                "API schedule of the project",
+                api,
+                f"/api/v1/projects/{big.pk}/schedule/",
+                api,
+                f"/api/v1/projects/{small.pk}/schedule/",
+            ),
+        ]
+    )
+    _measure_edit(api, org, big, small)
+
+
+def _measure_edit(api, org, big, small) -> None:
+    """PATCH one work package's duration: the service locks the project, recomputes the
+    critical path of every item and bulk-updates the rows that moved, in the request."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from projects.models import WorkItem
+
+    def one(project):
+        leaf = (
+            WorkItem.objects.for_org(org)
+            .filter(
+                project=project, is_summary=False, duration_days__gt=0, actual_start__isnull=True
+            )
+            .order_by("wbs_path")
+            .first()
+        )
+        timings, queries = [], 0
+        for n in range(10):
+            with CaptureQueriesContext(connection) as captured:
+                started = time.perf_counter()
+                response = api.patch(
+                    f"/api/v1/work-items/{leaf.pk}/",
+                    {"duration_days": leaf.duration_days + 1 + n % 2},
+                    format="json",
+                )
+                timings.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, response.content
+            queries = len(captured.captured_queries)
+        return (*percentiles(timings), queries)
+
+    p50, p95, queries = one(big)
+    base, _p95, _q = one(small)
+    label = "PATCH a duration (recompute, store)"
+    print(
+        f"{label:<44} {p50:>8.1f} {p95:>8.1f} {queries:>8} {'':>7} {base:>10.1f} {p50 / base:>6.1f}"
+    )
+
+
+SECTIONS: dict[str, Callable[[argparse.Namespace], None]] = {
+    "schedule": section_schedule,
+    "gantt": section_gantt,
+    "api": section_api,
+}
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ from django.utils import timezone
 from accounts import selectors as people
 from accounts.inputs import strip_controls
 from accounts.models import Organization, User
+from followup.engine import feeds
 from followup.engine.models import CalendarFeed, FollowUp, FollowUpStatus
 
 TOKEN_PREFIX = "cal_"
@@ -92,7 +93,9 @@ class Entry:
     sequence: int
 
 
-def render(entries: Iterable[Entry], *, name: str, now: datetime) -> bytes:
+def render(
+    entries: Iterable[Entry], *, name: str, now: datetime, extra_lines: Iterable[str] = ()
+) -> bytes:
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
@@ -119,6 +122,7 @@ def render(entries: Iterable[Entry], *, name: str, now: datetime) -> bytes:
             "TRANSP:TRANSPARENT",
             "END:VEVENT",
         ]
+    lines += extra_lines  # other apps' entries (followup.engine.feeds), already escaped
     lines.append("END:VCALENDAR")
     return ("\r\n".join(fold(line) for line in lines) + "\r\n").encode()
 
@@ -209,4 +213,5 @@ def feed_body(feed: CalendarFeed, *, base_url: str, host: str, now: datetime) ->
                 sequence=item.version,
             )
         )
-    return render(entries, name=f"Followup · {feed.organization.name}", now=now)
+    extra = feeds.vevents(feed.organization, feed.user, base_url=base_url, host=host, now=now)
+    return render(entries, name=f"Followup · {feed.organization.name}", now=now, extra_lines=extra)

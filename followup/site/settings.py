@@ -444,6 +444,7 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "accounts.roles.Role",
         "FollowUpStatusEnum": "followup.engine.models.FollowUpStatus",
         "WebhookDeliveryStatusEnum": "followup.engine.models.WebhookDeliveryStatus",
+        "ProjectStatusEnum": "projects.models.ProjectStatus",
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {

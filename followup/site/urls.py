@@ -18,6 +18,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 import accounts.web.urls
 import engagements.web.urls
 import followup.engine.web.urls
+import projects.web.urls
 from accounts.web import views as accounts_views
 from followup.engine.web import views as engine_views
 from followup.site import views
@@ -37,6 +38,7 @@ api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("followup.engine.api.urls")),
     path("", include("engagements.api.urls")),
+    path("", include("projects.api.urls")),
 ]
 
 urlpatterns = [
@@ -45,6 +47,7 @@ urlpatterns = [
     path("", include(app_urls(accounts.web.urls))),
     path("", include(app_urls(followup.engine.web.urls))),
     path("", include(app_urls(engagements.web.urls))),
+    path("", include(app_urls(projects.web.urls))),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("api/v1/", include(api_v1)),

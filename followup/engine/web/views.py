@@ -21,7 +21,15 @@ from django.views.generic import TemplateView
 
 from accounts.mixins import READ_ONLY, OrgViewMixin
 from accounts.requests import OrgRequest
-from followup.engine import cadence, calendar, notifications, selectors, services, webhooks
+from followup.engine import (
+    cadence,
+    calendar,
+    myday,
+    notifications,
+    selectors,
+    services,
+    webhooks,
+)
 from followup.engine.calc import recurrence
 from followup.engine.models import (
     FollowUp,
@@ -691,7 +699,9 @@ class HomeView(OrgViewMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         org, user = self.org, self.request.user
-        context["day"] = selectors.my_day(org, user)
+        context["day"] = day = selectors.my_day(org, user)
+        # Other apps' rows (followup.engine.myday), for the signed-in person.
+        context["extra_sections"] = myday.sections(org, self.org_request.user, day)
         context["snooze_choices"] = SNOOZE_LABELS
         context["can_edit"] = self.membership.can("records.edit")
         context["can_team"] = self.membership.can("team.view")

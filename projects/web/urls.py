@@ -1,0 +1,45 @@
+from django.urls import URLPattern, path
+
+from projects.web import views
+
+app_name = "projects"
+
+urlpatterns: list[URLPattern] = []
+
+org_urlpatterns = [
+    path("projects/", views.ProjectListView.as_view(), name="project_list"),
+    path("projects/new/", views.ProjectCreateView.as_view(), name="project_create"),
+    path("projects/templates/", views.TemplateListView.as_view(), name="templates"),
+    path(
+        "projects/templates/<uuid:pk>/",
+        views.TemplateDetailView.as_view(),
+        name="template_detail",
+    ),
+    path("projects/calendar/", views.CalendarSettingsView.as_view(), name="calendar"),
+    path("projects/<uuid:pk>/", views.ProjectDetailView.as_view(), name="project_detail"),
+    path("projects/<uuid:pk>/edit/", views.ProjectEditView.as_view(), name="project_edit"),
+    path("projects/<uuid:pk>/decide/", views.ProjectDecideView.as_view(), name="project_decide"),
+    path("projects/<uuid:pk>/success/", views.SuccessMarkView.as_view(), name="success_mark"),
+    path("projects/<uuid:pk>/wbs/", views.WbsView.as_view(), name="wbs"),
+    path("projects/<uuid:pk>/wbs/paste/", views.OutlinePasteView.as_view(), name="wbs_paste"),
+    path("projects/<uuid:pk>/gantt/", views.GanttView.as_view(), name="gantt"),
+    path(
+        "projects/<uuid:pk>/dependencies/",
+        views.DependencyCreateView.as_view(),
+        name="dependency_create",
+    ),
+    path(
+        "dependencies/<uuid:pk>/delete/",
+        views.DependencyDeleteView.as_view(),
+        name="dependency_delete",
+    ),
+    path("gate-criteria/<uuid:pk>/attest/", views.CriterionAttestView.as_view(), name="attest"),
+    path("work-items/<uuid:pk>/", views.WorkItemDetailView.as_view(), name="work_item_detail"),
+    path("work-items/<uuid:pk>/edit/", views.WorkItemEditView.as_view(), name="work_item_edit"),
+    path("work-items/<uuid:pk>/move/", views.WorkItemMoveView.as_view(), name="work_item_move"),
+    path(
+        "work-items/<uuid:pk>/delete/",
+        views.WorkItemDeleteView.as_view(),
+        name="work_item_delete",
+    ),
+]

@@ -1,0 +1,192 @@
+"""Cross-tenant cases for every route of project follow-up (pages and API)."""
+
+from datetime import date
+
+from projects import services
+from projects.models import GateCriterion, PhaseTemplate
+from tests.projects.factories import item, link, make_project
+from tests.tenancy import Target, World, register
+
+
+def _project(w: World):
+    return w.once(
+        "project",
+        lambda: make_project(
+            w.org_a,
+            code="ALPHA-1",
+            name="Alpha Secret Project",
+            objective="Alpha secret objective",
+            external_id="pm-alpha-1",
+            manager=w.owner_a,
+            sponsor=w.owner_a,
+            start_date=date(2027, 1, 4),
+        ),
+    )
+
+
+def _item(w: World):
+    return w.once(
+        "item",
+        lambda: item(w.org_a, _project(w), "Alpha secret work item", 3, external_id="wi-alpha-1"),
+    )
+
+
+def _second(w: World):
+    return w.once("second", lambda: item(w.org_a, _project(w), "Alpha second item", 2))
+
+
+def _link(w: World):
+    return w.once("link", lambda: link(w.org_a, _item(w), _second(w)))
+
+
+def _template(w: World):
+    return w.once("template", lambda: services.default_template(w.org_a))
+
+
+def _attested_criterion(w: World):
+    project = _project(w)
+    return (
+        GateCriterion.objects.for_org(w.org_a).filter(phase=project.phase, kind="attested").first()
+    )
+
+
+def project_list(w):
+    return Target({}, _project(w).name)
+
+
+def project_item(w):
+    p = _project(w)
+    return Target({"pk": p.pk}, p.name)
+
+
+def project_external(w):
+    p = _project(w)
+    return Target({"external_id": p.external_id}, str(p.pk))
+
+
+def item_target(w):
+    i = _item(w)
+    return Target({"pk": i.pk}, i.name)
+
+
+def item_external(w):
+    i = _item(w)
+    return Target({"external_id": i.external_id}, str(i.pk))
+
+
+def link_target(w):
+    d = _link(w)
+    return Target({"pk": d.pk}, str(d.pk))
+
+
+def template_target(w):
+    _project(w)
+    t = _template(w)
+    PhaseTemplate.objects.for_org(w.org_a).filter(pk=t.pk).update(name="Alpha secret template")
+    return Target({"pk": t.pk}, "Alpha secret template")
+
+
+def criterion_target(w):
+    c = _attested_criterion(w)
+    return Target({"pk": c.pk}, _project(w).name)
+
+
+def calendar_target(w):
+    services.org_calendar_update(
+        org=w.org_a,
+        actor=None,
+        calendar={"working_days": [1, 2, 3, 4, 5], "holidays": ["2027-05-03"]},
+    )
+    return Target({}, "2027-05-03")
+
+
+def create_target(w):
+    _project(w)
+    return Target({}, w.owner_a.name)  # the form offers org A's people
+
+
+def transitions_target(w):
+    p = _project(w)
+    services.project_decide(
+        org=w.org_a, actor=w.owner_a, project=p, decision="hold", note="Alpha secret hold"
+    )
+    return Target({"pk": p.pk}, "Alpha secret hold")
+
+
+# Bodies that point at org A's objects: org B must get 400 (foreign id) or 404.
+def project_body(w):
+    return {
+        "code": "ALPHA-NEW",
+        "name": "Another project",
+        "start_date": "2027-01-04",
+        "manager": str(w.owner_a.pk),
+        "sponsor": str(w.owner_a.pk),
+        "working_days": ["1", "2", "3", "4", "5"],
+        "currency": "EUR",
+    }
+
+
+def project_form_body(w):
+    return {**project_body(w), "template": str(_template(w).pk)}
+
+
+def item_body(w):
+    return {"project": str(_project(w).pk), "name": "Another item", "duration_days": 2}
+
+
+def link_body(w):
+    return {"predecessor": str(_item(w).pk), "successor": str(_second(w).pk), "type": "SS"}
+
+
+def dependency_form_body(w):
+    return {
+        "predecessor": str(_second(w).pk),
+        "successor": str(_item(w).pk),
+        "type": "FS",
+        "lag_days": "0",
+    }
+
+
+# --- Pages -----------------------------------------------------------------------------
+register("projects:project_list", make=project_list)
+register("projects:project_create", make=create_target, body=project_form_body)
+# These writes name nothing of org A (a new template, the calendar): B writes its own.
+register("projects:templates", make=template_target)
+register(
+    "projects:template_detail",
+    make=template_target,
+    body=lambda w: {"op": "add_phase", "name": "Extra"},
+)
+register("projects:calendar", make=calendar_target)
+register("projects:project_detail", make=project_item)
+register("projects:project_edit", make=project_item, body=project_body)
+register("projects:project_decide", make=project_item, body=lambda w: {"decision": "hold"})
+register("projects:success_mark", make=project_item, body=lambda w: {"met-0": "true"})
+register("projects:wbs", make=project_item, body=lambda w: {"name": "New", "duration_days": "1"})
+register("projects:wbs_paste", make=project_item, body=lambda w: {"outline": "A | 1d"})
+register("projects:gantt", make=lambda w: Target({"pk": _item(w).project_id}, _item(w).name))
+register("projects:dependency_create", make=project_item, body=dependency_form_body)
+register("projects:dependency_delete", make=link_target)
+register("projects:attest", make=criterion_target, body=lambda w: {"evidence_note": "Signed"})
+register("projects:work_item_detail", make=item_target)
+register(
+    "projects:work_item_edit",
+    make=item_target,
+    body=lambda w: {"name": "Renamed", "duration_days": "2", "percent_complete": "0"},
+)
+register("projects:work_item_move", make=item_target, body=lambda w: {"how": "down"})
+register("projects:work_item_delete", make=item_target)
+
+# --- API -------------------------------------------------------------------------------
+register("project-list", make=project_list, body=project_body)
+register("project-detail", make=project_item, body=project_body)
+register("project-external", make=project_external, body=project_body, upsert=True)
+register("project-transition", make=project_item, body=lambda w: {"decision": "hold"})
+register("project-transitions", make=transitions_target)
+register("project-schedule", make=lambda w: Target({"pk": _item(w).project_id}, str(_item(w).pk)))
+register("work-item-list", make=lambda w: Target({}, _item(w).name), body=item_body)
+register("work-item-detail", make=item_target, body=item_body)
+register("work-item-external", make=item_external, body=item_body, upsert=True)
+register("work-item-move", make=item_target, body=lambda w: {"action": "into", "target": None})
+register("dependency-list", make=lambda w: Target({}, str(_link(w).pk)), body=link_body)
+register("dependency-detail", make=link_target, body=link_body)
