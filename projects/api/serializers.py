@@ -9,7 +9,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from engagements.models import Engagement
-from followup.kernel.api.serializers import OrgScopedRelatedField, TenantModelSerializer
+from followup.kernel.api.serializers import (
+    InputSerializer,
+    OrgScopedRelatedField,
+    TenantModelSerializer,
+)
 from projects.models import (
     Decision,
     Dependency,
@@ -31,7 +35,7 @@ class PhaseRefSerializer(serializers.Serializer[Phase]):
     name = serializers.CharField(read_only=True)
 
 
-class CalendarSerializer(serializers.Serializer[dict[str, Any]]):
+class CalendarSerializer(InputSerializer):
     working_days = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=7),
         allow_empty=False,
@@ -106,7 +110,7 @@ class ProjectSerializer(TenantModelSerializer):
         extra_kwargs: dict[str, dict[str, Any]] = {"code": {"validators": []}}
 
 
-class TransitionSerializer(serializers.Serializer[dict[str, Any]]):
+class TransitionSerializer(InputSerializer):
     decision = serializers.ChoiceField(
         choices=[(d, d) for d in (Decision.GO, Decision.HOLD, Decision.RECYCLE, Decision.KILL)]
     )
@@ -120,16 +124,20 @@ class TransitionSerializer(serializers.Serializer[dict[str, Any]]):
 
 
 class UnmetSerializer(serializers.Serializer[dict[str, Any]]):
-    criterion = serializers.CharField()
-    reason = serializers.CharField()
+    """Output: one unmet gate criterion."""
+
+    criterion = serializers.CharField(read_only=True)
+    reason = serializers.CharField(read_only=True)
 
 
 class GateRefusedSerializer(serializers.Serializer[dict[str, Any]]):
-    type = serializers.CharField()
-    title = serializers.CharField()
-    status = serializers.IntegerField()
-    detail = serializers.CharField()
-    unmet = UnmetSerializer(many=True)
+    """Output: the 409 problem+json of a refused gate."""
+
+    type = serializers.CharField(read_only=True)
+    title = serializers.CharField(read_only=True)
+    status = serializers.IntegerField(read_only=True)
+    detail = serializers.CharField(read_only=True)
+    unmet = UnmetSerializer(many=True, read_only=True)
 
 
 class TransitionRecordSerializer(TenantModelSerializer):
@@ -257,7 +265,7 @@ class WorkItemSerializer(TenantModelSerializer):
         }
 
 
-class MoveSerializer(serializers.Serializer[dict[str, Any]]):
+class MoveSerializer(InputSerializer):
     action = serializers.ChoiceField(
         choices=["indent", "outdent", "up", "down", "before", "after", "into"],
         help_text="indent: under the previous sibling; outdent: after the parent; up/down: "
@@ -303,12 +311,14 @@ class ScheduleItemSerializer(serializers.Serializer[WorkItem]):
 
 
 class ProjectScheduleSerializer(serializers.Serializer[dict[str, Any]]):
-    start = serializers.DateField(allow_null=True)
-    finish = serializers.DateField(allow_null=True)
+    """Output: ``GET /projects/<id>/schedule/``."""
+
+    start = serializers.DateField(read_only=True, allow_null=True)
+    finish = serializers.DateField(read_only=True, allow_null=True)
     duration_days = serializers.IntegerField(
-        help_text="Working days from start to finish, both included."
+        read_only=True, help_text="Working days from start to finish, both included."
     )
     critical_path = serializers.ListField(
-        child=serializers.UUIDField(), help_text="Critical work items, in order."
+        read_only=True, child=serializers.UUIDField(), help_text="Critical work items, in order."
     )
-    items = ScheduleItemSerializer(many=True)
+    items = ScheduleItemSerializer(many=True, read_only=True)

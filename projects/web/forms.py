@@ -10,6 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from accounts.inputs import InputRulesFormMixin
 from accounts.mixins import OrgFormMixin
 from accounts.models import Organization, User
 from engagements.models import Customer, Engagement
@@ -129,7 +130,7 @@ class ProjectFilterForm(OrgFormMixin, forms.Form):
         )
 
 
-class CalendarFieldsMixin(forms.Form):
+class CalendarFieldsMixin(InputRulesFormMixin, forms.Form):
     working_days = forms.TypedMultipleChoiceField(
         label=_("Working days"),
         choices=WEEKDAYS,
@@ -276,7 +277,7 @@ class CalendarForm(CalendarFieldsMixin):
     )
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(InputRulesFormMixin, forms.Form):
     decision = forms.ChoiceField(
         label=_("Decision"),
         choices=[
@@ -306,7 +307,7 @@ class DecisionForm(forms.Form):
             del self.fields["override_reason"]
 
 
-class AttestForm(forms.Form):
+class AttestForm(InputRulesFormMixin, forms.Form):
     evidence_note = forms.CharField(
         label=_("Evidence"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -377,7 +378,7 @@ class WorkItemForm(OrgFormMixin, forms.Form):
         }
 
 
-class AddItemForm(forms.Form):
+class AddItemForm(InputRulesFormMixin, forms.Form):
     name = forms.CharField(label=_("Name"), max_length=300)
     duration_days = forms.IntegerField(
         label=_("Duration (working days)"), min_value=0, max_value=10_000, initial=1
@@ -426,15 +427,15 @@ class DependencyForm(OrgFormMixin, forms.Form):
             field.queryset = items
 
 
-class TemplateForm(forms.Form):
+class TemplateForm(InputRulesFormMixin, forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120)
 
 
-class TemplatePhaseForm(forms.Form):
+class TemplatePhaseForm(InputRulesFormMixin, forms.Form):
     name = forms.CharField(label=_("Phase name"), max_length=120)
 
 
-class CriterionForm(forms.Form):
+class CriterionForm(InputRulesFormMixin, forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=())
     label = forms.CharField(
         label=_("Criterion"),

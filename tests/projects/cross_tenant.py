@@ -35,6 +35,10 @@ def _second(w: World):
     return w.once("second", lambda: item(w.org_a, _project(w), "Alpha second item", 2))
 
 
+def _third(w: World):
+    return w.once("third", lambda: item(w.org_a, _project(w), "Alpha third item", 1))
+
+
 def _link(w: World):
     return w.once("link", lambda: link(w.org_a, _item(w), _second(w)))
 
@@ -135,7 +139,8 @@ def item_body(w):
 
 
 def link_body(w):
-    return {"predecessor": str(_item(w).pk), "successor": str(_second(w).pk), "type": "SS"}
+    # A pair not linked yet (the case's own link is item -> second).
+    return {"predecessor": str(_second(w).pk), "successor": str(_third(w).pk), "type": "SS"}
 
 
 def dependency_form_body(w):
@@ -151,13 +156,23 @@ def dependency_form_body(w):
 register("projects:project_list", make=project_list)
 register("projects:project_create", make=create_target, body=project_form_body)
 # These writes name nothing of org A (a new template, the calendar): B writes its own.
-register("projects:templates", make=template_target)
+register(
+    "projects:templates",
+    make=template_target,
+    body=lambda w: {"name": "Another template"},
+    body_names_org_a=False,
+)
 register(
     "projects:template_detail",
     make=template_target,
     body=lambda w: {"op": "add_phase", "name": "Extra"},
 )
-register("projects:calendar", make=calendar_target)
+register(
+    "projects:calendar",
+    make=calendar_target,
+    body=lambda w: {"working_days": ["1", "2", "3", "4", "5"], "holidays": "2027-12-24"},
+    body_names_org_a=False,
+)
 register("projects:project_detail", make=project_item)
 register("projects:project_edit", make=project_item, body=project_body)
 register("projects:project_decide", make=project_item, body=lambda w: {"decision": "hold"})
