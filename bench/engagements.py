@@ -7,6 +7,7 @@ ratio of the two:
 
     .venv/bin/python bench/engagements.py                # build if missing, then measure
     .venv/bin/python bench/engagements.py --rebuild      # drop the data set and build it again
+    .venv/bin/python bench/engagements.py --search-only  # only the search box (trigram indexes)
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/followup_bench_x ...
 
 Rows are written with COPY, so building takes a minute or two rather than hours; health is
@@ -517,10 +518,59 @@ def measure_logging(client, org, customer_id, engagement_id) -> None:
     print(f"{label:<38} {statistics.median(timings):>8.1f} {p95:>8.1f} {queries:>8}")
 
 
+# The header's search box (``followup.kernel.search``): one query per kind, trigram indexes.
+SEARCHES = [
+    ("'customer' (all 10,000 match)", "customer"),
+    ("'retail' (1 in 7 match)", "retail"),
+    ("'customer 04242' (two words)", "customer 04242"),
+    ("'crm-4242' (a CRM id)", "crm-4242"),
+    ("'zqxw' (nothing matches)", "zqxw"),
+]
+
+
+def measure_search() -> None:
+    """The search page (20 per kind) and the header's dropdown (5 per kind), big vs small."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import User
+
+    client = Client()
+    client.force_login(User.objects.get(email="manager@bench.test"))
+    dropdown = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "site-search-pop"}
+
+    def timed(slug: str, query: str, headers: dict[str, str]) -> tuple[float, float, int]:
+        url = f"/o/{slug}/search/"
+        assert client.get(url, {"q": query}, **headers).status_code == 200  # warm-up
+        timings = []
+        for _ in range(RUNS):
+            with CaptureQueriesContext(connection) as queries:
+                start = time.perf_counter()
+                client.get(url, {"q": query}, **headers)
+                timings.append((time.perf_counter() - start) * 1000)
+        timings.sort()
+        p95 = timings[min(len(timings) - 1, round(0.95 * len(timings)) - 1)]
+        return statistics.median(timings), p95, len(queries.captured_queries)
+
+    print(
+        f"\n{'search':<44} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8} "
+        f"{'small p50':>10} {'ratio':>6}"
+    )
+    for label, query in SEARCHES:
+        for kind, headers in (("page", {}), ("dropdown", dropdown)):
+            p50, p95, queries = timed("bench", query, headers)
+            base, _p95, _q = timed("bench-small", query, headers)
+            name = f"{kind} {label}"
+            ratio = p50 / base
+            print(f"{name:<44} {p50:>8.1f} {p95:>8.1f} {queries:>8} {base:>10.1f} {ratio:>6.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--measure-only", action="store_true")
+    parser.add_argument("--search-only", action="store_true", help="only the search timings")
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
     _ensure_database(url)
@@ -528,7 +578,9 @@ def main() -> None:
     if not args.measure_only:
         build(args.rebuild)
     build_baseline()
-    measure()
+    if not args.search_only:
+        measure()
+    measure_search()
 
 
 if __name__ == "__main__":

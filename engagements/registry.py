@@ -9,7 +9,7 @@ from accounts import audit, departures
 from accounts.departures import Departure, Tally
 from accounts.models import Organization, User
 from engagements.models import Customer, Engagement
-from followup.engine import notifications
+from followup.engine import lists, notifications
 from followup.kernel import events
 
 EVENT_TYPES = {
@@ -47,11 +47,14 @@ AUDIT_ACTIONS = {
 
 
 def register() -> None:
-    from engagements import followups
+    from engagements import bulk, followups, search
 
     for action, label in AUDIT_ACTIONS.items():
         audit.register_action(action, label)
     followups.register()
+    search.register()
+    bulk.register()
+    lists.register("customers", "engagements:customer_list", _("Customers"))
     for event_type, description in EVENT_TYPES.items():
         events.register_type(event_type, description)
     notifications.register_kind(

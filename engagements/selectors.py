@@ -10,7 +10,19 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Avg, Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    F,
+    IntegerField,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -41,9 +53,27 @@ def org_zone(org: Organization) -> zoneinfo.ZoneInfo:
 
 # --- Customers -------------------------------------------------------------------------
 
+# Lifecycle and tier read in their business order, not alphabetically.
+_STATUS_ORDER = Case(
+    *(When(status=value, then=Value(rank)) for rank, value in enumerate(Customer.Status.values)),
+    default=Value(99),
+    output_field=IntegerField(),
+)
+_TIER_ORDER = Case(
+    *(When(tier=value, then=Value(rank)) for rank, value in enumerate(Customer.Tier.values)),
+    default=Value(99),
+    output_field=IntegerField(),
+)
+
 CUSTOMER_SORTS = {
     "name": (Lower("name").asc(), "id"),
     "-name": (Lower("name").desc(), "id"),
+    "status": (_STATUS_ORDER.asc(), Lower("name").asc(), "id"),
+    "-status": (_STATUS_ORDER.desc(), Lower("name").asc(), "id"),
+    "tier": (_TIER_ORDER.asc(), Lower("name").asc(), "id"),
+    "-tier": (_TIER_ORDER.desc(), Lower("name").asc(), "id"),
+    "owner": (Lower("owner__display_name").asc(nulls_last=True), Lower("name").asc(), "id"),
+    "-owner": (Lower("owner__display_name").desc(nulls_last=True), Lower("name").asc(), "id"),
     "health": (F("health_score").asc(nulls_last=True), "id"),
     "-health": (F("health_score").desc(nulls_last=True), "id"),
     "last_touch": (F("last_touch_at").asc(nulls_first=True), "id"),
@@ -157,8 +187,9 @@ def engagements(org: Organization) -> QuerySet[Engagement]:
 
 
 def with_engagement_detail(qs: QuerySet[Engagement], org: Organization) -> QuerySet[Engagement]:
+    contacts: Prefetch[Any] = Prefetch("customer__contacts", queryset=Contact.objects.for_org(org))
     return qs.select_related("customer", "owner").prefetch_related(
-        "team", Prefetch("kpis", queryset=Kpi.objects.for_org(org))
+        "team", Prefetch("kpis", queryset=Kpi.objects.for_org(org)), contacts
     )
 
 

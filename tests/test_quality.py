@@ -33,6 +33,7 @@ def test_layers_point_one_way():
 PURE_MODULES = [
     "followup.engine.calc.recurrence",
     "engagements.calc.health",
+    "engagements.calc.phone",
     "projects.calc.calendar",
     "projects.calc.earned_value",
     "projects.calc.scheduling",

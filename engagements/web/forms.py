@@ -339,6 +339,16 @@ class CustomerFilterForm(OrgFormMixin, forms.Form):
             ("last_touch", _("Last touch, oldest first")),
             ("-last_touch", _("Last touch, newest first")),
             ("-value", _("Annual value, highest first")),
+            # What the column headers sort by, in both directions.
+            ("-name", _("Name, Z to A")),
+            ("-health", _("Health, best first")),
+            ("value", _("Annual value, lowest first")),
+            ("status", _("Status, prospects first")),
+            ("-status", _("Status, churned first")),
+            ("tier", _("Tier, strategic first")),
+            ("-tier", _("Tier, small first")),
+            ("owner", _("Owner, A to Z")),
+            ("-owner", _("Owner, Z to A")),
         ],
     )
 

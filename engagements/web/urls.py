@@ -1,6 +1,6 @@
 from django.urls import path
 
-from engagements.web import views
+from engagements.web import bulk, views
 
 app_name = "engagements"
 
@@ -9,6 +9,7 @@ urlpatterns: list = []
 org_urlpatterns = [
     path("customers/", views.CustomerListView.as_view(), name="customer_list"),
     path("customers/export.csv", views.CustomerExportView.as_view(), name="customer_export"),
+    path("customers/bulk/", bulk.CustomerBulkView.as_view(), name="customer_bulk"),
     path("customers/new/", views.CustomerCreateView.as_view(), name="customer_create"),
     path("customers/<uuid:pk>/", views.CustomerDetailView.as_view(), name="customer_detail"),
     path("customers/<uuid:pk>/edit/", views.CustomerEditView.as_view(), name="customer_edit"),

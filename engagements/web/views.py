@@ -29,6 +29,7 @@ from engagements.health_words import SIGNAL_LABELS, describe
 from engagements.models import Contact, Customer, Engagement, ImportJob, Kpi, Touchpoint
 from engagements.tasks import queue_import
 from engagements.web import charts
+from engagements.web.bulk import bulk_form
 from engagements.web.forms import (
     ContactForm,
     CustomerFilterForm,
@@ -41,6 +42,7 @@ from engagements.web.forms import (
     TouchpointForm,
 )
 from followup.engine.models import FollowUp
+from followup.kernel import idempotent_forms
 
 EDIT = {"GET": "records.edit", "HEAD": "records.edit", "POST": "records.edit"}
 VIEW = {"GET": "records.view", "HEAD": "records.view"}
@@ -98,11 +100,14 @@ class CustomerListView(OrgViewMixin, TemplateView):
             customers=page.object_list,
             filter_form=self.filter_form,
             query=query.urlencode(),
+            sort=self.filters.sort if self.filters.sort in selectors.CUSTOMER_SORTS else "name",
             can_edit=request.membership.can("records.edit"),
             can_import=request.membership.can("records.import"),
         )
         if request.htmx and request.htmx.target == "customer-results":
             return render(request, f"{self.template_name}#results", context)
+        if context["can_edit"]:
+            context["bulk"] = bulk_form(request.org)
         return self.render_to_response(context)
 
 
@@ -600,7 +605,10 @@ class QuickLogView(OrgViewMixin, TemplateView):
     def get(self, request: OrgRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # A reload (customer chosen, search typed) keeps what the rep already entered.
         keep = set(QuickLogForm.base_fields) - {"contacts"}
-        initial = {k: v for k, v in request.GET.items() if k in keep and v}
+        initial: dict[str, Any] = {k: v for k, v in request.GET.items() if k in keep and v}
+        contacts = [c for c in request.GET.getlist("contacts") if c]
+        if contacts:  # "log this call" after a tel: link names the contact called
+            initial["contacts"] = contacts
         if "followup" in initial and "customer" not in initial:
             # Answering a follow-up: its customer (and engagement) are already known.
             initial.update(_answering(request.org, initial["followup"]))
@@ -612,6 +620,11 @@ class QuickLogView(OrgViewMixin, TemplateView):
         return self.render_to_response(context)
 
     def post(self, request: OrgRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # The offline outbox resends with the key it made when the rep tapped Save: the
+        # second time, the first answer comes back and nothing is logged again.
+        return idempotent_forms.run(request, request.org, lambda: self._log(request))
+
+    def _log(self, request: OrgRequest) -> HttpResponse:
         form = self._form(request.POST)
         touchpoint = None
         if form.is_valid():
@@ -639,8 +652,11 @@ class QuickLogView(OrgViewMixin, TemplateView):
         if touchpoint is None:
             context = self.get_context_data(form=form, next=next_url or "")
             if request.htmx:
-                # htmx swaps only 2xx answers; the form with its errors is the answer.
-                return render(request, f"{self.template_name}#quick-log-form", context)
+                # htmx swaps only 2xx answers; the form with its errors is the answer. The
+                # offline outbox tells a refusal from a save by this header.
+                response = render(request, f"{self.template_name}#quick-log-form", context)
+                response[idempotent_forms.INVALID_HEADER] = "1"
+                return response
             context["timeline"] = selectors.recent_touchpoints_by(request.org, request.user)
             return self.render_to_response(context, status=400)
         if request.htmx:

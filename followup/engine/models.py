@@ -424,3 +424,123 @@ class WebhookAttempt(TenantModel):
     @property
     def ok(self) -> bool:
         return self.status_code is not None and 200 <= self.status_code < 300
+
+
+# --- Daily use: saved views of lists ----------------------------------------------------------
+
+
+class SavedFilter(TenantModel):
+    """A person's named view of a list: its query string (filters and sort), kept per
+    person per organization. ``list_key`` names a list registered in
+    ``followup.engine.lists`` (follow-ups, customers, team, notifications, ...)."""
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+    list_key = models.CharField(max_length=40)
+    name = models.CharField(_("name"), max_length=80)
+    query = models.CharField(max_length=1000, blank=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "user", "list_key", "name"],
+                name="saved_filter_name_unique",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["organization", "user", "list_key"], name="saved_filter_list_idx")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BulkChange(TenantModel):
+    """One bulk action of one person (complete, snooze, reassign many follow-ups; change the
+    owner of many customers), kept a few minutes so that it can be undone exactly.
+
+    ``items`` holds, per changed row, its id, the values before and after the action and
+    what the action created (the next occurrence of a completed cadence). ``scope`` names
+    the app's undo handler (``followup.engine.bulk.register_scope``).
+    """
+
+    actor = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+    scope = models.CharField(max_length=32)
+    action = models.CharField(max_length=32)
+    count = models.PositiveIntegerField(default=0)
+    items = models.JSONField(default=list)
+    expires_at = models.DateTimeField()
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["organization", "expires_at"], name="bulk_change_expiry_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope}.{self.action} x{self.count}"
+
+
+# --- Comments on any subject ------------------------------------------------------------------
+
+
+class Comment(TenantModel):
+    """A comment on any registered subject (``followup.kernel.subjects``): a customer, an
+    engagement, a follow-up, and whatever later apps register (projects, work items, risks).
+
+    Plain text; the page escapes it, keeps its line breaks and links its URLs. Edits keep the
+    earlier text (``CommentRevision``); a deletion keeps the row and says who deleted it, so
+    a thread still reads as it happened. ``mentions`` are the ids of the members the text
+    names with ``@`` (each is notified once per comment, also when an edit adds them).
+    """
+
+    subject_type = models.CharField(max_length=64)  # a key of the subject registry
+    subject_id = models.UUIDField()
+    author = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # An API key without a person writes as itself.
+    api_key = models.ForeignKey(
+        "accounts.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_label = models.CharField(max_length=200, blank=True)
+    body = models.TextField(_("comment"))
+    mentions = models.JSONField(default=list, blank=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["organization", "subject_type", "subject_id", "created_at"],
+                name="comment_subject_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"comment on {self.subject_type} {self.subject_id}"
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+class CommentRevision(TenantModel):
+    """The text of a comment before one of its edits (``created_at``: when it was replaced)."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="revisions")
+    body = models.TextField()
+    edited_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"revision of {self.comment_id}"

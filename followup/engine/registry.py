@@ -4,6 +4,7 @@ and the webhook subscriber of the outbox. Called once from ``FollowUpEngineConfi
 from __future__ import annotations
 
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -23,6 +24,10 @@ def register() -> None:
         ("webhook.deleted", _("Webhook endpoint deleted")),
         ("webhook.disabled", _("Webhook endpoint disabled")),
         ("followup.deleted", _("Follow-up deleted")),
+        ("bulk.applied", _("Bulk change applied")),
+        ("bulk.undone", _("Bulk change undone")),
+        ("comment.updated", _("Comment edited")),
+        ("comment.deleted", _("Comment deleted")),
     ):
         audit.register_action(action, label)
     events.register_type("followup.created", _("A follow-up was created"))
@@ -33,6 +38,9 @@ def register() -> None:
         _("A follow-up was changed (edited, snoozed, reassigned, skipped, cancelled, reopened)"),
     )
     events.register_type("followup.deleted", _("A follow-up was deleted"))
+    events.register_type("comment.created", _("A comment was written"))
+    events.register_type("comment.updated", _("A comment was edited"))
+    events.register_type("comment.deleted", _("A comment was deleted"))
 
     notifications.register_kind(
         "followup.reminder",
@@ -52,13 +60,40 @@ def register() -> None:
         description=_("Somebody's open follow-ups were handed to me when they left"),
     )
     notifications.register_kind(
+        "comment.mentioned",
+        title=_("%(author)s mentioned you on %(subject)s: “%(excerpt)s”"),
+        description=_("Someone mentioned me in a comment"),
+    )
+    notifications.register_kind(
         "webhooks.endpoint_disabled",
         title=_("Webhook endpoint %(url)s was disabled after failing for a day"),
         description=_("A webhook endpoint was disabled (admins)"),
     )
 
+    # Follow-ups carry comments (and their history), so they are subjects too; nothing
+    # is a follow-up about a follow-up, though.
+    subjects.register(
+        "followup",
+        FollowUp,
+        label=_("Follow-up"),
+        url=lambda f: reverse(
+            "followup:detail", kwargs={"org_slug": f.organization.slug, "pk": f.pk}
+        ),
+        describe=lambda f: f.title,
+        related=("organization",),
+        on_delete="delete",
+        followable=False,
+    )
     subjects.on_delete_of_any_subject(_followups_let_go)
     departures.register("followup", holdings=_held, leave=_leave)
+    subjects.on_delete_of_any_subject(_comments_let_go)
+
+    from followup.engine import bulk, lists, search  # noqa: F401 - bulk registers its scope
+
+    search.register()
+    lists.register("followups", "followup:list", _("Follow-ups"))
+    lists.register("team", "followup:team", _("Team overdue"))
+    lists.register("notifications", "followup:notifications", _("Notifications"))
 
     from followup.engine import webhooks  # noqa: F401 - subscribes the webhook fan-out to the outbox
 
@@ -136,3 +171,9 @@ def _leave(departure: Departure) -> list[Tally]:
             % {"count": feeds},
         ),
     ]
+
+
+def _comments_let_go(entry: subjects.SubjectType, instance: models.Model) -> None:
+    from followup.engine import comments
+
+    comments.comments_let_go(entry, instance)

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, QuerySet
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.models import Organization, User
@@ -124,14 +125,17 @@ class PersonOverdue:
     items: list[FollowUp]
 
 
-def team_overdue(org: Organization, *, now: datetime | None = None) -> list[PersonOverdue]:
-    """Overdue open follow-ups of everyone, grouped by person, most overdue first."""
+def team_overdue(
+    org: Organization, *, now: datetime | None = None, order: tuple[Any, ...] = ("due_at", "pk")
+) -> list[PersonOverdue]:
+    """Overdue open follow-ups of everyone, grouped by person, most overdue first; each
+    person's follow-ups in ``order`` (``TEAM_SORTS``)."""
     now = now or timezone.now()
     rows = with_subjects(
         org,
         followups(org)
         .filter(status=FollowUpStatus.OPEN, due_at__lt=now)
-        .order_by("owner__display_name", "owner__email", "due_at", "pk")[:1000],
+        .order_by("owner__display_name", "owner__email", *order)[:1000],
     )
     grouped: dict[Any, PersonOverdue] = {}
     for row in rows:
@@ -162,3 +166,29 @@ def failing_event_deliveries(org: Organization) -> QuerySet[EventDelivery]:
         .order_by("-last_attempt_at", "-id")
     )
     return rows
+
+
+# --- Orders of the lists (``?sort=``; ``followup.kernel.sorting``) -----------------------------
+
+FOLLOWUP_SORTS: dict[str, tuple[Any, ...]] = {
+    "title": (Lower("title").asc(), "id"),
+    "-title": (Lower("title").desc(), "-id"),
+    "owner": (Lower("owner__display_name"), Lower("owner__email"), "due_at", "id"),
+    "-owner": (Lower("owner__display_name").desc(), Lower("owner__email").desc(), "due_at", "id"),
+    "due": ("due_at", "id"),
+    "-due": ("-due_at", "-id"),
+    "status": ("status", "due_at", "id"),
+    "-status": ("-status", "due_at", "id"),
+    "updated": ("updated_at", "id"),
+    "-updated": ("-updated_at", "-id"),
+}
+TEAM_SORTS: dict[str, tuple[Any, ...]] = {
+    "due": ("due_at", "pk"),
+    "-due": ("-due_at", "-pk"),
+    "title": (Lower("title").asc(), "pk"),
+    "-title": (Lower("title").desc(), "-pk"),
+}
+NOTIFICATION_SORTS: dict[str, tuple[Any, ...]] = {
+    "-when": ("-created_at", "-id"),
+    "when": ("created_at", "id"),
+}

@@ -659,3 +659,65 @@ def followups_for_deleted_subject(*, subject: Any, on_delete: str) -> int:
         remind_claimed_at=None,
         remind_claim=None,
     )
+
+
+# --- Undo of a completion (bulk actions keep a few minutes to take them back) --------------
+
+
+def followup_undo_completion(
+    *,
+    followup: FollowUp,
+    actor: User | None,
+    completed_at: datetime,
+    next_id: uuid.UUID | None,
+) -> FollowUp:
+    """Take back a completion made moments ago (the undo of ``followup.engine.bulk``).
+
+    Done is final for people (``TRANSITIONS``); an undo is not a transition but the
+    restoring of what was: the follow-up is open again, without its completion, and the next
+    occurrence that completing it created is removed. Only that completion is undone: if the
+    follow-up was completed again, or the next occurrence was already done, snoozed or given
+    to someone else, nothing changes (``ValidationError``), so an undo never throws away work
+    done after it.
+    """
+    org = followup.organization
+    with transaction.atomic():
+        row = FollowUp.objects.for_org(org).select_for_update().get(pk=followup.pk)
+        if row.status != FollowUpStatus.DONE or row.completed_at != completed_at:
+            raise ValidationError(
+                _("“%(title)s” changed since; it can no longer be undone.") % {"title": row.title}
+            )
+        if next_id is not None:
+            nxt = FollowUp.objects.for_org(org).select_for_update().filter(pk=next_id).first()
+            if nxt is not None:
+                untouched = (
+                    nxt.status == FollowUpStatus.OPEN
+                    and nxt.due_at == nxt.occurrence_at
+                    and nxt.owner_id == row.owner_id
+                )
+                if not untouched:
+                    raise ValidationError(
+                        _("The next “%(title)s” changed since; it can no longer be undone.")
+                        % {"title": row.title}
+                    )
+                _record_change(nxt, actor, "followup.deleted")
+                nxt.delete()
+        FollowUp.objects.for_org(org).filter(pk=row.pk).update_versioned(
+            status=FollowUpStatus.OPEN,
+            completed_at=None,
+            completed_by=None,
+            answered_by_type="",
+            answered_by_id=None,
+        )
+        row.refresh_from_db()
+        _schedule_reminders(row)
+        row.save(
+            update_fields=[
+                "next_remind_at",
+                "next_remind_offset",
+                "remind_claimed_at",
+                "remind_claim",
+            ]
+        )
+        _record_change(row, actor)
+    return row

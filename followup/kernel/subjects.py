@@ -50,6 +50,9 @@ class SubjectType:
     # How a person answers a follow-up on this subject with a record of their own (log a
     # touchpoint): a label and the URL of that form for one follow-up. None: complete only.
     answer: tuple[str | Promise, Callable[[Any], str]] | None = None
+    # False for subjects that carry comments but are not what a follow-up is about (a
+    # follow-up itself): ``resolve`` refuses them unless asked for any subject.
+    followable: bool = True
 
 
 _BY_KEY: dict[str, SubjectType] = {}
@@ -66,6 +69,7 @@ def register(
     on_delete: str = "cancel",
     related: tuple[str, ...] = (),
     answer: tuple[str | Promise, Callable[[Any], str]] | None = None,
+    followable: bool = True,
 ) -> SubjectType:
     """Make ``model`` followable under ``key``. Idempotent for the same model and key."""
     if not is_tenant_model(model):
@@ -84,6 +88,7 @@ def register(
         on_delete=on_delete,
         related=tuple(related),
         answer=answer,
+        followable=followable,
     )
     _BY_KEY[key] = entry
     _BY_MODEL[model] = entry
@@ -130,17 +135,19 @@ def content_type_for(key: str) -> ContentType:
     return ContentType.objects.get_for_model(entry.model)
 
 
-def resolve(org: Organization, key: str, obj_id: Any) -> models.Model:
+def resolve(org: Organization, key: str, obj_id: Any, *, any_subject: bool = False) -> models.Model:
     """The subject ``key``/``obj_id`` of ``org``; ValidationError for anything else.
 
     Unknown type, malformed id, missing row and another organization's row all fail the
-    same way, so input cannot probe other tenants.
+    same way, so input cannot probe other tenants. Only followable types are resolved
+    unless ``any_subject`` (comments may be on any registered subject).
     """
     entry = _BY_KEY.get(key)
-    if entry is None:
+    if entry is None or not (any_subject or entry.followable):
+        known = (k for k, e in _BY_KEY.items() if any_subject or e.followable)
         raise ValidationError(
             {"subject_type": _("Unknown subject type. Use one of: %(types)s.")},
-            params={"types": ", ".join(sorted(_BY_KEY)) or "-"},
+            params={"types": ", ".join(sorted(known)) or "-"},
         )
     try:
         pk = obj_id if isinstance(obj_id, uuid.UUID) else uuid.UUID(str(obj_id))

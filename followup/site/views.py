@@ -3,9 +3,18 @@ under ``/api/``)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from functools import lru_cache
+
+from django.contrib.staticfiles import finders
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import render
+from django.templatetags.static import static
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -82,4 +91,80 @@ def server_error(request: HttpRequest) -> HttpResponse:
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     if _is_api(request):
         return problem_response(request, 403, "CSRF verification failed.")
-    return render(request, "403_csrf.html", status=403)
+    response = render(request, "403_csrf.html", status=403)
+    # The offline outbox tells an expired token (fetch a fresh one, send again) from a
+    # refusal by role.
+    response["X-CSRF-Failure"] = "1"
+    return response
+
+
+# --- The installable app: service worker, manifest, a fresh CSRF token -----------------------
+
+#: What the service worker keeps for offline use (the app shell; pages are cached as visited).
+OFFLINE_ASSETS = (
+    "css/app.css",
+    "js/app.js",
+    "js/search.js",
+    "js/bulk.js",
+    "js/mentions.js",
+    "js/offline.js",
+    "js/call-prompt.js",
+    "img/favicon.svg",
+    "django_htmx/htmx-2.min.js",
+)
+
+
+@lru_cache(maxsize=1)
+def _worker_source() -> str:
+    path = finders.find("js/sw.js")
+    if not path or isinstance(path, list):
+        raise ImproperlyConfigured("static/js/sw.js is missing")
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
+
+
+@require_GET
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """``/sw.js``: served from the site root so that its scope is the whole site (a worker
+    under /static/ could only control /static/). The asset list carries the static files'
+    current names, so a new release installs a new worker and drops the old cache."""
+    assets = [static(name) for name in OFFLINE_ASSETS]
+    source = _worker_source()
+    version = hashlib.sha256(json.dumps(assets).encode() + source.encode()).hexdigest()[:16]
+    body = (
+        f"self.FOLLOWUP_ASSETS = {json.dumps(assets)};\n"
+        f"self.FOLLOWUP_VERSION = {json.dumps(version)};\n{source}"
+    )
+    response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
+    response["Service-Worker-Allowed"] = "/"
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@require_GET
+def web_manifest(request: HttpRequest) -> HttpResponse:
+    """``/manifest.webmanifest``: what makes the site installable on a phone's home screen."""
+    manifest = {
+        "name": "Followup",
+        "short_name": "Followup",
+        "description": str(_("Business and project follow-up; log touchpoints offline.")),
+        "start_url": "/",
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#f7f7f5",
+        "theme_color": "#1f5fbf",
+        "icons": [
+            {"src": static("img/favicon.svg"), "sizes": "any", "type": "image/svg+xml"},
+        ],
+    }
+    response = JsonResponse(manifest, content_type="application/manifest+json")
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@never_cache
+@require_GET
+def csrf_token(request: HttpRequest) -> HttpResponse:
+    """A fresh CSRF token for the outbox, whose queued posts may outlive the page's token
+    (a new log-in rotates it). Same-origin only: no CORS header lets another site read it."""
+    return JsonResponse({"csrfToken": get_token(request)})

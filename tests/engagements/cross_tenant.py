@@ -243,3 +243,15 @@ register("touchpoint-list", make=touchpoint_list, body=touchpoint_body)
 register("touchpoint-detail", make=touchpoint_item, body=touchpoint_body)
 register("touchpoint-external", make=touchpoint_external, body=touchpoint_body, upsert=True)
 register("touchpoint-bulk", make=touchpoint_list, body=lambda w: [touchpoint_body(w)])
+
+# Bulk work on customers: org A's ids are unknown in org B (400).
+register(
+    "engagements:customer_bulk",
+    make=customer_list,
+    body=lambda w: {
+        "ids": [str(_customer(w).pk)],
+        "field": "status",
+        "status": "churned",
+        "confirm": "1",
+    },
+)

@@ -210,3 +210,95 @@ register("followup:webhook_detail", make=endpoint_item, body=endpoint_body)
 register("followup:webhook_replay", make=delivery_item)
 register("followup:event_deliveries", make=event_delivery_list)
 register("followup:event_delivery_retry", make=event_delivery_item)
+
+# Search everywhere: without a query the page lists nothing; tests/test_search.py searches
+# org A's names from org B.
+register("followup:search", make=followup_list)
+
+
+def _saved_view(world: World):
+    from followup.engine import lists
+
+    return world.once(
+        "saved_view",
+        lambda: lists.saved_filter_save(
+            org=world.org_a,
+            user=world.owner_a,
+            list_key="followups",
+            name="alpha-secret-view",
+            query="who=all",
+        ),
+    )
+
+
+# A saved view names nothing of another organization: org B saving one saves its own.
+register("followup:saved_filter_create", make=lambda w: Target({}, _saved_view(w).name))
+register(
+    "followup:saved_filter_delete",
+    make=lambda w: Target({"pk": _saved_view(w).pk}, _saved_view(w).name),
+)
+
+
+# Bulk work: org A's ids posted in org B are unknown there (400); an undo is the actor's own.
+def _bulk_change(world: World):
+    from followup.engine import bulk
+
+    return world.once(
+        "bulk_change",
+        lambda: (
+            bulk.followups_bulk(
+                org=world.org_a,
+                actor=world.owner_a,
+                followups=[_followup(world)],
+                action="snooze",
+                snooze="1w",
+            ).change
+        ),
+    )
+
+
+register(
+    "followup:bulk",
+    make=followup_list,
+    body=lambda w: {"ids": [str(_followup(w).pk)], "action": "complete", "confirm": "1"},
+)
+register("followup:bulk_undo", make=lambda w: Target({"pk": _bulk_change(w).pk}, "alpha-secret"))
+
+
+# Comments on any subject: org A's subject is unknown in org B (400), its comments 404.
+def _comment(world: World):
+    from followup.engine import comments
+
+    return world.once(
+        "comment",
+        lambda: comments.comment_post(
+            org=world.org_a,
+            writer=comments.Writer(user=world.owner_a),
+            subject=_followup(world),
+            body="alpha-secret-comment",
+        ),
+    )
+
+
+def comment_list(world):
+    _comment(world)
+    return Target({}, "alpha-secret-comment")
+
+
+def comment_item(world):
+    comment = _comment(world)
+    return Target({"pk": comment.pk}, "alpha-secret-comment")
+
+
+def comment_body(world):
+    return {"subject_type": "followup", "subject_id": str(_followup(world).pk), "body": "hi"}
+
+
+register("followup:comment_create", make=comment_list, body=comment_body)
+register("followup:comment_edit", "followup:comment_delete", make=comment_item, body=comment_body)
+register(
+    "followup:mention_search",
+    make=lambda w: Target({}, w.owner_a.email),
+)
+register("comment-list", make=comment_list, body=comment_body)
+register("comment-detail", make=comment_item, body=lambda w: {"body": "changed"})

@@ -3,6 +3,7 @@ every app; this module is the ``followup`` app's own part of it.)"""
 
 from django.urls import path
 
+from followup.engine.web import bulk, comments, lists, search
 from followup.engine.web import views as pages
 
 app_name = "followup"
@@ -13,9 +14,22 @@ urlpatterns = [
 ]
 
 org_urlpatterns = [
+    path("search/", search.SearchView.as_view(), name="search"),
+    path("saved-views/", lists.SavedFilterCreateView.as_view(), name="saved_filter_create"),
+    path(
+        "saved-views/<uuid:pk>/delete/",
+        lists.SavedFilterDeleteView.as_view(),
+        name="saved_filter_delete",
+    ),
     path("followups/", pages.FollowUpListView.as_view(), name="list"),
     path("followups/new/", pages.FollowUpCreateView.as_view(), name="create"),
     path("followups/cadence/", pages.CadencePreviewView.as_view(), name="cadence_preview"),
+    path("followups/bulk/", bulk.FollowUpBulkView.as_view(), name="bulk"),
+    path("bulk/<uuid:pk>/undo/", bulk.BulkUndoView.as_view(), name="bulk_undo"),
+    path("comments/", comments.CommentCreateView.as_view(), name="comment_create"),
+    path("comments/mentions/", comments.MentionSearchView.as_view(), name="mention_search"),
+    path("comments/<uuid:pk>/edit/", comments.CommentEditView.as_view(), name="comment_edit"),
+    path("comments/<uuid:pk>/delete/", comments.CommentDeleteView.as_view(), name="comment_delete"),
     path("followups/<uuid:pk>/", pages.FollowUpDetailView.as_view(), name="detail"),
     path(
         "followups/<uuid:pk>/<slug:action>/",

@@ -38,6 +38,7 @@ from followup.engine.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from followup.engine.web.bulk import bulk_form
 from followup.engine.web.forms import (
     SNOOZE_LABELS,
     CadenceForm,
@@ -47,7 +48,7 @@ from followup.engine.web.forms import (
     SnoozeForm,
     WebhookForm,
 )
-from followup.kernel import events
+from followup.kernel import events, sorting
 from followup.kernel.models import EventDelivery
 
 READ_EDIT = {**READ_ONLY, "POST": "records.edit"}
@@ -94,9 +95,14 @@ class FollowUpListView(OrgViewMixin, TemplateView):
             rows = rows.filter(status=status)
         if mine:
             rows = rows.filter(owner=user)
-        order = "due_at" if status == "open" else "-updated_at"
+        sort = sorting.choose(
+            self.request.GET.get("sort"),
+            selectors.FOLLOWUP_SORTS,
+            "due" if status == "open" else "-updated",
+        )
         context.update(
-            rows=selectors.with_subjects(org, rows.order_by(order, "pk")[:200]),
+            rows=selectors.with_subjects(org, rows.order_by(*sort.order_by)[:200]),
+            sort=sort.param,
             status=status,
             mine=mine,
             statuses=[
@@ -106,6 +112,8 @@ class FollowUpListView(OrgViewMixin, TemplateView):
             snooze_choices=SNOOZE_LABELS,
             can_edit=self.membership.can("records.edit"),
         )
+        if context["can_edit"]:
+            context["bulk"] = bulk_form(org)
         return context
 
 
@@ -402,7 +410,9 @@ class TeamView(OrgViewMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["people"] = selectors.team_overdue(self.org)
+        sort = sorting.choose(self.request.GET.get("sort"), selectors.TEAM_SORTS, "due")
+        context["people"] = selectors.team_overdue(self.org, order=sort.order_by)
+        context["sort"] = sort.param
         context["now"] = timezone.now()
         return context
 
@@ -419,11 +429,18 @@ class NotificationsView(OrgViewMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         org, user = self.org, self.request.user
-        rows = list(notifications.inbox(org, user)[:100])
+        sort = sorting.choose(self.request.GET.get("sort"), selectors.NOTIFICATION_SORTS, "-when")
+        unread_only = self.request.GET.get("show") == "unread"
+        inbox = notifications.inbox(org, user)
+        if unread_only:
+            inbox = inbox.filter(read_at__isnull=True)
+        rows = list(inbox.order_by(*sort.order_by)[:100])
         for row in rows:
             row.title = notifications.render_title(row)
         context["rows"] = rows
         context["unread"] = sum(1 for r in rows if r.read_at is None)
+        context["sort"] = sort.param
+        context["unread_only"] = unread_only
         return context
 
     def post(self, request: OrgRequest) -> HttpResponse:
@@ -705,4 +722,6 @@ class HomeView(OrgViewMixin, TemplateView):
         context["snooze_choices"] = SNOOZE_LABELS
         context["can_edit"] = self.membership.can("records.edit")
         context["can_team"] = self.membership.can("team.view")
+        if context["can_edit"]:
+            context["bulk"] = bulk_form(org)
         return context
