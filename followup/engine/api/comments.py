@@ -19,7 +19,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.models import Membership
+from accounts import selectors as people
 from followup.engine import comments
 from followup.engine.models import Comment
 from followup.kernel import subjects
@@ -122,10 +122,7 @@ class CommentViewSet(TenantModelViewSet):
         """The key's creator while a member (else the key writes as itself)."""
         key = self.api_key
         person = key.created_by
-        if (
-            person is not None
-            and not Membership.objects.for_org(self.request.org).filter(user=person).exists()
-        ):
+        if person is not None and not people.has_membership(self.request.org, person):
             person = None
         return comments.Writer(user=person, api_key=key)
 
