@@ -39,7 +39,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
-from accounts import inputs
+from accounts import inputs, zones
 from accounts.inputs import InputRulesFormMixin
 from accounts.models import Organization, User
 from engagements import selectors, services
@@ -378,10 +378,7 @@ def run(*, org: Organization, job_id: Any) -> str:
         return "skipped"
     ours = jobs.filter(pk=job_id, claim=token)
     job = jobs.select_related("created_by").get(pk=job_id)
-    try:
-        zone = zoneinfo.ZoneInfo(job.timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = zoneinfo.ZoneInfo("UTC")
+    zone = zones.zone(job.timezone)
 
     def progress(n: int) -> None:
         # Also the run's heartbeat: a claim refreshed here is not taken over.
