@@ -56,8 +56,10 @@ report() {  # name connections -- wrk args
   p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
   errors=$(awk '/Socket errors/ {gsub(",", ""); print $4 + $6 + $8 + $10}' <<<"$out")
   non2xx=$(awk '/Non-2xx/ {print $5}' <<<"$out")
-  printf '%-16s c=%-3s %9s req/s  p50 %8s  p99 %8s  errors %s\n' \
-    "$name" "$connections" "$rps" "$p50" "$p99" "$(( ${errors:-0} + ${non2xx:-0} ))"
+  printf '%-16s c=%-3s %9s req/s  p50 %8s  p99 %8s  errors %s (socket %s, non-2xx/3xx %s)\n' \
+    "$name" "$connections" "$rps" "$p50" "$p99" "$(( ${errors:-0} + ${non2xx:-0} ))" \
+    "${errors:-0}" "${non2xx:-0}"
+  grep -E "Socket errors" <<<"$out" | sed 's/^/    /' || true
 }
 
 echo "My day HTML: $(curl -fs -H "Cookie: sessionid=$SESSION" "$BASE/o/bench/" | wc -c) bytes"
