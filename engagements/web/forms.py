@@ -275,7 +275,7 @@ class QuickLogForm(OrgFormMixin, forms.Form):
     @staticmethod
     def _offered(
         org: Organization, user: User, search: str, customer: Customer | None
-    ) -> list[tuple[Any, str]]:
+    ) -> list[tuple[Any, Any]]:
         offered = selectors.customers(org)
         if search:
             offered = offered.filter(Q(name__icontains=search) | Q(external_id=search))
