@@ -172,10 +172,23 @@ class TouchpointForm(OrgFormMixin, forms.ModelForm):
         pass  # the service checks external ids with a clear message
 
 
+class _ChosenCustomerField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """The customer the form already loaded (``QuickLogForm._chosen_customer``, from the
+    same organization's rows) is not looked up a second time to validate it."""
+
+    chosen: Customer | None = None
+
+    def to_python(self, value: Any) -> Any:
+        chosen = self.chosen
+        if chosen is not None and value not in self.empty_values and str(value) == str(chosen.pk):
+            return chosen
+        return super().to_python(value)
+
+
 class QuickLogForm(OrgFormMixin, forms.Form):
     """Customer, channel and summary are all a rep must give; the rest is optional."""
 
-    customer = forms.ModelChoiceField(queryset=_until_scoped(Customer), label=_("Customer"))
+    customer = _ChosenCustomerField(queryset=_until_scoped(Customer), label=_("Customer"))
     channel = forms.ChoiceField(
         choices=Touchpoint.Channel.choices,
         label=_("Channel"),
@@ -245,6 +258,7 @@ class QuickLogForm(OrgFormMixin, forms.Form):
         super().__init__(*args, org=org, **kwargs)
         customer = self._chosen_customer()
         self.chosen_customer = customer
+        self.fields["customer"].chosen = customer  # type: ignore[attr-defined]
         # Validation accepts any customer of the organization; the select only offers a
         # short list (the rep's own and recently touched, or a search), so that a list of
         # 10,000 customers never reaches a phone.
