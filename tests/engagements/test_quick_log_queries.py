@@ -1,6 +1,6 @@
 """The quick-log POST is what a rep on a phone waits on: its queries are counted and pinned
-(issue 13: 34 with an Idempotency-Key before this work, 21
-now; the issue's goal of 12 is not reached yet), and what it must still do is checked beside."""
+(issue 13: 34 with an Idempotency-Key before this work, 21 now; the issue's goal of 12 is
+not reached yet), and what it must still do is checked beside the count."""
 
 from __future__ import annotations
 
