@@ -166,7 +166,7 @@ def _save(instance: Any, changed: Sequence[str]) -> None:
 
 def _effort_stale(org: Organization) -> None:
     org_id = org.pk
-    transaction.on_commit(lambda: selectors.effort_changed(org_id))
+    transaction.on_commit(lambda: selectors.effort_changed(org_id), robust=True)
 
 
 def _change_event(
@@ -1058,7 +1058,7 @@ def health_settings_update(
 
         refresh_org_health.delay(org_id)
 
-    transaction.on_commit(recompute)
+    transaction.on_commit(recompute, robust=True)
     return settings
 
 
@@ -1095,5 +1095,5 @@ def import_start(
 
         imports.queue_job(org=org, job_id=job_id, queue=queue)
 
-    transaction.on_commit(dispatch)
+    transaction.on_commit(dispatch, robust=True)
     return job

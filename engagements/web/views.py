@@ -735,7 +735,7 @@ class ImportView(OrgViewMixin, TemplateView):
                     org=request.org,
                     actor=request.user,
                     kind=form.cleaned_data["kind"],
-                    filename=upload.name[:255],
+                    filename=inputs.strip_controls(upload.name)[:255],
                     content=content,
                     queue=queue_import,
                 )

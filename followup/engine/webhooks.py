@@ -324,7 +324,7 @@ def fan_out(event: Event) -> None:
         ],
         ignore_conflicts=True,  # a relay retried after a crash must not double them
     )
-    transaction.on_commit(lambda: _kick())
+    transaction.on_commit(lambda: _kick(), robust=True)
 
 
 def _kick() -> None:
