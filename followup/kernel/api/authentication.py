@@ -68,7 +68,9 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 def _too_many_failures(wait: int) -> exceptions.Throttled:
     return exceptions.Throttled(
         wait=wait,
-        detail=_("Too many failed authentication attempts from your address. Try again later."),
+        detail=str(
+            _("Too many failed authentication attempts from your address. Try again later.")
+        ),
     )
 
 
