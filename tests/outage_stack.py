@@ -9,6 +9,7 @@ PostgreSQL refuses to run as root); the app runs as a real server process
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -69,7 +70,7 @@ class OwnRedis:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
-        self.process = subprocess.Popen(  # noqa: S603 - our own binary and arguments
+        self.process = subprocess.Popen(
             [
                 shutil.which("redis-server") or "redis-server",
                 "--port",
@@ -109,23 +110,40 @@ class OwnPostgres:
     def init(self) -> None:
         if os.geteuid() == 0:
             shutil.chown(self.directory, user="nobody")
-        subprocess.run(  # noqa: S603
+        subprocess.run(
             _as_postgres_user(
-                [pg_bin("initdb"), "-D", self.data, "-U", "postgres", "--auth=trust"]
-                + ["-E", "UTF8", "--no-sync"]
+                [
+                    pg_bin("initdb"),
+                    "-D",
+                    self.data,
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--no-sync",
+                ]
             ),
             check=True,
             stdout=subprocess.DEVNULL,
         )
         self.start()
-        subprocess.run(  # noqa: S603
-            [pg_bin("createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres"]
-            + ["followup"],
+        subprocess.run(
+            [
+                pg_bin("createdb"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "followup",
+            ],
             check=True,
         )
 
     def _ctl(self, *args: str) -> None:
-        subprocess.run(  # noqa: S603
+        subprocess.run(
             _as_postgres_user([pg_bin("pg_ctl"), "-D", self.data, *args]),
             check=True,
             stdout=subprocess.DEVNULL,
@@ -142,10 +160,8 @@ class OwnPostgres:
         self._ctl("-m", "fast", "-w", "stop")
 
     def destroy(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
             self.stop()
-        except subprocess.CalledProcessError:
-            pass  # already stopped
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
@@ -162,7 +178,7 @@ class App:
     key: str = ""
     slug: str = ""
     email: str = "owner@outage.test"
-    password: str = "an outage-proof secret"  # noqa: S105 - a throw-away test account
+    password: str = "an outage-proof secret"
 
     @property
     def base(self) -> str:
@@ -184,7 +200,7 @@ class App:
         return env
 
     def manage(self, *args: str) -> str:
-        result = subprocess.run(  # noqa: S603
+        result = subprocess.run(
             [PYTHON, "manage.py", *args],
             cwd=ROOT,
             env=self.env(),
@@ -202,12 +218,12 @@ class App:
         self.manage(
             "shell",
             "-c",
-            "from accounts.models import User; u = User.objects.get(email=%r); "
-            "u.set_password(%r); u.save()" % (self.email, self.password),
+            f"from accounts.models import User; u = User.objects.get(email={self.email!r}); "
+            f"u.set_password({self.password!r}); u.save()",
         )
 
     def start(self) -> None:
-        self.process = subprocess.Popen(  # noqa: S603
+        self.process = subprocess.Popen(
             [PYTHON, "manage.py", "runserver", "--noreload", f"127.0.0.1:{self.port}"],
             cwd=ROOT,
             env=self.env(),
