@@ -7,6 +7,7 @@ Runs a real server on a Redis and a PostgreSQL that these tests start and stop t
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from datetime import UTC, datetime
@@ -38,6 +39,8 @@ def _available() -> bool:
 @pytest.fixture(scope="module")
 def app():
     if not _available():
+        if os.environ.get("FOLLOWUP_REQUIRE_SERVICES"):
+            pytest.fail("FOLLOWUP_REQUIRE_SERVICES is set: redis-server and initdb are needed")
         pytest.skip("needs redis-server and PostgreSQL's initdb")
     redis, postgres = OwnRedis(), OwnPostgres()
     redis.start()
