@@ -21,7 +21,7 @@ def normalize_identifier(value: Any) -> str:
     return str(value).strip().casefold()
 
 
-def axes_username(request: Any, credentials: dict | None = None) -> str:
+def axes_username(request: Any, credentials: dict[str, Any] | None = None) -> str:
     """``AXES_USERNAME_CALLABLE``: the lockout counts per normalised identifier, so case
     and white-space variants share one failure count."""
     field = settings.AXES_USERNAME_FORM_FIELD

@@ -22,7 +22,7 @@ class HealthLevelField(serializers.ChoiceField):
         kwargs.setdefault("allow_null", True)
         super().__init__(choices=HealthLevel.choices, **kwargs)
 
-    def to_representation(self, value: Any) -> str | None:
+    def to_representation(self, value: Any) -> Any:
         return value or None
 
 

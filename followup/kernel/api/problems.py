@@ -167,7 +167,7 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         exc = PayloadTooLarge(body_limit_detail(), extensions={"limit_bytes": _body_limit()})
     elif is_database_unavailable(exc):
         logger.warning("Database unavailable: %s", exc)
-        response = Response(
+        return Response(
             problem(
                 503, ServiceUnavailable.default_detail, problem_type=ServiceUnavailable.problem_type
             ),
@@ -175,7 +175,6 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
             content_type=PROBLEM_CONTENT_TYPE,
             headers={"Retry-After": str(RETRY_AFTER_UNAVAILABLE)},
         )
-        return response
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, DjangoValidationError):

@@ -16,9 +16,16 @@ from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
 
+from accounts import inputs
+
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 TIME_OF_DAY = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$"
 BULK_MAX = 500
+# The input rules of accounts.inputs as JSON Schema patterns (ECMA 262), so a fuzzer (and a
+# client generator) knows what text and which dates the API accepts.
+SINGLE_LINE_PATTERN = r"^[^\u0000-\u001F\u007F-\u009F]*$"
+MULTI_LINE_PATTERN = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+DATE_RANGE_PATTERN = r"^(19[0-9]{2}|2[0-9]{3})-"
 
 PROBLEM_SCHEMA = {
     "type": "object",
@@ -78,6 +85,28 @@ def _error(code: str) -> dict[str, Any]:
 
 
 class ProblemAutoSchema(AutoSchema):
+    def _map_serializer_field(
+        self, field: Any, direction: Any, bypass_extensions: bool = False
+    ) -> dict[str, Any]:
+        schema: dict[str, Any] = super()._map_serializer_field(  # type: ignore[no-untyped-call]
+            field, direction, bypass_extensions
+        )
+        validators = getattr(field, "validators", ()) or ()
+        if (
+            direction != "request"
+            or not isinstance(schema, dict)
+            or schema.get("type") != "string"
+            or "enum" in schema
+        ):
+            return schema
+        if inputs.SINGLE_LINE in validators and "pattern" not in schema:
+            schema["pattern"] = SINGLE_LINE_PATTERN
+        elif inputs.MULTI_LINE in validators and "pattern" not in schema:
+            schema["pattern"] = MULTI_LINE_PATTERN
+        elif inputs.DATE_RANGE in validators and "pattern" not in schema:
+            schema["pattern"] = DATE_RANGE_PATTERN
+        return schema
+
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses: dict[str, Any] = super()._get_response_bodies(direction)
         codes = ["400", "401", "403", "404", "405", "406", "429", "503"]

@@ -39,15 +39,15 @@ class DegradingThrottleMixin:
 
     def allow_request(self, request: Request, view: Any) -> bool:
         try:
-            return super().allow_request(request, view)  # type: ignore[misc]
+            return bool(super().allow_request(request, view))  # type: ignore[misc]
         except Exception as exc:  # noqa: BLE001 - any cache failure: degrade, never fail
             _warn_degraded(exc)
             self.cache = _local_cache
-            return super().allow_request(request, view)  # type: ignore[misc]
+            return bool(super().allow_request(request, view))  # type: ignore[misc]
 
     def throttle_success(self) -> bool:
         try:
-            return super().throttle_success()  # type: ignore[misc]
+            return bool(super().throttle_success())  # type: ignore[misc]
         except Exception as exc:  # noqa: BLE001 - the write of the history failed: keep going
             _warn_degraded(exc)
             return True
