@@ -249,3 +249,27 @@ def test_a_touchpoint_answering_a_followup_is_stored_as_its_answer(api, org, mem
     done = FollowUp.objects.for_org(org).get(pk=open_followup.pk)
     answer = (done.answered_by_type, str(done.answered_by_id))
     assert answer == ("touchpoint", response.json()["id"])
+
+
+def test_every_on_commit_callback_is_robust():
+    """A callback runs after the write is saved: one that raises (the cache or the broker
+    is down) must be logged, not turn the saved write into a 500 that the client retries."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    fragile = []
+    for package in ("accounts", "followup", "engagements", "projects", "risks"):
+        for path in (root / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "on_commit"
+                    and not any(
+                        k.arg == "robust" and getattr(k.value, "value", None) is True
+                        for k in node.keywords
+                    )
+                ):
+                    fragile.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert fragile == []

@@ -146,6 +146,20 @@ def postprocess(result: dict[str, Any], generator: Any, **kwargs: Any) -> dict[s
             node["pattern"] = TIME_OF_DAY
 
     for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict):
+                continue
+            responses = operation.get("responses", {})
+            for code, response in responses.items():
+                # Every error is problem+json, also where a view documents its own 4xx.
+                content = response.get("content", {}) if isinstance(response, dict) else {}
+                if str(code)[0] in "45" and "application/json" in content:
+                    content.setdefault("application/problem+json", content.pop("application/json"))
+            if method == "put" and "/external/" in path and "200" in responses:
+                # An upsert by external id creates (201) or updates (200).
+                responses.setdefault("201", {**responses["200"], "description": "Created"})
+
+    for path, operations in result.get("paths", {}).items():
         if not path.rstrip("/").endswith("/bulk"):
             continue
         for operation in operations.values():
