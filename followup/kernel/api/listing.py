@@ -107,6 +107,10 @@ def _field_class(field: Any) -> type | None:
 
     if kind is OrgScopedRelatedField:
         return relations.PrimaryKeyRelatedField
+    # A field class of an app that vouches for it: its output depends on its own
+    # arguments and the value only (converted by its own to_representation).
+    if vars(kind).get("output_is_context_free") is True:
+        return kind
     return None
 
 
