@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from accounts.models import Organization
@@ -27,13 +28,15 @@ _through_change_request: contextvars.ContextVar[bool] = contextvars.ContextVar(
 )
 
 
-class BaselineLocked(Exception):
-    """A direct edit of baselined scope or budget on an active project (the API's 409)."""
+class BaselineLocked(ValidationError):
+    """A direct edit of baselined scope or budget on an active project: a form error on the
+    fields in the UI, a 409 pointing to change requests in the API."""
 
     def __init__(self, message: str, fields: Iterable[str] = ()) -> None:
-        super().__init__(message)
-        self.message = message
-        self.fields = sorted(fields)
+        names = sorted(fields)
+        super().__init__({name: [message] for name in names} if names else message)
+        self.text = message
+        self.fields = names
 
 
 @contextmanager

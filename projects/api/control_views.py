@@ -47,13 +47,13 @@ CHANGE_REQUESTS_URL = "/api/v1/change-requests/"
 
 def baseline_locked(exc: change_guard.BaselineLocked) -> ProblemError:
     return Conflict(
-        exc.message,
+        exc.text,
         problem_type=PROBLEM_BASE + "baseline-locked",
         extensions={
             "change_requests": CHANGE_REQUESTS_URL,
             "fields": exc.fields,
             "errors": [
-                {"field": name, "message": exc.message, "code": "baseline_locked"}
+                {"field": name, "message": exc.text, "code": "baseline_locked"}
                 for name in exc.fields
             ],
         },
