@@ -21,7 +21,9 @@ from accounts.models import Organization
 from projects.models import Baseline, BaselineItem, Project, ProjectStatus
 
 # Fields of a work item that a baseline holds (its planned dates follow from these).
-BASELINED_ITEM_FIELDS = frozenset({"duration_days", "effort_hours", "budget", "start_no_earlier_than"})
+BASELINED_ITEM_FIELDS = frozenset(
+    {"duration_days", "effort_hours", "budget", "start_no_earlier_than"}
+)
 
 _through_change_request: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "through_change_request", default=False
@@ -70,7 +72,11 @@ def refuse_baselined_item(
     baseline = current_baseline(org, project)
     if baseline is None:
         return
-    if not BaselineItem.objects.for_org(org).filter(baseline=baseline, work_item_key=item_id).exists():
+    if (
+        not BaselineItem.objects.for_org(org)
+        .filter(baseline=baseline, work_item_key=item_id)
+        .exists()
+    ):
         return
     raise BaselineLocked(
         _(

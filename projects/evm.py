@@ -66,7 +66,9 @@ def _packages(org: Organization, project: Project, baseline: Baseline) -> list[e
     for key, budget, start, finish in rows:
         if start is None or finish is None:
             continue
-        packages.append(ev.WorkPackage(key, budget, start, max(start, finish), history.get(key, ())))
+        packages.append(
+            ev.WorkPackage(key, budget, start, max(start, finish), history.get(key, ()))
+        )
     return packages
 
 
@@ -173,7 +175,7 @@ def by_work_item(org: Organization, project: Project, as_of: date) -> list[dict[
     data = inputs(org, project, by_item=True)
     if data.baseline is None:
         return []
-    names = {
+    names: dict[Any, tuple[str, str]] = {
         row[0]: (row[1], row[2])
         for row in BaselineItem.objects.for_org(org)
         .filter(baseline=data.baseline, is_summary=False)
@@ -216,9 +218,7 @@ def s_curve(org: Organization, project: Project, as_of: date) -> Curve:
     points = series(data, project, start, end)
     if not points:
         return Curve(width, height, "", "", "", None, (), (), True)
-    top_value = max(
-        [data.bac, *(max(p.pv, p.ev, p.ac) for p in points)]
-    ) or Decimal(1)
+    top_value = max([data.bac, *(max(p.pv, p.ev, p.ac) for p in points)]) or Decimal(1)
     span = max((end - start).days, 1)
 
     def x(day: date) -> float:

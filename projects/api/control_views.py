@@ -261,7 +261,7 @@ class ChangeRequestViewSet(
 
     def scope_queryset(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
         org = self.request.org
-        return queryset.annotate(
+        return queryset.annotate(  # type: ignore[no-any-return]
             baseline_number=Subquery(
                 Baseline.objects.for_org(org)
                 .filter(change_request=OuterRef("pk"))
@@ -297,7 +297,9 @@ class ChangeRequestViewSet(
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         if "project" in values and values["project"].pk != cr.project_id:
-            raise ValidationError({"project": [_("A change request cannot move to another project.")]})
+            raise ValidationError(
+                {"project": [_("A change request cannot move to another project.")]}
+            )
         try:
             fresh = control.change_request_update(
                 org=request.org, actor=_actor(request), cr=cr, data=values

@@ -14,8 +14,7 @@ from accounts.mixins import OrgFormMixin
 from accounts.models import Organization
 from projects import control
 from projects.models import Project, WorkItem
-
-MONEY = {"max_digits": 16, "decimal_places": 2}
+from projects.web.forms import WorkItemChoiceField
 
 
 class _ProjectForm(OrgFormMixin, forms.Form):
@@ -28,7 +27,6 @@ class _ProjectForm(OrgFormMixin, forms.Form):
             field = self.fields[name]
             assert isinstance(field, forms.ModelChoiceField)
             field.queryset = items.filter(is_summary=False) if name == "work_item" else items
-            field.label_from_instance = lambda i: f"{i.wbs_code} {i.name}"  # type: ignore[method-assign]
         if "category" in self.fields:
             category = self.fields["category"]
             assert isinstance(category, forms.ChoiceField)
@@ -42,26 +40,32 @@ class BaselineForm(InputRulesFormMixin, forms.Form):
 class BudgetLineForm(_ProjectForm):
     item_fields = ("work_item",)
     category = forms.ChoiceField(label=_("Category"))
-    work_item = forms.ModelChoiceField(
+    work_item = WorkItemChoiceField(
         label=_("Work package"), queryset=WorkItem.objects.none(), required=False
     )
     description = forms.CharField(label=_("Description"), max_length=300, required=False)
-    amount = forms.DecimalField(label=_("Amount"), min_value=Decimal(0), **MONEY)
+    amount = forms.DecimalField(
+        label=_("Amount"), min_value=Decimal(0), max_digits=16, decimal_places=2
+    )
 
 
 class CostEntryForm(_ProjectForm):
     item_fields = ("work_item",)
     date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
     category = forms.ChoiceField(label=_("Category"))
-    work_item = forms.ModelChoiceField(
+    work_item = WorkItemChoiceField(
         label=_("Work item"), queryset=WorkItem.objects.none(), required=False
     )
-    amount = forms.DecimalField(label=_("Amount"), **MONEY)
-    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    amount = forms.DecimalField(label=_("Amount"), max_digits=16, decimal_places=2)
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class DrawForm(InputRulesFormMixin, forms.Form):
-    amount = forms.DecimalField(label=_("Amount"), min_value=Decimal("0.01"), **MONEY)
+    amount = forms.DecimalField(
+        label=_("Amount"), min_value=Decimal("0.01"), max_digits=16, decimal_places=2
+    )
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
@@ -71,30 +75,31 @@ class ChangeRequestForm(_ProjectForm):
     item_fields = ("work_item", "predecessor")
     title = forms.CharField(label=_("Title"), max_length=200)
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
-    work_item = forms.ModelChoiceField(
+    work_item = WorkItemChoiceField(
         label=_("Work package to change"), queryset=WorkItem.objects.none(), required=False
     )
     duration_days = forms.IntegerField(
         label=_("New duration (working days)"), min_value=0, max_value=10_000, required=False
     )
     budget = forms.DecimalField(
-        label=_("New budget"), min_value=Decimal(0), required=False, **MONEY
+        label=_("New budget"), min_value=Decimal(0), required=False, max_digits=16, decimal_places=2
     )
     add_name = forms.CharField(label=_("New work item"), max_length=300, required=False)
     add_days = forms.IntegerField(
         label=_("Its duration (working days)"), min_value=0, max_value=10_000, required=False
     )
     add_budget = forms.DecimalField(
-        label=_("Its budget"), min_value=Decimal(0), required=False, **MONEY
+        label=_("Its budget"), min_value=Decimal(0), required=False, max_digits=16, decimal_places=2
     )
-    predecessor = forms.ModelChoiceField(
+    predecessor = WorkItemChoiceField(
         label=_("After (predecessor)"), queryset=WorkItem.objects.none(), required=False
     )
     reserve_amount = forms.DecimalField(
         label=_("From the management reserve to the budget"),
         min_value=Decimal("0.01"),
         required=False,
-        **MONEY,
+        max_digits=16,
+        decimal_places=2,
     )
     hold = forms.BooleanField(label=_("Put the project on hold"), required=False)
 
@@ -103,7 +108,13 @@ class ChangeRequestForm(_ProjectForm):
         out: list[dict[str, Any]] = []
         item = data.get("work_item")
         if item is not None and data.get("duration_days") is not None:
-            out.append({"kind": "duration", "work_item": str(item.pk), "duration_days": data["duration_days"]})
+            out.append(
+                {
+                    "kind": "duration",
+                    "work_item": str(item.pk),
+                    "duration_days": data["duration_days"],
+                }
+            )
         if item is not None and data.get("budget") is not None:
             out.append({"kind": "budget", "work_item": str(item.pk), "budget": str(data["budget"])})
         if data.get("add_name"):
@@ -118,8 +129,12 @@ class ChangeRequestForm(_ProjectForm):
             out.append(change)
         if data.get("reserve_amount"):
             out.append(
-                {"kind": "reserve_transfer", "from": "management", "to": "budget",
-                 "amount": str(data["reserve_amount"])}
+                {
+                    "kind": "reserve_transfer",
+                    "from": "management",
+                    "to": "budget",
+                    "amount": str(data["reserve_amount"]),
+                }
             )
         if data.get("hold"):
             out.append({"kind": "project_status", "status": "on_hold"})
@@ -135,4 +150,6 @@ class ChangeRequestForm(_ProjectForm):
 
 
 class DecisionNoteForm(InputRulesFormMixin, forms.Form):
-    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )

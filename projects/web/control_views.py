@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import DetailView
 
 from accounts.mixins import OrgViewMixin
-from accounts.models import Organization
+from accounts.models import Organization, User
 from accounts.requests import OrgRequest
 from projects import change_guard, control, evm, selectors
 from projects.models import (
@@ -86,9 +86,7 @@ def control_context(request: OrgRequest, project: Project) -> dict[str, Any]:
     baseline = change_guard.current_baseline(org, project)
     reading = data["reading"]
     undefined = cast(dict[str, Any], data["undefined"])
-    log = list(
-        ChangeRequest.objects.for_org(org).filter(project=project).order_by("-number")[:20]
-    )
+    log = list(ChangeRequest.objects.for_org(org).filter(project=project).order_by("-number")[:20])
     for cr in log:
         cr.badge = CR_BADGE.get(ChangeRequestStatus(cr.status), "neutral")  # type: ignore[attr-defined]
     return {
@@ -132,9 +130,7 @@ class BaselineSetView(OrgViewMixin, DetailView):  # type: ignore[type-arg]
             except (control.ChangeRefused, control.NotAllowed) as exc:
                 messages.error(request, exc.message)
             else:
-                messages.success(
-                    request, _("Baseline %(n)d is set.") % {"n": baseline.number}
-                )
+                messages.success(request, _("Baseline %(n)d is set.") % {"n": baseline.number})
         return redirect(_url(request.org, "project_detail", project.pk))
 
 
@@ -180,7 +176,8 @@ class BudgetView(OrgViewMixin, DetailView):  # type: ignore[type-arg]
             spent=spent or 0,
             contingency=control.reserve_balance(org, project, ReserveKind.CONTINGENCY),
             management=control.reserve_balance(org, project, ReserveKind.MANAGEMENT),
-            line_form=kwargs.get("line_form") or BudgetLineForm(org=org, project=project, prefix="line"),
+            line_form=kwargs.get("line_form")
+            or BudgetLineForm(org=org, project=project, prefix="line"),
             cost_form=kwargs.get("cost_form")
             or CostEntryForm(
                 org=org, project=project, prefix="cost", initial={"date": selectors.org_today(org)}
@@ -248,9 +245,7 @@ class ChangeRequestListView(OrgViewMixin, DetailView):  # type: ignore[type-arg]
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         org, project = self.org, cast(Project, self.object)
-        rows = list(
-            ChangeRequest.objects.for_org(org).filter(project=project).order_by("-number")
-        )
+        rows = list(ChangeRequest.objects.for_org(org).filter(project=project).order_by("-number"))
         for cr in rows:
             cr.badge = CR_BADGE.get(ChangeRequestStatus(cr.status), "neutral")  # type: ignore[attr-defined]
         context.update(
@@ -287,15 +282,21 @@ def describe_change(change: dict[str, Any], names: dict[str, str]) -> str:
     item = names.get(str(change.get("work_item") or ""), "")
     if kind == "duration":
         return _("%(label)s of %(item)s: %(n)s working days") % {
-            "label": label, "item": item, "n": change["duration_days"]
+            "label": label,
+            "item": item,
+            "n": change["duration_days"],
         }
     if kind in ("budget", "effort", "dates"):
-        value = change.get("budget", change.get("effort_hours", change.get("start_no_earlier_than")))
+        value = change.get(
+            "budget", change.get("effort_hours", change.get("start_no_earlier_than"))
+        )
         return f"{label} — {item}: {value if value is not None else '—'}"
     if kind == "add_item":
         after = names.get(str(change.get("predecessor") or ""), "")
         text = _("%(label)s: %(name)s, %(n)s working days, budget %(budget)s") % {
-            "label": label, "name": change["name"], "n": change["duration_days"],
+            "label": label,
+            "name": change["name"],
+            "n": change["duration_days"],
             "budget": change["budget"],
         }
         return text + (" — " + _("after %(item)s") % {"item": after} if after else "")
@@ -303,7 +304,9 @@ def describe_change(change: dict[str, Any], names: dict[str, str]) -> str:
         return f"{label}: {item}"
     if kind == "reserve_transfer":
         return _("%(label)s: %(amount)s from %(source)s to %(target)s") % {
-            "label": label, "amount": change["amount"], "source": change["from"],
+            "label": label,
+            "amount": change["amount"],
+            "source": change["from"],
             "target": change["to"],
         }
     if kind == "project_status":
@@ -334,13 +337,11 @@ class ChangeRequestDetailView(OrgViewMixin, DetailView):  # type: ignore[type-ar
             .filter(pk__in=list(ids))
             .values_list("pk", "wbs_code", "name")
         }
-        user = self.request.user
+        user = cast(User, self.request.user)
         requester = cr.requested_by_id is not None and cr.requested_by_id == user.pk
         may_decide = control.may_approve(cr.project, user, self.membership.can) and not requester
         S = ChangeRequestStatus
-        baseline = (
-            cr.project.baselines.model.objects.for_org(org).filter(change_request=cr).first()
-        )
+        baseline = cr.project.baselines.model.objects.for_org(org).filter(change_request=cr).first()
         context.update(
             project=cr.project,
             cr_badge=CR_BADGE.get(S(cr.status), "neutral"),
