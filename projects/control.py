@@ -29,7 +29,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max, Sum
+from django.db.models import Max, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -556,7 +556,7 @@ def labour_rate_for(org: Organization, person: User) -> Decimal | None:
     """The person's own hourly rate, else their role's; None without either."""
     rates = {
         (r.person_id, r.role): r.rate
-        for r in LabourRate.objects.for_org(org).filter(person__in=[person.pk, None])
+        for r in LabourRate.objects.for_org(org).filter(Q(person=person) | Q(person__isnull=True))
     }
     if (person.pk, "") in rates:
         return rates[(person.pk, "")]
