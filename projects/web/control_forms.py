@@ -11,8 +11,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.inputs import InputRulesFormMixin
 from accounts.mixins import OrgFormMixin
-from accounts.models import Organization
-from projects import control
+from accounts.models import Organization, User
+from accounts.roles import Role
+from projects import control, selectors
 from projects.models import Project, WorkItem
 from projects.web.forms import WorkItemChoiceField
 
@@ -59,6 +60,55 @@ class CostEntryForm(_ProjectForm):
     amount = forms.DecimalField(label=_("Amount"), max_digits=16, decimal_places=2)
     note = forms.CharField(
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class LabourForm(_ProjectForm):
+    """Logged effort, priced at the person's (or their role's) hourly rate."""
+
+    item_fields = ("work_item",)
+    person = forms.ModelChoiceField(label=_("Person"), queryset=User.objects.none())
+    hours = forms.DecimalField(
+        label=_("Hours"), min_value=Decimal("0.01"), max_digits=8, decimal_places=2
+    )
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    work_item = WorkItemChoiceField(
+        label=_("Work item"), queryset=WorkItem.objects.none(), required=False
+    )
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+    def __init__(self, *args: Any, org: Organization, project: Project, **kwargs: Any) -> None:
+        super().__init__(*args, org=org, project=project, **kwargs)
+        person = self.fields["person"]
+        assert isinstance(person, forms.ModelChoiceField)
+        person.queryset = selectors.org_people(org)
+
+
+class RateForm(OrgFormMixin, forms.Form):
+    person = forms.ModelChoiceField(label=_("Person"), queryset=User.objects.none(), required=False)
+    role = forms.ChoiceField(
+        label=_("or everyone of the role"),
+        choices=[("", "—"), *Role.choices],
+        required=False,
+    )
+    rate = forms.DecimalField(
+        label=_("Hourly rate"), min_value=Decimal(0), max_digits=12, decimal_places=2
+    )
+
+    def __init__(self, *args: Any, org: Organization, **kwargs: Any) -> None:
+        super().__init__(*args, org=org, **kwargs)
+        person = self.fields["person"]
+        assert isinstance(person, forms.ModelChoiceField)
+        person.queryset = selectors.org_people(org)
+
+
+class CostImportForm(InputRulesFormMixin, forms.Form):
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_(
+            "Columns: date, category, amount, and optionally work_item (WBS code or external "
+            "id) and note. All rows are checked first; one bad row and nothing is imported."
+        ),
     )
 
 

@@ -18,12 +18,13 @@ from django.views.generic import DetailView
 from accounts.mixins import OrgViewMixin
 from accounts.models import Organization, User
 from accounts.requests import OrgRequest
-from projects import change_guard, control, evm, selectors
+from projects import change_guard, control, cost_import, evm, selectors
 from projects.models import (
     BudgetLine,
     ChangeRequest,
     ChangeRequestStatus,
     CostEntry,
+    LabourRate,
     Project,
     ReserveKind,
     WorkItem,
@@ -33,8 +34,11 @@ from projects.web.control_forms import (
     BudgetLineForm,
     ChangeRequestForm,
     CostEntryForm,
+    CostImportForm,
     DecisionNoteForm,
     DrawForm,
+    LabourForm,
+    RateForm,
 )
 
 VIEW = {"GET": "records.view", "HEAD": "records.view"}
@@ -183,6 +187,22 @@ class BudgetView(OrgViewMixin, DetailView):  # type: ignore[type-arg]
                 org=org, project=project, prefix="cost", initial={"date": selectors.org_today(org)}
             ),
             draw_form=kwargs.get("draw_form") or DrawForm(prefix="draw"),
+            import_form=kwargs.get("import_form") or CostImportForm(prefix="import"),
+            labour_form=kwargs.get("labour_form")
+            or LabourForm(
+                org=org,
+                project=project,
+                prefix="labour",
+                initial={"date": selectors.org_today(org)},
+            ),
+            rate_form=kwargs.get("rate_form") or RateForm(org=org, prefix="rate"),
+            can_set_rates=self.membership.can("org.manage"),
+            rates=list(
+                LabourRate.objects.for_org(org)
+                .select_related("person")
+                .order_by("role", "person__email")
+            ),
+            import_errors=kwargs.get("import_errors", []),
             can_edit=self.membership.can("records.edit"),
             baseline=change_guard.current_baseline(org, project),
         )
@@ -224,6 +244,63 @@ class BudgetView(OrgViewMixin, DetailView):  # type: ignore[type-arg]
                     )
                     messages.success(request, _("The contingency reserve was drawn down."))
                     return redirect(_url(org, "budget", project.pk))
+            elif op == "labour":
+                form = LabourForm(request.POST, org=org, project=project, prefix="labour")
+                forms["labour_form"] = form
+                if form.is_valid():
+                    values = form.cleaned_data
+                    control.labour_cost_log(
+                        org=org,
+                        actor=request.user,
+                        project=project,
+                        person=values["person"],
+                        hours=values["hours"],
+                        on=values["date"],
+                        work_item=values.get("work_item"),
+                        note=values.get("note", ""),
+                    )
+                    messages.success(request, _("Labour cost recorded."))
+                    return redirect(_url(org, "budget", project.pk))
+            elif op == "rate":
+                form = RateForm(request.POST, org=org, prefix="rate")
+                forms["rate_form"] = form
+                if not self.membership.can("org.manage"):
+                    form.add_error(None, _("Only an organization admin sets hourly rates."))
+                elif form.is_valid():
+                    values = form.cleaned_data
+                    control.labour_rate_set(
+                        org=org,
+                        actor=request.user,
+                        rate=values["rate"],
+                        person=values.get("person"),
+                        role=values.get("role") or "",
+                    )
+                    messages.success(request, _("Hourly rate saved."))
+                    return redirect(_url(org, "budget", project.pk))
+            elif op == "import":
+                form = CostImportForm(request.POST, request.FILES, prefix="import")
+                forms["import_form"] = form
+                if form.is_valid():
+                    try:
+                        content = cost_import.decode(form.cleaned_data["file"].read())
+                        result = cost_import.import_costs(
+                            org=org, actor=request.user, project=project, content=content
+                        )
+                    except cost_import.FileError as exc:
+                        form.add_error("file", str(exc))
+                    else:
+                        if result.errors:
+                            forms["import_errors"] = result.errors
+                            form.add_error(
+                                None,
+                                _("Nothing was imported: fix these rows and try again."),
+                            )
+                        else:
+                            messages.success(
+                                request,
+                                _("Imported %(n)d actual costs.") % {"n": result.created},
+                            )
+                            return redirect(_url(org, "budget", project.pk))
             else:
                 messages.error(request, _("Unknown action."))
                 return redirect(_url(org, "budget", project.pk))
