@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from accounts import audit
 from accounts.models import Organization, User
 from engagements.imports import MAX_ERRORS, FileError, _errors_of, decode
-from projects import control
+from projects import control, services
 from projects.models import CostEntry, Project, WorkItem
 
 COLUMNS = ["date", "category", "amount", "work_item", "note"]
@@ -54,7 +54,7 @@ def _rows(content: str) -> list[dict[str, str]]:
             % {"columns": ", ".join(sorted(missing)), "expected": ", ".join(COLUMNS)}
         )
     reader.fieldnames = header
-    rows = []
+    rows: list[dict[str, str]] = []
     for row in reader:
         if len(rows) >= MAX_ROWS:
             raise FileError(_("A file may have at most %(max)d rows.") % {"max": MAX_ROWS})
@@ -68,7 +68,7 @@ def import_costs(
     *, org: Organization, actor: User | None, project: Project, content: str
 ) -> ImportResult:
     """Check every row, then write them all in one transaction (or none)."""
-    control.services._refuse_archived(project)
+    services._refuse_archived(project)
     rows = _rows(content)
     items: dict[str, WorkItem] = {}
     for leaf in WorkItem.objects.for_org(org).filter(project=project):
