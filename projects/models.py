@@ -760,4 +760,8 @@ class ChangeRequest(TenantModel):
         indexes = [models.Index(fields=["organization", "status"], name="cr_org_status_idx")]
 
     def __str__(self) -> str:
-        return f"CR-{self.number} {self.title}"
+        return f"{self.code} {self.title}"
+
+    @property
+    def code(self) -> str:
+        return f"CR-{self.number}"

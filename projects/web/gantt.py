@@ -140,7 +140,7 @@ def render(
         "done": _("%(p)s%% done"),
         "baseline": _("baseline %(start)s to %(finish)s"),
         "slip": _("slip %(n)s working days"),
-        "slip_short": _("%(n)+d d"),
+        "slip_short": _("%(n)s d"),
     }
     out: list[str] = [
         f'<svg class="gantt" xmlns="http://www.w3.org/2000/svg" width="{_num(width)}" '
@@ -348,7 +348,7 @@ def _row(bar: Bar, k: int, x: XFn, px: float, words: dict[str, str]) -> str:
             parts.append(
                 f'<text class="gantt-slip" x="{_num(label_x)}" y="{_num(mid + 4)}" '
                 f'fill="{ACCENT if bar.slip > 0 else MUTED}" font-size="10">'
-                f"{_e(words['slip_short'] % {'n': bar.slip})}</text>"
+                f"{_e(words['slip_short'] % {'n': f'{bar.slip:+d}'})}</text>"
             )
     parts.append("</a></g>")
     return "".join(parts)
