@@ -102,7 +102,9 @@ def baselines(view: Any, request: ApiRequest, project: Project) -> Response:
         .prefetch_related(_items(org))
         .order_by("number")
     )
-    return Response({"results": BaselineSerializer(rows, many=True).data})
+    return Response(
+        {"project": str(project.pk), "results": BaselineSerializer(rows, many=True).data}
+    )
 
 
 def _items(org: Any) -> models.Prefetch[Any]:

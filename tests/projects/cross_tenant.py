@@ -308,15 +308,35 @@ def cr_body(w):
 
 
 def baselined_project(w):
+    # Not baselined yet (its POST sets the first baseline); the list names its project.
     p = _project(w)
     _item(w)
-    return Target({"pk": p.pk}, p.name)
+    return Target({"pk": p.pk}, str(p.pk))
+
+
+def _baseline(w: World):
+    from projects import control
+
+    return w.once(
+        "baseline",
+        lambda: control.baseline_create(
+            org=w.org_a, actor=None, project=_project(w), name="Alpha secret baseline"
+        ),
+    )
 
 
 def ev_target(w):
-    p = _project(w)
+    _item(w)
     _cost(w)
-    return Target({"pk": p.pk}, "Alpha secret cost")
+    baseline = _baseline(w)
+    return Target({"pk": baseline.project_id}, "Alpha secret baseline")
+
+
+def ev_items_target(w):
+    item_ = _item(w)
+    _cost(w)
+    _baseline(w)
+    return Target({"pk": item_.project_id}, item_.name)
 
 
 # Pages
@@ -346,7 +366,7 @@ register("projects:change_request_detail", make=cr_target("draft"), body=lambda 
 # API
 register("project-baselines", make=baselined_project, body=lambda w: {"name": "Plan"})
 register("project-earned-value", make=ev_target)
-register("project-earned-value-items", make=ev_target)
+register("project-earned-value-items", make=ev_items_target)
 register("budget-line-list", make=lambda w: Target({}, _line(w).description), body=line_body)
 register("budget-line-detail", make=line_target, body=line_body)
 register("cost-entry-list", make=lambda w: Target({}, _cost(w).note), body=cost_body)
