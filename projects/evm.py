@@ -187,7 +187,15 @@ def by_work_item(org: Organization, project: Project, as_of: date) -> list[dict[
         code, name = names.get(line.id, ("", ""))
         row = ev.to_api(line.figures)
         row.pop("series", None)
-        out.append({"work_item": str(line.id), "wbs_code": code, "name": name, **row})
+        out.append(
+            {
+                "work_item": str(line.id),
+                "wbs_code": code,
+                "name": name,
+                **row,
+                "reading": reading_words(line.figures),
+            }
+        )
     return out
 
 
