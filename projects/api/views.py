@@ -16,6 +16,7 @@ import django_filters
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
@@ -327,6 +328,7 @@ class ProjectViewSet(_ProjectPartViewSet):
         return control_views.baselines(self, request, cast(Project, self.get_object()))
 
     @extend_schema(
+        responses={200: OpenApiTypes.OBJECT},
         parameters=[
             OpenApiParameter("as_of", str, description="Status date, YYYY-MM-DD (default today)."),
             OpenApiParameter(
@@ -335,7 +337,7 @@ class ProjectViewSet(_ProjectPartViewSet):
                 description="Series step: day or week (default: "
                 "daily up to 120 days, then weekly).",
             ),
-        ]
+        ],
     )
     @action(detail=True, methods=["get"], url_path="earned-value", url_name="earned-value")
     def earned_value(self, request: ApiRequest, pk: str | None = None) -> Response:
@@ -347,7 +349,10 @@ class ProjectViewSet(_ProjectPartViewSet):
 
         return control_views.earned_value(request, cast(Project, self.get_object()))
 
-    @extend_schema(parameters=[OpenApiParameter("as_of", str, description="YYYY-MM-DD.")])
+    @extend_schema(
+        responses={200: OpenApiTypes.OBJECT},
+        parameters=[OpenApiParameter("as_of", str, description="YYYY-MM-DD.")],
+    )
     @action(
         detail=True,
         methods=["get"],
