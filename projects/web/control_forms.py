@@ -15,7 +15,7 @@ from accounts.models import Organization, User
 from accounts.roles import Role
 from projects import control, selectors
 from projects.models import Project, WorkItem
-from projects.web.forms import WorkItemChoiceField
+from projects.web.forms import WorkItemChoiceField, _until_scoped
 
 
 class _ProjectForm(OrgFormMixin, forms.Form):
@@ -42,7 +42,7 @@ class BudgetLineForm(_ProjectForm):
     item_fields = ("work_item",)
     category = forms.ChoiceField(label=_("Category"))
     work_item = WorkItemChoiceField(
-        label=_("Work package"), queryset=WorkItem.objects.none(), required=False
+        label=_("Work package"), queryset=_until_scoped(WorkItem), required=False
     )
     description = forms.CharField(label=_("Description"), max_length=300, required=False)
     amount = forms.DecimalField(
@@ -55,7 +55,7 @@ class CostEntryForm(_ProjectForm):
     date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
     category = forms.ChoiceField(label=_("Category"))
     work_item = WorkItemChoiceField(
-        label=_("Work item"), queryset=WorkItem.objects.none(), required=False
+        label=_("Work item"), queryset=_until_scoped(WorkItem), required=False
     )
     amount = forms.DecimalField(label=_("Amount"), max_digits=16, decimal_places=2)
     note = forms.CharField(
@@ -73,7 +73,7 @@ class LabourForm(_ProjectForm):
     )
     date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
     work_item = WorkItemChoiceField(
-        label=_("Work item"), queryset=WorkItem.objects.none(), required=False
+        label=_("Work item"), queryset=_until_scoped(WorkItem), required=False
     )
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
@@ -126,7 +126,7 @@ class ChangeRequestForm(_ProjectForm):
     title = forms.CharField(label=_("Title"), max_length=200)
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
     work_item = WorkItemChoiceField(
-        label=_("Work package to change"), queryset=WorkItem.objects.none(), required=False
+        label=_("Work package to change"), queryset=_until_scoped(WorkItem), required=False
     )
     duration_days = forms.IntegerField(
         label=_("New duration (working days)"), min_value=0, max_value=10_000, required=False
@@ -142,7 +142,7 @@ class ChangeRequestForm(_ProjectForm):
         label=_("Its budget"), min_value=Decimal(0), required=False, max_digits=16, decimal_places=2
     )
     predecessor = WorkItemChoiceField(
-        label=_("After (predecessor)"), queryset=WorkItem.objects.none(), required=False
+        label=_("After (predecessor)"), queryset=_until_scoped(WorkItem), required=False
     )
     reserve_amount = forms.DecimalField(
         label=_("From the management reserve to the budget"),
