@@ -43,11 +43,11 @@ WEEKDAY_CHOICES = [
 ]
 ENDS_CHOICES = [("never", _("Never")), ("until", _("On a date")), ("count", _("After a number"))]
 SNOOZE_LABELS = [
-    ("1h", _("1 hour")),
-    ("3h", _("3 hours")),
-    ("tomorrow", _("Tomorrow, same time")),
-    ("3d", _("3 days")),
-    ("1w", _("1 week")),
+    ("1h", _("1 hour later")),
+    ("3h", _("3 hours later")),
+    ("tomorrow", _("1 day later, same time")),
+    ("3d", _("3 days later")),
+    ("1w", _("1 week later")),
 ]
 
 
@@ -187,10 +187,12 @@ class CadenceMixin(InputRulesFormMixin, forms.Form):
                 self.add_error("frequency", exc)
 
 
-class CadenceForm(CadenceMixin):
-    """Only the cadence fields: the live preview of the next five dates."""
+class CadenceForm(OrgFormMixin, CadenceMixin):
+    """Only the cadence fields: the live preview of the next five dates (read in the zone of
+    the owner chosen in the form, as the save reads them)."""
 
     due = forms.DateTimeField(required=False)
+    owner = UserChoiceField(queryset=User.objects.none(), required=False)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -253,7 +255,7 @@ class FollowUpForm(OrgFormMixin, CadenceMixin):
 
 
 class SnoozeForm(InputRulesFormMixin, forms.Form):
-    until = forms.ChoiceField(label=_("Snooze for"), choices=SNOOZE_LABELS)
+    until = forms.ChoiceField(label=_("Postpone by"), choices=SNOOZE_LABELS)
 
 
 class ReassignForm(OrgFormMixin, forms.Form):

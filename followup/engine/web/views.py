@@ -3,6 +3,7 @@ preferences, the calendar feed and webhooks. Thin: services and selectors do the
 
 from __future__ import annotations
 
+import zoneinfo
 from datetime import timedelta
 from typing import Any
 
@@ -128,7 +129,29 @@ def _preview(form: Any, followup: FollowUp | None, user: Any) -> dict[str, Any] 
     at = None
     start = None
     data = getattr(form, "cleaned_data", None)
-    if data is not None and form.is_bound and not form.errors:
+    bound = data is not None and form.is_bound and not form.errors
+    if bound and followup is None:
+        # A new follow-up: the same first occurrence as the save (``cadence.start``), in the
+        # zone of the owner chosen in the form.
+        rule = data.get("rule")
+        owner = data.get("owner") or user
+        owner_tz = owner.timezone or "UTC"
+        if rule is None:
+            return None
+        dates = cadence.preview(
+            rule, due=data.get("due"), at=data.get("at"), tz=owner_tz, now=timezone.now()
+        )
+        if dates is None:
+            return None
+        shown_at = data.get("at") or (
+            data["due"].astimezone(zoneinfo.ZoneInfo(owner_tz)).time() if data.get("due") else None
+        )
+        return {
+            "text": cadence.describe(rule, shown_at, tz=owner_tz),
+            "dates": dates,
+            "tz": owner_tz,
+        }
+    if bound:
         rule = data.get("rule")
         due = data.get("due") or (followup.due_at if followup else None)
         at = data.get("at") or (
@@ -296,7 +319,7 @@ class CadencePreviewView(OrgViewMixin, View):
     capabilities = READ_ONLY
 
     def get(self, request: OrgRequest) -> HttpResponse:
-        form = CadenceForm(request.GET)
+        form = CadenceForm(request.GET, org=request.org)
         preview = None
         error = ""
         if form.is_valid():
