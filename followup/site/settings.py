@@ -59,10 +59,13 @@ if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS is required in production (comma-separated).")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
-# Absolute address used in e-mails, calendar feeds and webhook payloads.
-BASE_URL = env_url("FOLLOWUP_BASE_URL", "http://127.0.0.1:8000", schemes=["http", "https"]).rstrip(
-    "/"
-)
+# The one site address: every absolute link (e-mails, the calendar feed and its .ics, webhook
+# payloads, invitation links, the demo's start-up line) is built from BASE_URL. Without
+# FOLLOWUP_BASE_URL it is the development server's address, on FOLLOWUP_PORT (what
+# `make run` serves on; 8000 by default).
+PORT = env_int("FOLLOWUP_PORT", 8000, minimum=1)
+BASE_URL = env_url("FOLLOWUP_BASE_URL", f"http://127.0.0.1:{PORT}", schemes=["http", "https"])
+BASE_URL = (BASE_URL or "").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
