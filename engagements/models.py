@@ -8,13 +8,15 @@ over a million touchpoints. ``last_touch_at`` is denormalized for the same reaso
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from accounts import inputs
 from accounts.tenancy import TenantModel
@@ -431,6 +433,21 @@ class ImportJob(TenantModel):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def shown_errors(self) -> list[dict[str, Any]]:
+        """The stored errors in the reader's language: each is kept as a message id and its
+        parameters (``imports.error_entry``); older rows only have their English text."""
+        shown = []
+        for error in self.errors:
+            message = error.get("message", "")
+            if error.get("msgid"):
+                try:
+                    message = gettext(error["msgid"]) % (error.get("params") or {})
+                except (KeyError, TypeError, ValueError):
+                    pass
+            shown.append({**error, "message": message})
+        return shown
 
     @property
     def waiting_for_worker(self) -> bool:

@@ -327,6 +327,8 @@ INVITATION_TTL = timedelta(days=env_int("FOLLOWUP_INVITATION_DAYS", 7, minimum=1
 # --- I18N ---------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
+# Named date formats and number grouping per language (followup/site/formats/).
+FORMAT_MODULE_PATH = ["followup.site.formats"]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 TIME_ZONE = env_timezone("FOLLOWUP_DEFAULT_TIMEZONE", "UTC")
