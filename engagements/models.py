@@ -8,6 +8,7 @@ over a million touchpoints. ``last_touch_at`` is denormalized for the same reaso
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from django.conf import settings
@@ -442,10 +443,8 @@ class ImportJob(TenantModel):
         for error in self.errors:
             message = error.get("message", "")
             if error.get("msgid"):
-                try:
+                with contextlib.suppress(KeyError, TypeError, ValueError):
                     message = gettext(error["msgid"]) % (error.get("params") or {})
-                except (KeyError, TypeError, ValueError):
-                    pass
             shown.append({**error, "message": message})
         return shown
 

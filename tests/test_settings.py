@@ -139,7 +139,7 @@ def test_no_code_or_template_hard_codes_the_development_port():
     offenders = []
     for folder in ("accounts", "engagements", "followup", "projects", "risks", "templates"):
         for path in (ROOT / folder).rglob("*"):
-            if path.suffix in (".py", ".html", ".txt") and path.name != "settings.py":
-                if ":8000" in path.read_text(errors="ignore"):
-                    offenders.append(str(path.relative_to(ROOT)))
+            readable = path.suffix in (".py", ".html", ".txt") and path.name != "settings.py"
+            if readable and ":8000" in path.read_text(errors="ignore"):
+                offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
