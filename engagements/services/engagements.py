@@ -99,9 +99,7 @@ def engagement_save(
     if created or changed:
         _save(engagement, changed)
     if team is not None:
-        team_before = (
-            set(engagement.team.values_list("pk", flat=True)) if not created else set()
-        )
+        team_before = set(engagement.team.values_list("pk", flat=True)) if not created else set()
         engagement.team.set(team)
         if team_before != {u.pk for u in team}:
             changed.append("team")

@@ -8,7 +8,7 @@ import html
 import re
 from datetime import date, timedelta
 
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from engagements.calc.health import RECENCY, HealthInputs, HealthSettings, compute
 from engagements.models import Kpi
@@ -61,7 +61,8 @@ def test_a_kpi_above_a_lower_is_better_target_says_above(member_client, org, mem
 
 def test_the_chart_keeps_its_proportions_and_tells_each_value():
     points = [(date(2026, 11, 1) + timedelta(days=i), 80 - i, "green") for i in range(5)]
-    svg = str(health_trend_svg(points, HealthSettings()))
+    with translation.override("en"):
+        svg = str(health_trend_svg(points, HealthSettings()))
     assert 'preserveAspectRatio="none"' not in svg
     assert svg.count('tabindex="0"') == 5
     assert "<title>2026-11-03: 78</title>" in svg
