@@ -202,7 +202,8 @@ class AllowedChoiceField(forms.ChoiceField):
             ) from None
 
     def allowed(self) -> list[str]:
-        return [str(key) for key, _label in self.choices if key]
+        choices: Any = self.choices
+        return [str(key) for key, _label in choices if key]
 
 
 class CustomerRow(_RowForm):
@@ -666,3 +667,21 @@ def export_customers(rows: Any) -> str:
 def _safe(value: str) -> str:
     # A cell starting with = + - @ runs as a formula in spreadsheets (CSV injection).
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def allowed_values(kind: str) -> dict[str, list[str]]:
+    """The choice columns of a kind and the values each accepts (shown on the import page
+    and in a refused row's error)."""
+    form = ROW_FORMS[ImportJob.Kind(kind)]
+    return {
+        name: field.allowed()
+        for name, field in form.base_fields.items()
+        if isinstance(field, AllowedChoiceField)
+    }
+
+
+def template_csv(kind: str) -> str:
+    """A CSV with the kind's columns, to fill in and upload (the header row only)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(COLUMNS[ImportJob.Kind(kind)])
+    return buffer.getvalue()

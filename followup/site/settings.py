@@ -64,8 +64,9 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 # FOLLOWUP_BASE_URL it is the development server's address, on FOLLOWUP_PORT (what
 # `make run` serves on; 8000 by default).
 PORT = env_int("FOLLOWUP_PORT", 8000, minimum=1)
-BASE_URL = env_url("FOLLOWUP_BASE_URL", f"http://127.0.0.1:{PORT}", schemes=["http", "https"])
-BASE_URL = (BASE_URL or "").rstrip("/")
+BASE_URL: str = str(
+    env_url("FOLLOWUP_BASE_URL", f"http://127.0.0.1:{PORT}", schemes=["http", "https"])
+).rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

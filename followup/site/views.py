@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from functools import lru_cache
+from typing import Any
 
 from django.contrib.staticfiles import finders
 from django.core.exceptions import ImproperlyConfigured
@@ -170,7 +171,7 @@ def csrf_token(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"csrfToken": get_token(request)})
 
 
-def _api_resources(patterns: list, prefix: str = "") -> dict[str, str]:
+def _api_resources(patterns: list[Any], prefix: str = "") -> dict[str, str]:
     """Each router's list route (``<basename>-list``) under /api/v1/, by its basename."""
     from django.urls import URLPattern, URLResolver
 
@@ -181,7 +182,7 @@ def _api_resources(patterns: list, prefix: str = "") -> dict[str, str]:
         elif isinstance(pattern, URLPattern) and (pattern.name or "").endswith("-list"):
             route = prefix + str(pattern.pattern)
             if "<" not in route and "(?P" not in route:
-                found[pattern.name.removesuffix("-list")] = route.lstrip("^").rstrip("$")
+                found[(pattern.name or "").removesuffix("-list")] = route.lstrip("^").rstrip("$")
     return found
 
 

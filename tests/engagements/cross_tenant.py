@@ -219,6 +219,9 @@ register(
 )
 register("engagements:import_detail", make=job_item)
 register(
+    "engagements:import_template", make=lambda w: Target({"kind": "customers"}, _job(w).filename)
+)
+register(
     "engagements:health_settings",
     make=lambda w: Target({}, _customer(w).name),
     body=health_settings_body,

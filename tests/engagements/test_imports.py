@@ -410,3 +410,20 @@ def test_import_errors_are_shown_in_the_readers_language_with_the_allowed_values
     assert "请使用三个字母的 ISO 4217 货币代码" in chinese
     assert "Use a three-letter ISO 4217" not in chinese
     assert "gold" in chinese and "is not allowed here" not in chinese
+
+
+def test_the_import_page_offers_a_template_and_lists_the_allowed_values(manager_client):
+    page = manager_client.get("/o/acme/imports/").content.decode()
+    assert "/o/acme/imports/template/customers.csv" in page
+    assert "strategic, key, standard, small" in page  # tier
+    assert ", ".join(value for value, _label in Touchpoint.Channel.choices) in page
+    response = manager_client.get("/o/acme/imports/template/touchpoints.csv")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    header = response.content.decode().splitlines()[0].split(",")
+    assert header == imports.COLUMNS["touchpoints"]
+    assert manager_client.get("/o/acme/imports/template/invoices.csv").status_code == 404
+
+
+def test_only_importers_download_the_template(member_client):
+    assert member_client.get("/o/acme/imports/template/customers.csv").status_code == 403

@@ -82,7 +82,9 @@ def _add_parameter(operation: dict[str, Any], parameter: dict[str, Any]) -> None
         parameters.append(dict(parameter))
 
 
-def add_conventions(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict:
+def add_conventions(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
     for path, item in result.get("paths", {}).items():
         is_item = bool(re.search(r"/\{[^}]+\}/?$", path))
         for method, operation in item.items():
