@@ -414,16 +414,16 @@ def test_import_errors_are_shown_in_the_readers_language_with_the_allowed_values
 
 def test_the_import_page_offers_a_template_and_lists_the_allowed_values(manager_client):
     page = manager_client.get("/o/acme/imports/").content.decode()
-    assert "/o/acme/imports/template/customers.csv" in page
+    assert "/o/acme/imports/template.csv?kind=customers" in page
     assert "strategic, key, standard, small" in page  # tier
     assert ", ".join(value for value, _label in Touchpoint.Channel.choices) in page
-    response = manager_client.get("/o/acme/imports/template/touchpoints.csv")
+    response = manager_client.get("/o/acme/imports/template.csv?kind=touchpoints")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     header = response.content.decode().splitlines()[0].split(",")
     assert header == imports.COLUMNS["touchpoints"]
-    assert manager_client.get("/o/acme/imports/template/invoices.csv").status_code == 404
+    assert manager_client.get("/o/acme/imports/template.csv?kind=invoices").status_code == 404
 
 
 def test_only_importers_download_the_template(member_client):
-    assert member_client.get("/o/acme/imports/template/customers.csv").status_code == 403
+    assert member_client.get("/o/acme/imports/template.csv?kind=customers").status_code == 403

@@ -75,12 +75,14 @@ class ImportDetailView(OrgViewMixin, DetailView):
 
 
 class ImportTemplateView(OrgViewMixin, View):
-    """``imports/template/<kind>.csv``: the columns of one kind, as a CSV to fill in."""
+    """``imports/template.csv?kind=customers``: the columns of one kind, as a CSV to fill in
+    (the kind is a word, not an object, so it is a query parameter)."""
 
     capabilities = {"GET": "records.import", "HEAD": "records.import"}
     model = ImportJob
 
-    def get(self, request: OrgRequest, kind: str) -> HttpResponse:
+    def get(self, request: OrgRequest) -> HttpResponse:
+        kind = request.GET.get("kind") or ImportJob.Kind.CUSTOMERS
         if kind not in imports.COLUMNS:
             raise Http404
         response = HttpResponse(imports.template_csv(kind), content_type="text/csv; charset=utf-8")
