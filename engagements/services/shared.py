@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts import audit, tenancy
+from accounts import selectors as people
 from accounts.models import Organization, User
 from accounts.tenancy import TenantModel
 from engagements import selectors
@@ -45,7 +46,7 @@ def _locked(org: Organization, instance: M) -> M:
 
 
 def _is_member(org: Organization, user: User | None) -> bool:
-    return user is None or selectors.org_people(org).filter(pk=user.pk).exists()
+    return user is None or people.has_membership(org, user)
 
 
 def _current(instance: Any, name: str) -> Any:
