@@ -308,3 +308,19 @@ class freeze:
 
     def __exit__(self, *exc):
         self.patch.stop()
+
+
+def test_the_api_refuses_a_snooze_that_would_make_it_due_earlier(api, member, make_followup):
+    due = timezone.now() + timedelta(days=2)
+    followup = make_followup(due_at=due)
+    earlier = (timezone.now() + timedelta(hours=1)).isoformat()
+    response = api.post(
+        f"/api/v1/followups/{followup.pk}/snooze/", {"until": earlier}, format="json"
+    )
+    assert response.status_code == 400, response.content
+    assert [e["field"] for e in response.json()["errors"]] == ["until"]
+    followup.refresh_from_db()
+    assert followup.due_at == due
+    later = api.post(f"/api/v1/followups/{followup.pk}/snooze/", {"preset": "1h"}, format="json")
+    assert later.status_code == 200
+    assert datetime.fromisoformat(later.json()["due_at"]) == due + timedelta(hours=1)
