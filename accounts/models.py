@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.ids import uuid7
 from accounts.roles import Role, role_can
@@ -289,7 +290,7 @@ class AuditEntry(TenantModel):
     user_agent = models.CharField(max_length=300, blank=True)
     object_type = models.CharField(max_length=100, blank=True)
     object_id = models.UUIDField(null=True, blank=True)
-    object_repr = models.CharField(_("what"), max_length=300, blank=True)
+    object_repr = models.CharField(pgettext_lazy("audit", "what"), max_length=300, blank=True)
     # {"field": [old, new]}; for a creation old is null, for a deletion new is null.
     changes = models.JSONField(default=dict, blank=True)
     note = models.CharField(max_length=300, blank=True)

@@ -35,9 +35,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts import inputs, zones
 from accounts.inputs import InputRulesFormMixin
@@ -174,7 +175,9 @@ class _RowForm(InputRulesFormMixin, forms.Form):
         person = selectors.org_people(self.org).filter(email__iexact=email).first()
         if person is None:
             raise ValidationError(
-                _("%(email)s is not a member of the organization.") % {"email": email}
+                gettext_lazy("%(email)s is not a member of the organization."),
+                code="not_member",
+                params={"email": email},
             )
         return person
 
@@ -188,26 +191,63 @@ class _RowForm(InputRulesFormMixin, forms.Form):
             matches = list(customers.filter(name__iexact=name)[:2])
             if len(matches) > 1:
                 raise ValidationError(
-                    _("Several customers are called %(name)s; use customer_external_id.")
-                    % {"name": name}
+                    gettext_lazy(
+                        "Several customers are called %(name)s; use customer_external_id."
+                    ),
+                    code="ambiguous_customer",
+                    params={"name": name},
                 )
             customer = matches[0] if matches else None
         else:
-            raise ValidationError(_("Name the customer (customer_external_id or customer_name)."))
+            raise ValidationError(
+                gettext_lazy("Name the customer (customer_external_id or customer_name)."),
+                code="no_customer",
+            )
         if customer is None:
-            raise ValidationError(_("No such customer: %(ref)s.") % {"ref": external_id or name})
+            raise ValidationError(
+                gettext_lazy("No such customer: %(ref)s."),
+                code="unknown_customer",
+                params={"ref": external_id or name},
+            )
         return customer
+
+
+class AllowedChoiceField(forms.ChoiceField):
+    """A choice column whose error lists the values it allows (the file's author cannot see a
+    drop-down)."""
+
+    def validate(self, value: Any) -> None:
+        try:
+            super().validate(value)
+        except ValidationError as exc:
+            if exc.code != "invalid_choice":
+                raise
+            raise ValidationError(
+                gettext_lazy("%(value)s is not allowed here; use one of: %(allowed)s."),
+                code="invalid_choice",
+                params={"value": value, "allowed": ", ".join(self.allowed())},
+            ) from None
+
+    def allowed(self) -> list[str]:
+        choices: Any = self.choices
+        return [str(key) for key, _label in choices if key]
 
 
 class CustomerRow(_RowForm):
     name = forms.CharField(max_length=200)
     external_id = forms.CharField(max_length=255, required=False)
     industry = forms.CharField(max_length=100, required=False)
-    tier = forms.ChoiceField(choices=Customer.Tier.choices, required=False)
-    status = forms.ChoiceField(choices=Customer.Status.choices, required=False)
+    tier = AllowedChoiceField(choices=Customer.Tier.choices, required=False)
+    status = AllowedChoiceField(choices=Customer.Status.choices, required=False)
     owner_email = forms.EmailField(required=False)
     annual_value = forms.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)
-    currency = forms.RegexField(r"^[A-Za-z]{3}$", required=False)
+    currency = forms.RegexField(
+        r"^[A-Za-z]{3}$",
+        required=False,
+        error_messages={
+            "invalid": gettext_lazy("Use a three-letter ISO 4217 currency code, e.g. EUR.")
+        },
+    )
     notes = forms.CharField(required=False, widget=forms.Textarea)  # multi-line text
 
     def clean_owner_email(self) -> User | None:
@@ -258,7 +298,7 @@ class ContactRow(_CustomerRefRow):
             return False
         if value in ("1", "yes", "true", "y", "x"):
             return True
-        raise ValidationError(_("Use yes or no."))
+        raise ValidationError(gettext_lazy("Use yes or no."), code="yes_no")
 
     def to_data(self) -> dict[str, Any]:
         d = self.cleaned_data
@@ -276,7 +316,7 @@ class ContactRow(_CustomerRefRow):
 class TouchpointRow(_CustomerRefRow):
     external_id = forms.CharField(max_length=255, required=False)
     engagement_external_id = forms.CharField(max_length=255, required=False)
-    channel = forms.ChoiceField(choices=Touchpoint.Channel.choices)
+    channel = AllowedChoiceField(choices=Touchpoint.Channel.choices)
     occurred_at = forms.CharField(required=False)
     summary = forms.CharField(widget=forms.Textarea)  # multi-line text (input rules)
     outcome = forms.CharField(required=False, widget=forms.Textarea)
@@ -295,7 +335,10 @@ class TouchpointRow(_CustomerRefRow):
             day = parse_date(raw)
             if day is None:
                 raise ValidationError(
-                    _("Use a date and time such as 2026-03-01 14:30 or 2026-03-01T14:30:00+08:00.")
+                    gettext_lazy(
+                        "Use a date and time such as 2026-03-01 14:30 or 2026-03-01T14:30:00+08:00."
+                    ),
+                    code="datetime",
                 )
             parsed = datetime(day.year, day.month, day.day, 12, 0)
         if timezone.is_naive(parsed):
@@ -315,7 +358,12 @@ class TouchpointRow(_CustomerRefRow):
             engagement = Engagement.objects.for_org(self.org).filter(external_id=ref).first()
             if engagement is None:
                 self.add_error(
-                    "engagement_external_id", _("No such engagement: %(ref)s.") % {"ref": ref}
+                    "engagement_external_id",
+                    ValidationError(
+                        gettext_lazy("No such engagement: %(ref)s."),
+                        code="unknown_engagement",
+                        params={"ref": ref},
+                    ),
                 )
             else:
                 cleaned["engagement"] = engagement
@@ -348,22 +396,58 @@ ROW_FORMS: dict[str, type[_RowForm]] = {
 }
 
 
+def error_entry(line: int, field: str, error: ValidationError | str) -> dict[str, Any]:
+    """One stored error: its English text, and its message id and parameters, so that the
+    page shows it in the reader's language (``ImportJob.shown_errors``), not the language of
+    whoever ran the import."""
+    if isinstance(error, ValidationError) and not hasattr(error, "message"):
+        error = error.error_list[0]
+    if not isinstance(error, ValidationError):
+        return {"row": line, "field": field, "message": str(error), "code": "", "msgid": ""}
+    with translation.override(None):  # lazy messages give their msgid
+        msgid = str(error.message)
+    params = {
+        key: value if isinstance(value, int | float | str) else str(value)
+        for key, value in (error.params or {}).items()
+    }
+    try:
+        message = msgid % params if params else msgid
+    except (KeyError, TypeError, ValueError):
+        message, params = msgid, {}
+    return {
+        "row": line,
+        "field": field,
+        "message": message,
+        "code": error.code or "",
+        "msgid": msgid,
+        "params": params,
+    }
+
+
 def _errors_of(line: int, error: ValidationError | dict[str, Any]) -> list[dict[str, Any]]:
     out = []
-    details = (
-        error.message_dict
-        if isinstance(error, ValidationError) and hasattr(error, "error_dict")
-        else error
-    )
-    if isinstance(details, ValidationError):
-        details = {"": details.messages}
+    if isinstance(error, ValidationError):
+        details: dict[str, Any] = (
+            error.error_dict if hasattr(error, "error_dict") else {"": error.error_list}
+        )
+    else:
+        details = error
     for field, messages in details.items():
         if isinstance(messages, dict):  # nested by index from touchpoints_log_many
             for sub_field, sub_messages in messages.items():
-                out += [{"row": line, "field": sub_field, "message": str(m)} for m in sub_messages]
+                out += [error_entry(line, sub_field, m) for m in _flat(sub_messages)]
             continue
         field_name = "" if field in ("__all__", "non_field_errors") else field
-        out += [{"row": line, "field": field_name, "message": str(m)} for m in messages]
+        out += [error_entry(line, field_name, m) for m in _flat(messages)]
+    return out
+
+
+def _flat(messages: Any) -> list[Any]:
+    if isinstance(messages, ValidationError):
+        return list(messages.error_list)
+    out: list[Any] = []
+    for m in messages if isinstance(messages, list | tuple) else [messages]:
+        out += list(m.error_list) if isinstance(m, ValidationError) else [m]
     return out
 
 
@@ -522,8 +606,8 @@ def check_rows(
             checked.append((line, form.to_data()))
         else:
             errors += [
-                {"row": line, "field": "" if f == "__all__" else f, "message": e["message"]}
-                for f, errs in form.errors.get_json_data().items()
+                error_entry(line, "" if f == "__all__" else f, e)
+                for f, errs in form.errors.as_data().items()
                 for e in errs
             ]
         if (index + 1) % PROGRESS_EVERY == 0:
@@ -611,3 +695,21 @@ def export_customers(rows: Any) -> str:
 def _safe(value: str) -> str:
     # A cell starting with = + - @ runs as a formula in spreadsheets (CSV injection).
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def allowed_values(kind: str) -> dict[str, list[str]]:
+    """The choice columns of a kind and the values each accepts (shown on the import page
+    and in a refused row's error)."""
+    form = ROW_FORMS[ImportJob.Kind(kind)]
+    return {
+        name: field.allowed()
+        for name, field in form.base_fields.items()
+        if isinstance(field, AllowedChoiceField)
+    }
+
+
+def template_csv(kind: str) -> str:
+    """A CSV with the kind's columns, to fill in and upload (the header row only)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(COLUMNS[ImportJob.Kind(kind)])
+    return buffer.getvalue()

@@ -8,13 +8,16 @@ over a million touchpoints. ``last_touch_at`` is denormalized for the same reaso
 
 from __future__ import annotations
 
+import contextlib
+from typing import Any
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from accounts import inputs
 from accounts.tenancy import TenantModel
@@ -106,7 +109,7 @@ class Contact(TenantModel):
         Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contacts"
     )
     name = models.CharField(_("name"), max_length=200)
-    title = models.CharField(_("title"), max_length=200, blank=True)
+    title = models.CharField(pgettext_lazy("job", "title"), max_length=200, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
     phone = models.CharField(_("phone"), max_length=50, blank=True)
     external_id = models.CharField(_("external id"), max_length=255, null=True, blank=True)
@@ -431,6 +434,19 @@ class ImportJob(TenantModel):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def shown_errors(self) -> list[dict[str, Any]]:
+        """The stored errors in the reader's language: each is kept as a message id and its
+        parameters (``imports.error_entry``); older rows only have their English text."""
+        shown = []
+        for error in self.errors:
+            message = error.get("message", "")
+            if error.get("msgid"):
+                with contextlib.suppress(KeyError, TypeError, ValueError):
+                    message = gettext(error["msgid"]) % (error.get("params") or {})
+            shown.append({**error, "message": message})
+        return shown
 
     @property
     def waiting_for_worker(self) -> bool:

@@ -175,7 +175,9 @@ def timeline(
 
 
 def recent_touchpoints_by(org: Organization, user: User, limit: int = 10) -> list[Touchpoint]:
-    return list(touchpoints(org).filter(logged_by=user).order_by("-created_at")[:limit])
+    return list(
+        touchpoints(org).filter(logged_by=user).order_by("-occurred_at", "-created_at")[:limit]
+    )
 
 
 # --- Engagements -----------------------------------------------------------------------

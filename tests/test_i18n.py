@@ -154,3 +154,69 @@ def test_the_catalogues_cover_every_marked_string(tmp_path):
     assert missing == {}, (
         f"Strings not in the catalogue; run `make messages` and translate: {missing}"
     )
+
+
+def _translations() -> dict[tuple[str | None, str], dict[str, str]]:
+    """(context, msgid) -> {catalogue: translation} over every catalogue."""
+    found: dict[tuple[str | None, str], dict[str, str]] = {}
+    for path in CATALOGUES:
+        for e in polib.pofile(str(path)).translated_entries():
+            text = e.msgstr or e.msgstr_plural.get(0, "")
+            found.setdefault((e.msgctxt, e.msgid), {})[str(path.relative_to(ROOT))] = text
+    return found
+
+
+def test_no_two_catalogues_translate_the_same_message_differently():
+    """Django merges the catalogues and the first one wins: a conflicting entry silently
+    replaces another app's word (issue 11, defect 1: "Log touchpoint" read 退出登录)."""
+    conflicts = {
+        f"{ctx}|{msgid}" if ctx else msgid: where
+        for (ctx, msgid), where in _translations().items()
+        if len(set(where.values())) > 1
+    }
+    assert conflicts == {}, f"Give these one translation, or a context (pgettext): {conflicts}"
+
+
+_BUTTON = re.compile(r"<button\b[^>]*>(.*?)</button>", re.S)
+_TRANSLATE = re.compile(r'{%\s*translate\s+"([^"]+)"(?:\s+context\s+"([^"]+)")?')
+_SUBMIT = re.compile(
+    r'<input\b[^>]*type="submit"[^>]*value="{%\s*translate\s+"([^"]+)"'
+    r'(?:\s+context\s+"([^"]+)")?'
+)
+# Actions offered outside a <button> (My day rows, the header's menu links).
+ACTIONS_IN_CODE = {(None, "Log touchpoint"), (None, "Log out"), (None, "Log in")}
+
+
+def _actions() -> set[tuple[str | None, str]]:
+    actions = set(ACTIONS_IN_CODE)
+    for path in TEMPLATES:
+        source = path.read_text()
+        for inner in _BUTTON.findall(source):
+            actions |= {(ctx or None, msgid) for msgid, ctx in _TRANSLATE.findall(inner)}
+        actions |= {(ctx or None, msgid) for msgid, ctx in _SUBMIT.findall(source)}
+    return actions
+
+
+def test_no_two_actions_read_the_same_in_chinese():
+    """A button that reads like another button does the wrong thing for the reader."""
+    translations = {key: next(iter(where.values())) for key, where in _translations().items()}
+    by_text: dict[str, set[str]] = {}
+    for key in _actions():
+        if key in translations:
+            by_text.setdefault(translations[key], set()).add(key[1])
+    same = {text: sorted(ids) for text, ids in by_text.items() if len(ids) > 1}
+    assert same == {}, f"Different actions with one translation: {same}"
+
+
+def test_the_action_scanner_sees_buttons_and_the_header():
+    actions = _actions()
+    assert (None, "Log out") in actions and (None, "Save") in actions
+    assert len(actions) > 30
+
+
+def test_log_touchpoint_reads_as_logging_a_touchpoint_in_chinese(settings):
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        assert translation.gettext("Log touchpoint") == "记录客户触点"
+        assert translation.gettext("Log out") == "退出登录"

@@ -104,3 +104,17 @@ def test_the_project_installs_with_pip_editable(tmp_path):
         cwd=tmp_path,
     )
     assert shown.returncode == 0, shown.stderr
+
+
+def test_a_403_logs_one_line_without_a_traceback(viewer_client, caplog):
+    """Issue 11, defect 11: each 403 logged a full traceback, twice."""
+    import logging
+
+    from django.urls import reverse
+
+    with caplog.at_level(logging.WARNING):
+        response = viewer_client.post(reverse("followup:create", kwargs={"org_slug": "acme"}), {})
+    assert response.status_code == 403
+    forbidden = [r for r in caplog.records if getattr(r, "status_code", None) == 403]
+    assert len(forbidden) == 1
+    assert forbidden[0].exc_info is None and "Traceback" not in caplog.text

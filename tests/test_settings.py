@@ -104,3 +104,42 @@ def test_tests_never_publish_to_a_broker_that_a_worker_consumes(settings):
 
     assert settings.CELERY_BROKER_URL == "memory://"
     assert app.connection_for_write().transport_cls == "memory"
+
+
+def _base_url(**extra_env: str) -> str:
+    environ = {k: v for k, v in os.environ.items() if k != "FOLLOWUP_BASE_URL"}
+    environ.update(extra_env)
+    result = subprocess.run(
+        [sys.executable, "-c", "from followup.site import settings; print(settings.BASE_URL)"],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_absolute_links_follow_the_port_make_run_serves_on():
+    """Issue 11, defect 7: with FOLLOWUP_PORT set, links still pointed at :8000."""
+    assert _base_url() == "http://127.0.0.1:8000"
+    assert _base_url(FOLLOWUP_PORT="8123") == "http://127.0.0.1:8123"
+    assert _base_url(FOLLOWUP_PORT="8123", FOLLOWUP_BASE_URL="https://fu.example.com/") == (
+        "https://fu.example.com"
+    )
+
+
+def test_a_bad_port_stops_start_up_with_its_name():
+    result = _manage(["check"], FOLLOWUP_PORT="eighty")
+    assert result.returncode != 0 and "FOLLOWUP_PORT" in result.stderr
+
+
+def test_no_code_or_template_hard_codes_the_development_port():
+    offenders = []
+    for folder in ("accounts", "engagements", "followup", "projects", "risks", "templates"):
+        for path in (ROOT / folder).rglob("*"):
+            readable = path.suffix in (".py", ".html", ".txt") and path.name != "settings.py"
+            if readable and ":8000" in path.read_text(errors="ignore"):
+                offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []

@@ -103,6 +103,10 @@ class Signal:
     counted: bool
     points: float  # share of the final score, 0..100
     facts: dict[str, Any] = field(default_factory=dict)
+    # The most points this signal can give: its weight's share of the counted weights (a
+    # signal without data is left out and the others share its weight, so a weight of 40
+    # can be worth 53 points). ``points`` is ``score`` times this.
+    max_points: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -219,6 +223,7 @@ def compute(inputs: HealthInputs, settings: HealthSettings | None = None) -> Hea
                 counted=counted,
                 points=round(points, 1),
                 facts=facts,
+                max_points=round(100 * weight / counted_weight, 1) if counted else 0.0,
             )
         )
 

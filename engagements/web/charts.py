@@ -23,8 +23,10 @@ def health_trend_svg(
 ) -> SafeString:
     """A line of daily scores over bands for the red, amber and green zones.
 
-    The chart scales to its container (``viewBox``); its ``<title>`` and ``<desc>`` say
-    in words what it shows, for screen readers.
+    The chart scales to its container (``viewBox``) keeping its proportions, so its text is
+    never squashed on a phone; its ``<title>`` and ``<desc>`` say in words what it shows, for
+    screen readers, and every day's point is focusable with its date and score as its
+    ``<title>`` (shown on hover and read on focus).
     """
     pad_l, pad_r, pad_t, pad_b = 30, 8, 8, 20
     inner_w, inner_h = width - pad_l - pad_r, height - pad_t - pad_b
@@ -36,7 +38,7 @@ def health_trend_svg(
         format_html(
             '<svg class="chart" viewBox="0 0 {} {}" role="img"'
             ' aria-labelledby="trend-title trend-desc"'
-            ' xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="none">',
+            ' xmlns="http://www.w3.org/2000/svg">',
             width,
             height,
         ),
@@ -102,10 +104,31 @@ def health_trend_svg(
                 path,
             )
         )
+        if n > 1:
+            for (x, yy), (day, score, _l) in zip(coords[:-1], points[:-1], strict=True):
+                value = _("%(day)s: %(score)d") % {"day": day.isoformat(), "score": score}
+                parts.append(
+                    format_html(
+                        '<g class="chart-point" tabindex="0" role="img" aria-label="{}">'
+                        '<title>{}</title><circle cx="{}" cy="{}" r="4" fill="currentColor"/>'
+                        "</g>",
+                        value,
+                        value,
+                        x,
+                        yy,
+                    )
+                )
         last_x, last_y = coords[-1]
+        last_value = _("%(day)s: %(score)d") % {
+            "day": points[-1][0].isoformat(),
+            "score": points[-1][1],
+        }
         parts.append(
             format_html(
-                '<circle cx="{}" cy="{}" r="3.5" fill="{}"/>',
+                '<g class="chart-point chart-last" tabindex="0" role="img" aria-label="{}">'
+                '<title>{}</title><circle cx="{}" cy="{}" r="3.5" fill="{}"/></g>',
+                last_value,
+                last_value,
                 last_x,
                 last_y,
                 LEVEL_COLOURS.get(points[-1][2], "#55595e"),

@@ -41,5 +41,6 @@ org_urlpatterns = [
     path("effort/", views.EffortView.as_view(), name="effort"),
     path("imports/", views.ImportView.as_view(), name="imports"),
     path("imports/<uuid:pk>/", views.ImportDetailView.as_view(), name="import_detail"),
+    path("imports/template.csv", views.ImportTemplateView.as_view(), name="import_template"),
     path("settings/health/", views.HealthSettingsView.as_view(), name="health_settings"),
 ]

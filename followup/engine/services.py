@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from accounts import audit, inputs
 from accounts import selectors as people
 from accounts.models import Organization, User
-from followup.engine import notifications, reminders
+from followup.engine import cadence, notifications, reminders
 from followup.engine.calc import recurrence
 from followup.engine.models import TRANSITIONS, FollowUp, FollowUpStatus, Priority
 from followup.kernel import events, subjects
@@ -227,6 +227,22 @@ def followup_create(
     _require_member(org, owner)
     _require_subject(org, subject)
     rule = _clean_rule(recurrence_rule)
+    begin = None
+    if rule:
+        # The same decision as the form's cadence preview: the first day the cadence allows.
+        begin = cadence.start(
+            recurrence.parse(rule),
+            due=due_at,
+            at=recurrence_time,
+            tz=user_zone(owner).key,
+            now=timezone.now(),
+        )
+        if begin is None:
+            raise ValidationError(
+                {"recurrence": _("The cadence ends before its first date; change the end.")}
+            )
+        due_at = begin.first
+        _check_due(due_at)
     followup = FollowUp(
         organization=org,
         title=title.strip(),
@@ -243,7 +259,9 @@ def followup_create(
     if rule:
         followup.series_id = uuid.uuid4()
         followup.occurrence_at = due_at
-        _local_anchor(followup, due_at, recurrence_time)
+        assert begin is not None
+        followup.recurrence_start = begin.day
+        followup.recurrence_time = begin.at
     _schedule_reminders(followup)
     followup.full_clean(exclude=["owner", "subject_type", "created_by", "completed_by"])
     with transaction.atomic():
@@ -526,20 +544,26 @@ SNOOZE_CHOICES = {
 
 
 def snooze_target(followup: FollowUp, choice: str, *, now: datetime | None = None) -> datetime:
-    """When a snooze choice moves the follow-up to (always in the future)."""
+    """When a snooze choice moves the follow-up to: later than both now and its due time.
+
+    A snooze only ever postpones: every step counts from the due time, or from now when the
+    follow-up is already overdue ("1 hour later" on a follow-up due in two days is due in two
+    days and one hour, not in one hour)."""
     now = now or timezone.now()
     if choice not in SNOOZE_CHOICES:
         raise ValidationError({"until": _("Choose one of the offered snooze times.")})
     step = SNOOZE_CHOICES[choice]
+    start = max(now, followup.due_at)
     try:
         if step is not None:
-            start = max(now, followup.due_at) if choice.endswith(("d", "w")) else now
             return start + step
+        # The next day at the follow-up's own local time of day, after the due time and now.
         zone = user_zone(followup.owner)
         local_due = followup.due_at.astimezone(zone)
-        tomorrow = (now.astimezone(zone) + timedelta(days=1)).date()
-        local = datetime.combine(tomorrow, local_due.time().replace(tzinfo=None))
-        return recurrence.to_utc(local, zone.key)
+        day = (start.astimezone(zone) + timedelta(days=1)).date()
+        local = datetime.combine(day, local_due.time().replace(tzinfo=None))
+        target = recurrence.to_utc(local, zone.key)
+        return target if target > start else start + timedelta(days=1)
     except OverflowError:
         raise ValidationError(
             {"until": _("This snooze would move the follow-up past the last supported date.")}
@@ -547,7 +571,8 @@ def snooze_target(followup: FollowUp, choice: str, *, now: datetime | None = Non
 
 
 def followup_snooze(*, followup: FollowUp, actor: User | None, until: datetime) -> FollowUp:
-    """Move the due time to ``until`` (in the future); reminders start again from there."""
+    """Move the due time later, to ``until`` (in the future and after the current due time);
+    reminders start again from there. Moving a due time earlier is an edit, not a snooze."""
     if timezone.is_naive(until):
         raise ValidationError({"until": _("Give the time with its time zone.")})
     if until <= timezone.now():
@@ -556,6 +581,15 @@ def followup_snooze(*, followup: FollowUp, actor: User | None, until: datetime) 
     with transaction.atomic():
         row = _locked(followup)
         _require_open(row)
+        if until <= row.due_at:
+            raise ValidationError(
+                {
+                    "until": _(
+                        "A snooze moves the due time later; to make it due earlier, edit the "
+                        "follow-up."
+                    )
+                }
+            )
         row.due_at = until
         _schedule_reminders(row)
         row.save(update_fields=["due_at", *REMINDER_STATE])

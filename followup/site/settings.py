@@ -59,10 +59,14 @@ if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS is required in production (comma-separated).")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
-# Absolute address used in e-mails, calendar feeds and webhook payloads.
-BASE_URL = env_url("FOLLOWUP_BASE_URL", "http://127.0.0.1:8000", schemes=["http", "https"]).rstrip(
-    "/"
-)
+# The one site address: every absolute link (e-mails, the calendar feed and its .ics, webhook
+# payloads, invitation links, the demo's start-up line) is built from BASE_URL. Without
+# FOLLOWUP_BASE_URL it is the development server's address, on FOLLOWUP_PORT (what
+# `make run` serves on; 8000 by default).
+PORT = env_int("FOLLOWUP_PORT", 8000, minimum=1)
+BASE_URL: str = str(
+    env_url("FOLLOWUP_BASE_URL", f"http://127.0.0.1:{PORT}", schemes=["http", "https"])
+).rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -341,6 +345,8 @@ INVITATION_TTL = timedelta(days=env_int("FOLLOWUP_INVITATION_DAYS", 7, minimum=1
 # --- I18N ---------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
+# Named date formats and number grouping per language (followup/site/formats/).
+FORMAT_MODULE_PATH = ["followup.site.formats"]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 TIME_ZONE = env_timezone("FOLLOWUP_DEFAULT_TIMEZONE", "UTC")
@@ -480,6 +486,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "followup.kernel.api.schema.postprocess",
+        # Summaries, Idempotency-Key and If-Match on every operation (issue 11).
+        "followup.kernel.api.conventions_schema.add_conventions",
     ],
     "APPEND_COMPONENTS": {
         "securitySchemes": {
@@ -494,6 +502,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"client_errors_one_line": {"()": "followup.site.logfilters.ClientErrorsOnOneLine"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {
         "handlers": ["console"],
@@ -503,5 +512,11 @@ LOGGING = {
             "INFO" if ENV != "test" else "WARNING",
         ),
     },
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # Django's own console handler (DEBUG only) would print each request error a second
+        # time beside the root's: one handler, the root's.
+        "django": {"handlers": [], "propagate": True},
+        "django.request": {"filters": ["client_errors_one_line"]},
+    },
 }

@@ -53,6 +53,7 @@ urlpatterns = [
     path("manifest.webmanifest", views.web_manifest, name="web_manifest"),
     path("csrf-token", views.csrf_token, name="csrf_token"),
     path("readyz", views.readyz, name="readyz"),
+    path("api/v1/", views.api_index, name="api-index"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI sets a few inline styles; scripts stay 'self' only.

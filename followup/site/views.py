@@ -7,6 +7,7 @@ import hashlib
 import json
 import sys
 from functools import lru_cache
+from typing import Any
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
@@ -208,3 +209,40 @@ def csrf_token(request: HttpRequest) -> HttpResponse:
     """A fresh CSRF token for the outbox, whose queued posts may outlive the page's token
     (a new log-in rotates it). Same-origin only: no CORS header lets another site read it."""
     return JsonResponse({"csrfToken": get_token(request)})
+
+
+def _api_resources(patterns: list[Any], prefix: str = "") -> dict[str, str]:
+    """Each router's list route (``<basename>-list``) under /api/v1/, by its basename."""
+    from django.urls import URLPattern, URLResolver
+
+    found: dict[str, str] = {}
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            found.update(_api_resources(pattern.url_patterns, prefix + str(pattern.pattern)))
+        elif isinstance(pattern, URLPattern) and (pattern.name or "").endswith("-list"):
+            route = prefix + str(pattern.pattern)
+            if "<" not in route and "(?P" not in route:
+                found[(pattern.name or "").removesuffix("-list")] = route.lstrip("^").rstrip("$")
+    return found
+
+
+@require_GET
+def api_index(request: HttpRequest) -> HttpResponse:
+    """``GET /api/v1/``: the resources of this API version, their schema and documentation
+    (no organization data, so no key needed)."""
+    from django.urls import reverse
+
+    from followup.site.urls import api_v1
+
+    base = request.build_absolute_uri("/api/v1/")
+    resources = {name: base + route for name, route in sorted(_api_resources(list(api_v1)).items())}
+    return JsonResponse(
+        {
+            "version": "v1",
+            "resources": resources,
+            "schema": request.build_absolute_uri(reverse("api-schema")),
+            "docs": request.build_absolute_uri(reverse("api-docs")),
+            "authentication": "Authorization: Bearer <API key>",
+        },
+        json_dumps_params={"indent": 2},
+    )

@@ -22,6 +22,7 @@ from html import escape
 
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from projects.calc.calendar import WorkCalendar
 
@@ -129,7 +130,7 @@ def render(
     words = {
         "critical": _("critical"),
         "today": _("Today"),
-        "summary": _("summary"),
+        "summary": pgettext("work item", "summary"),
         "milestone": _("milestone"),
         "target": _("Target finish"),
         # Formats of each row's title, translated once per chart, not once per row.

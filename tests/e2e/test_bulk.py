@@ -69,7 +69,7 @@ def test_snooze_by_keyboard_on_a_phone(live_server, phone, console_errors, day):
     phone.get_by_label("Select all").check()
     assert phone.get_by_text("3 selected").is_visible()
     phone.get_by_label("With the selected").select_option("snooze")
-    assert phone.get_by_label("Snooze for", exact=True).first.is_visible()
+    assert phone.get_by_label("Postpone by", exact=True).first.is_visible()
     phone.get_by_role("button", name="Apply to selected").focus()
     phone.keyboard.press("Enter")
     phone.wait_for_url(re.compile(r"/followups/bulk/$"))

@@ -54,7 +54,7 @@ def test_complete_and_snooze_from_my_day(live_server, page, console_errors, rep)
     assert page.evaluate("performance.getEntriesByType('navigation').length") == 1
 
     snooze_row = page.locator(f"#fu-{today.pk}")
-    snooze_row.get_by_label("Snooze for").select_option("1w")
+    snooze_row.get_by_label("Postpone by").select_option("1w")
     snooze_row.get_by_role("button", name="Snooze").click()
     page.locator(f"#fu-{today.pk} .row-note").wait_for()
     moved = FollowUp.objects.dangerously_unscoped().get(pk=today.pk)

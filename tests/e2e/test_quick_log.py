@@ -82,4 +82,11 @@ def test_quick_log_from_the_customer_page_by_keyboard(live_server, page, console
     page.locator("#timeline li").filter(has_text="Call about the new production line").wait_for()
     # The form stays on this customer, ready for the next entry.
     assert page.get_by_label("Customer", exact=True).input_value() == str(engagement.customer_id)
+    assert not page.get_by_text("No touchpoints yet.").is_visible()
+    # A second save, now that the timeline has entries: its out-of-band swaps still find
+    # their targets (issue 11, defect 8: htmx:oobErrorNoTarget #timeline-empty on each save).
+    page.get_by_label("Summary").fill("Sent the quotation")
+    page.get_by_role("button", name="Log touchpoint").click()
+    page.locator("#timeline li").filter(has_text="Sent the quotation").wait_for()
+    assert page.locator("#timeline li").count() == 2
     console_errors.assert_none()

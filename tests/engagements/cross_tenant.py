@@ -218,6 +218,7 @@ register(
     body_names_org_a=False,
 )
 register("engagements:import_detail", make=job_item)
+register("engagements:import_template", make=lambda w: Target({}, _job(w).filename))
 register(
     "engagements:health_settings",
     make=lambda w: Target({}, _customer(w).name),

@@ -241,3 +241,49 @@ def test_a_customer_level_follow_up_counts_for_its_engagements(org, engagement, 
     engagement.refresh_from_db()
     overdue = next(s for s in engagement.health_signals if s["key"] == "overdue_followups")
     assert overdue["facts"]["count"] == 1
+
+
+def test_answering_from_my_day_confirms_what_happened_with_a_way_back(
+    member_client, org, engagement, member
+):
+    """Issue 11, defect 6: after "Log touchpoint" on a My day row the page only said
+    "Logged for …"."""
+    followup = followup_on(engagement, member, title="Call about the renewal")
+    response = member_client.post(
+        "/o/acme/touchpoints/log/",
+        {
+            "customer": engagement.customer_id,
+            "engagement": engagement.pk,
+            "channel": "call",
+            "summary": "Renewal agreed",
+            "followup": followup.pk,
+            "next": "/o/acme/",
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "The follow-up “Call about the renewal” is done." in body
+    assert 'href="/o/acme/"' in body  # back to My day
+    assert f'href="/o/acme/followups/{followup.pk}/"' in body  # where it can be reopened
+    touchpoint = Touchpoint.objects.for_org(org).get(summary="Renewal agreed")
+    assert f"/o/acme/touchpoints/{touchpoint.pk}/edit/" in body
+
+
+def test_answering_without_javascript_says_the_follow_up_is_done(
+    member_client, org, engagement, member
+):
+    followup = followup_on(engagement, member, title="Call about the renewal")
+    response = member_client.post(
+        "/o/acme/touchpoints/log/",
+        {
+            "customer": engagement.customer_id,
+            "channel": "call",
+            "summary": "Renewal agreed",
+            "followup": followup.pk,
+        },
+        follow=True,
+    )
+    body = response.content.decode()
+    assert "the follow-up “Call about the renewal” is done" in body
+    assert response.redirect_chain[-1][0] == f"/o/acme/followups/{followup.pk}/"

@@ -380,3 +380,50 @@ def test_the_tick_requeues_a_stale_run_and_leaves_live_and_fresh_jobs(
     assert tasks.imports_tick() == 1
     statuses = dict(ImportJob.objects.for_org(org).values_list("pk", "status"))
     assert statuses == {stale.pk: "done", live.pk: "checking", fresh.pk: "queued"}
+
+
+def test_import_errors_are_shown_in_the_readers_language_with_the_allowed_values(
+    manager_client, manager, org, eager, django_capture_on_commit_callbacks
+):
+    """Issue 11, defects 10 and 11: errors stored in English stayed English in 中文, and
+    "EURO" got "Enter a valid value." without saying what is allowed."""
+    csv_text = "name,currency,tier\nACME,EURO,gold\nGlobex,EUR,key\nInitech,eur,platinum\n"
+    upload(manager_client, "customers", csv_text, django_capture_on_commit_callbacks)
+    job = ImportJob.objects.for_org(org).get()
+    assert job.status == "failed"
+    stored = {(e["row"], e["field"]): e for e in job.errors}
+    assert stored[(2, "currency")]["msgid"] == (
+        "Use a three-letter ISO 4217 currency code, e.g. EUR."
+    )
+    tier = stored[(2, "tier")]
+    assert tier["code"] == "invalid_choice" and tier["params"]["value"] == "gold"
+    assert "strategic" in tier["message"] and "standard" in tier["message"]
+
+    english = manager_client.get(f"/o/acme/imports/{job.pk}/").content.decode()
+    assert "Enter a valid value." not in english
+    assert "Use a three-letter ISO 4217 currency code, e.g. EUR." in english
+    assert "gold is not allowed here; use one of:" in english
+
+    manager.language = "zh-hans"
+    manager.save()
+    chinese = manager_client.get(f"/o/acme/imports/{job.pk}/").content.decode()
+    assert "请使用三个字母的 ISO 4217 货币代码" in chinese
+    assert "Use a three-letter ISO 4217" not in chinese
+    assert "gold" in chinese and "is not allowed here" not in chinese
+
+
+def test_the_import_page_offers_a_template_and_lists_the_allowed_values(manager_client):
+    page = manager_client.get("/o/acme/imports/").content.decode()
+    assert "/o/acme/imports/template.csv?kind=customers" in page
+    assert "strategic, key, standard, small" in page  # tier
+    assert ", ".join(value for value, _label in Touchpoint.Channel.choices) in page
+    response = manager_client.get("/o/acme/imports/template.csv?kind=touchpoints")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    header = response.content.decode().splitlines()[0].split(",")
+    assert header == imports.COLUMNS["touchpoints"]
+    assert manager_client.get("/o/acme/imports/template.csv?kind=invoices").status_code == 404
+
+
+def test_only_importers_download_the_template(member_client):
+    assert member_client.get("/o/acme/imports/template.csv?kind=customers").status_code == 403

@@ -418,3 +418,38 @@ def test_the_timeline_pages_back_through_older_touchpoints(member_client, org):
     assert "Entry 04" in second and "Entry 00" in second
     assert "Entry 05" not in second and "Entry 24" not in second
     assert member_client.get(url, {"before": "2026-13-45T99:00"}).status_code == 200
+
+
+def test_effort_opens_on_the_month_before_while_nothing_is_logged_this_month(
+    manager_client, org, member
+):
+    """Issue 11, defect 11: /effort/ opened on an empty current month on the 1st."""
+    engagement = make_engagement(org)
+    first_of_month = timezone.localtime().replace(day=1, hour=12, minute=0)
+    log(
+        org,
+        engagement.customer,
+        actor=member,
+        occurred_at=first_of_month - timedelta(days=2),
+        effort_minutes=90,
+    )
+    page = html.unescape(manager_client.get("/o/acme/effort/").content.decode())
+    previous = (first_of_month - timedelta(days=2)).strftime("%Y-%m")
+    assert f'value="{previous}"' in page
+    assert "yet: showing" in page
+    assert engagement.customer.name in page
+    # Asked for by name, the current month is shown as it is.
+    current = manager_client.get(f"/o/acme/effort/?month={first_of_month:%Y-%m}")
+    assert f'value="{first_of_month:%Y-%m}"' in current.content.decode()
+
+
+def test_your_latest_touchpoints_are_in_the_order_they_happened(member_client, org, member):
+    """Issue 11, defect 11: the list was sorted by when each was entered."""
+    customer = make_customer(org, name="Lumen Retail Group")
+    now = timezone.now()
+    log(org, customer, actor=member, summary="Visited today", occurred_at=now)
+    log(org, customer, actor=member, summary="Call last week", occurred_at=now - timedelta(days=7))
+    log(org, customer, actor=member, summary="Mail yesterday", occurred_at=now - timedelta(days=1))
+    page = member_client.get("/o/acme/touchpoints/log/").content.decode()
+    order = [page.index(s) for s in ("Visited today", "Mail yesterday", "Call last week")]
+    assert order == sorted(order)

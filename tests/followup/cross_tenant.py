@@ -327,3 +327,7 @@ def comment_by_key(world):
 
 
 register("comment-detail", make=comment_by_key, body=lambda w: {"body": "changed"})
+
+
+# /api/v1/: the index of resources (no organization data): B sees no trace of A's follow-up.
+register("api-index", make=followup_list)

@@ -95,3 +95,20 @@ def test_a_former_members_address_is_gone(client, org, member):
     Membership.objects.for_org(org).filter(user=member).delete()
     response = client.get(feed_url(token))
     assert response.status_code == 404 and b"VEVENT" not in response.content
+
+
+def test_the_calendar_feed_and_its_events_link_to_the_site_address(
+    member_client, member, org, settings, make_followup
+):
+    from django.urls import reverse
+
+    settings.BASE_URL = "http://127.0.0.1:8123"
+    make_followup(title="Call ACME")
+    page = member_client.post(
+        reverse("followup:calendar", kwargs={"org_slug": org.slug}), {"action": "create"}
+    ).content.decode()
+    assert "http://127.0.0.1:8123/calendar/cal_" in page
+    feed_path = page.split("http://127.0.0.1:8123", 1)[1].split('"', 1)[0].split("<", 1)[0]
+    body = member_client.get(feed_path).content.decode()
+    assert "http://127.0.0.1:8123/o/acme/" in body
+    assert ":8000" not in body

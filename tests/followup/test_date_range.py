@@ -64,7 +64,9 @@ def test_the_edges_of_the_range_work_everywhere_they_are_shown(
 ):
     member.timezone = tz
     member.save()
-    created = post_followup(api, member, due_at, recurrence="FREQ=WEEKLY;BYDAY=MO,FR")
+    # The due days (Wed 3000-01-01, Sun 1899-12-31 locally) are days of the cadence, so the
+    # first occurrence is the due time itself (the first day the cadence allows).
+    created = post_followup(api, member, due_at, recurrence="FREQ=WEEKLY;BYDAY=MO,WE,FR,SU")
     assert created.status_code == 201, created.content
     followup_id = created.json()["id"]
     for page in ("home", "followup:list", "followup:team"):

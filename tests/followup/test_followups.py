@@ -150,6 +150,54 @@ def test_snooze_choices_land_in_the_future(make_followup):
         services.snooze_target(followup, "forever")
 
 
+@pytest.mark.parametrize("choice", list(services.SNOOZE_CHOICES))
+def test_snoozing_a_follow_up_due_later_never_makes_it_due_earlier(make_followup, member, choice):
+    """Issue 11, defect 2: "Snooze for 1 hour" on a follow-up due in two days made it due in
+    one hour; "Tomorrow" too."""
+    member.timezone = "Europe/Paris"
+    member.save()
+    due = (timezone.now() + timedelta(days=2)).replace(microsecond=0)
+    followup = make_followup(due_at=due)
+    until = services.snooze_target(followup, choice)
+    assert until > due
+    snoozed = services.followup_snooze(followup=followup, actor=member, until=until)
+    assert snoozed.due_at > due
+
+
+def test_one_hour_later_counts_from_the_due_time_or_from_now_when_overdue(make_followup):
+    now = timezone.now()
+    upcoming = make_followup(due_at=now + timedelta(days=2))
+    assert services.snooze_target(upcoming, "1h", now=now) == upcoming.due_at + timedelta(hours=1)
+    overdue = make_followup(due_at=now - timedelta(days=2))
+    assert services.snooze_target(overdue, "1h", now=now) == now + timedelta(hours=1)
+
+
+def test_one_day_later_keeps_the_time_of_day(make_followup, member):
+    member.timezone = "UTC"
+    member.save()
+    now = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
+    followup = make_followup(due_at=datetime(2026, 12, 3, 10, 0, tzinfo=UTC))
+    assert services.snooze_target(followup, "tomorrow", now=now) == datetime(
+        2026, 12, 4, 10, 0, tzinfo=UTC
+    )
+    overdue = make_followup(due_at=datetime(2026, 11, 28, 10, 0, tzinfo=UTC))
+    assert services.snooze_target(overdue, "tomorrow", now=now) == datetime(
+        2026, 12, 2, 10, 0, tzinfo=UTC
+    )
+
+
+def test_a_snooze_to_before_the_due_time_is_refused(make_followup, member):
+    due = timezone.now() + timedelta(days=2)
+    followup = make_followup(due_at=due)
+    with pytest.raises(ValidationError) as info:
+        services.followup_snooze(
+            followup=followup, actor=member, until=timezone.now() + timedelta(hours=1)
+        )
+    assert "until" in info.value.message_dict
+    followup.refresh_from_db()
+    assert followup.due_at == due
+
+
 def test_reassign_tells_the_new_owner(org, make_followup, member, owner):
     followup = make_followup()
     services.followup_reassign(followup=followup, actor=member, owner=owner)
@@ -260,3 +308,19 @@ class freeze:
 
     def __exit__(self, *exc):
         self.patch.stop()
+
+
+def test_the_api_refuses_a_snooze_that_would_make_it_due_earlier(api, member, make_followup):
+    due = timezone.now() + timedelta(days=2)
+    followup = make_followup(due_at=due)
+    earlier = (timezone.now() + timedelta(hours=1)).isoformat()
+    response = api.post(
+        f"/api/v1/followups/{followup.pk}/snooze/", {"until": earlier}, format="json"
+    )
+    assert response.status_code == 400, response.content
+    assert [e["field"] for e in response.json()["errors"]] == ["until"]
+    followup.refresh_from_db()
+    assert followup.due_at == due
+    later = api.post(f"/api/v1/followups/{followup.pk}/snooze/", {"preset": "1h"}, format="json")
+    assert later.status_code == 200
+    assert datetime.fromisoformat(later.json()["due_at"]) == due + timedelta(hours=1)

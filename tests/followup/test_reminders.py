@@ -165,7 +165,9 @@ def test_a_snooze_starts_a_new_round(org, member, make_followup, queued):
     followup = due_now(make_followup)
     run_tick(queued)
     services.followup_snooze(
-        followup=followup, actor=member, until=timezone.now() + timedelta(minutes=1)
+        followup=followup,
+        actor=member,
+        until=max(timezone.now(), followup.due_at) + timedelta(minutes=1),
     )
     FollowUp.objects.for_org(org).filter(pk=followup.pk).update(
         next_remind_at=timezone.now() - timedelta(seconds=1)

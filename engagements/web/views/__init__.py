@@ -23,7 +23,7 @@ from engagements.web.views.engagements import (
     TouchpointDeleteView,
     TouchpointEditView,
 )
-from engagements.web.views.imports import ImportDetailView, ImportView
+from engagements.web.views.imports import ImportDetailView, ImportTemplateView, ImportView
 from engagements.web.views.quick_log import QuickLogView
 from engagements.web.views.settings import HealthSettingsView
 
@@ -43,6 +43,7 @@ __all__ = [
     "EngagementEditView",
     "HealthSettingsView",
     "ImportDetailView",
+    "ImportTemplateView",
     "ImportView",
     "KpiCreateView",
     "KpiDeleteView",

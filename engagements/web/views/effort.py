@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -31,6 +31,15 @@ class EffortView(OrgViewMixin, TemplateView):
                 context["month_error"] = _("Use a month such as %(example)s.") % {
                     "example": today.strftime("%Y-%m")
                 }
-        context["report"] = selectors.effort_report(self.org, month)
+        report = selectors.effort_report(self.org, month)
+        if not raw and not report.by_customer:
+            # Opened without a month early in a month nothing was logged in yet (the 1st):
+            # show the month before, and say so, instead of an empty page.
+            previous = (month - timedelta(days=1)).replace(day=1)
+            earlier = selectors.effort_report(self.org, previous)
+            if earlier.by_customer:
+                context["fallback_from"] = month
+                month, report = previous, earlier
+        context["report"] = report
         context["month_value"] = month.strftime("%Y-%m")
         return context

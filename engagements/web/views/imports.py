@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.views import View
 from django.views.generic import DetailView, TemplateView
 
 from accounts import inputs
@@ -32,7 +33,10 @@ class ImportView(OrgViewMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         context.setdefault("form", ImportForm())
         context["jobs"] = selectors.import_jobs(self.org)[:20]
-        context["columns"] = [(ImportJob.Kind(k).label, v) for k, v in imports.COLUMNS.items()]
+        context["columns"] = [
+            (ImportJob.Kind(k).label, k, v, imports.allowed_values(k))
+            for k, v in imports.COLUMNS.items()
+        ]
         return context
 
     def post(self, request: OrgRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -69,3 +73,19 @@ class ImportDetailView(OrgViewMixin, DetailView):
         if self.request.htmx:
             return render(self.request, f"{self.template_name}#progress", context)
         return super().render_to_response(context, **kwargs)
+
+
+class ImportTemplateView(OrgViewMixin, View):
+    """``imports/template.csv?kind=customers``: the columns of one kind, as a CSV to fill in
+    (the kind is a word, not an object, so it is a query parameter)."""
+
+    capabilities = {"GET": "records.import", "HEAD": "records.import"}
+    model = ImportJob
+
+    def get(self, request: OrgRequest) -> HttpResponse:
+        kind = request.GET.get("kind") or ImportJob.Kind.CUSTOMERS
+        if kind not in imports.COLUMNS:
+            raise Http404
+        response = HttpResponse(imports.template_csv(kind), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="followup-{kind}.csv"'
+        return response

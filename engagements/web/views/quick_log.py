@@ -25,6 +25,7 @@ from engagements.web.views.base import (
     _form_errors_into,
 )
 from followup.engine.models import FollowUp
+from followup.engine.services import followup_path
 from followup.kernel import idempotent_forms
 
 
@@ -110,6 +111,12 @@ class QuickLogView(OrgViewMixin, TemplateView):
             except ValidationError as exc:
                 _form_errors_into(form, exc)
         next_url = safe_next(request)
+        answered = None
+        if touchpoint is not None and form.cleaned_data.get("followup") is not None:
+            # The follow-up this touchpoint answered, as it is now (completed just above).
+            answered = FollowUp.objects.for_org(request.org).get(
+                pk=form.cleaned_data["followup"].pk
+            )
         if touchpoint is None:
             context = self.get_context_data(form=form, next=next_url or "")
             if request.htmx:
@@ -128,10 +135,22 @@ class QuickLogView(OrgViewMixin, TemplateView):
                 form=QuickLogForm(org=request.org, user=request.user, initial=keep),
                 next=next_url or "",
                 logged=touchpoint,
+                answered=answered,
+                back_url=next_url or reverse("home", kwargs={"org_slug": request.org.slug}),
                 keep_customer=bool(keep),
                 keep_engagement=bool(request.POST.get("keep_engagement")),
             )
             return render(request, f"{self.template_name}#quick-log-saved", context)
+        if answered is not None:
+            messages.success(
+                request,
+                _(
+                    "Touchpoint logged for %(customer)s; the follow-up “%(title)s” is done. "
+                    "Reopen it from its page if that was a mistake."
+                )
+                % {"customer": touchpoint.customer.name, "title": answered.title},
+            )
+            return redirect(next_url or followup_path(answered))
         messages.success(
             request,
             _("Touchpoint logged for %(customer)s.") % {"customer": touchpoint.customer.name},

@@ -334,6 +334,25 @@ def next_occurrence(
     return found[0] if found else None
 
 
+def first_occurrence(
+    rule: Rule, *, start: date, at: time, tz: str, after: datetime | None = None
+) -> datetime | None:
+    """The first due instant of a cadence that starts on the local day ``start``.
+
+    It is the first day on or after ``start`` that the rule's days allow (BYDAY, BYMONTHDAY;
+    without them ``start`` itself), at ``at``, and strictly after ``after`` when given; the
+    series then counts its interval from that day. None when UNTIL is already past.
+
+    The cadence preview and the save both call this, so what the preview lists first is what
+    the follow-up is due at: "every 2 weeks on Monday" from a Thursday is due the coming
+    Monday, not the Monday of the week after (which dateutil would give, counting the
+    interval from the Thursday's week).
+    """
+    days = rule.with_changes(interval=1, count=None)
+    found = occurrences(days, start=start, at=at, tz=tz, after=after, limit=1)
+    return found[0] if found else None
+
+
 # --- Plain words --------------------------------------------------------------------------
 
 Gettext = Callable[[str], str]

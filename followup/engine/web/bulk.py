@@ -110,7 +110,7 @@ class FollowUpBulkForm(OrgFormMixin, forms.Form):
         widget=forms.Select(attrs={"data-bulk-action": ""}),
     )
     until = forms.ChoiceField(
-        label=gettext_lazy("Snooze for"), choices=SNOOZE_LABELS, required=False
+        label=gettext_lazy("Postpone by"), choices=SNOOZE_LABELS, required=False
     )
     owner = UserChoiceField(
         label=gettext_lazy("New owner"), queryset=User.objects.none(), required=False

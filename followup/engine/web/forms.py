@@ -43,11 +43,11 @@ WEEKDAY_CHOICES = [
 ]
 ENDS_CHOICES = [("never", _("Never")), ("until", _("On a date")), ("count", _("After a number"))]
 SNOOZE_LABELS = [
-    ("1h", _("1 hour")),
-    ("3h", _("3 hours")),
-    ("tomorrow", _("Tomorrow, same time")),
-    ("3d", _("3 days")),
-    ("1w", _("1 week")),
+    ("1h", _("1 hour later")),
+    ("3h", _("3 hours later")),
+    ("tomorrow", _("1 day later, same time")),
+    ("3d", _("3 days later")),
+    ("1w", _("1 week later")),
 ]
 
 
@@ -187,10 +187,12 @@ class CadenceMixin(InputRulesFormMixin, forms.Form):
                 self.add_error("frequency", exc)
 
 
-class CadenceForm(CadenceMixin):
-    """Only the cadence fields: the live preview of the next five dates."""
+class CadenceForm(OrgFormMixin, CadenceMixin):
+    """Only the cadence fields: the live preview of the next five dates (read in the zone of
+    the owner chosen in the form, as the save reads them)."""
 
     due = forms.DateTimeField(required=False)
+    owner = UserChoiceField(queryset=User.objects.none(), required=False)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -221,21 +223,34 @@ class FollowUpForm(OrgFormMixin, CadenceMixin):
     )
     subject_type = forms.CharField(required=False, widget=forms.HiddenInput)
     subject_id = forms.CharField(required=False, widget=forms.HiddenInput)
+    # What the follow-up is about, chosen from this organization's customers, engagements,
+    # projects... ("type:id"); the hidden pair above, when sent, names it instead.
+    about = forms.ChoiceField(label=_("About"), required=False)
     # The version the editor loaded: saving over a newer change is refused, not silent.
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
-    field_order = ["title", "owner", "due", "priority", "reminders", "notes"]
+    field_order = ["title", "about", "owner", "due", "priority", "reminders", "notes"]
 
-    def __init__(self, *args: Any, org: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, org: Any, chosen: Any = None, pick_subject: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, org=org, **kwargs)
         self.fields["owner"].queryset = self.fields["owner"].queryset.order_by(
             "display_name", "email"
         )
+        about = self.fields["about"]
+        if pick_subject and isinstance(about, forms.ChoiceField):
+            about.choices = subject_choices(org, chosen)
+        else:
+            del self.fields["about"]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         self.clean_cadence()
         key, obj_id = cleaned.get("subject_type"), cleaned.get("subject_id")
+        about = self.cleaned_data.get("about")
+        if not (key or obj_id) and about:
+            key, _sep, obj_id = str(about).partition(":")
         cleaned["subject"] = None
         if key or obj_id:
             from django.core.exceptions import ValidationError
@@ -253,7 +268,7 @@ class FollowUpForm(OrgFormMixin, CadenceMixin):
 
 
 class SnoozeForm(InputRulesFormMixin, forms.Form):
-    until = forms.ChoiceField(label=_("Snooze for"), choices=SNOOZE_LABELS)
+    until = forms.ChoiceField(label=_("Postpone by"), choices=SNOOZE_LABELS)
 
 
 class ReassignForm(OrgFormMixin, forms.Form):
@@ -298,3 +313,39 @@ class PreferenceForm(InputRulesFormMixin, forms.Form):
             self.fields["email"].choices = [
                 c for c in EmailMode.choices if c[0] != EmailMode.DIGEST
             ]
+
+
+SUBJECTS_PER_TYPE = 200
+
+
+def subject_value(subject: Any) -> str:
+    from followup.kernel import subjects
+
+    return f"{subjects.type_key(type(subject))}:{subject.pk}"
+
+
+def subject_choices(org: Any, chosen: Any = None) -> list[Any]:
+    """The choice "Nothing in particular", then this organization's followable subjects
+    grouped by type (up to ``SUBJECTS_PER_TYPE`` each, by name; one query per type), the
+    ``chosen`` one always among them. Another organization's row is never offered, and
+    ``resolve`` refuses it if posted by hand."""
+    from followup.kernel import subjects
+
+    choices: list[Any] = [("", _("Nothing in particular"))]
+    chosen_value = subject_value(chosen) if chosen is not None else ""
+    for entry in subjects.registered():
+        if not entry.followable:
+            continue
+        rows = entry.model.objects.for_org(org)  # type: ignore[attr-defined]
+        if entry.related:
+            rows = rows.select_related(*entry.related)
+        options = [
+            (f"{entry.key}:{row.pk}", entry.describe(row)) for row in rows[:SUBJECTS_PER_TYPE]
+        ]
+        missing = all(value != chosen_value for value, _label in options)
+        if chosen is not None and chosen_value.startswith(entry.key + ":") and missing:
+            options.insert(0, (chosen_value, entry.describe(chosen)))
+        if options:
+            options.sort(key=lambda option: str(option[1]).lower())
+            choices.append((str(entry.label), options))
+    return choices

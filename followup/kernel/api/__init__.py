@@ -1,1 +1,1 @@
-"""The REST API conventions of ../shared/API.md, shared by every resource."""
+"""The REST API conventions of docs/API.md, shared by every resource."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from datetime import timedelta
 from typing import Any
 
@@ -33,6 +34,7 @@ from followup.engine.web.forms import (
     FollowUpForm,
     ReassignForm,
     SnoozeForm,
+    subject_value,
 )
 from followup.engine.web.views.base import (
     READ_EDIT,
@@ -41,7 +43,7 @@ from followup.engine.web.views.base import (
     _errors,
     _home,
 )
-from followup.kernel import sorting
+from followup.kernel import sorting, subjects
 
 
 class FollowUpListView(OrgViewMixin, TemplateView):
@@ -92,8 +94,31 @@ def _preview(form: Any, followup: FollowUp | None, user: Any) -> dict[str, Any] 
     rule = None
     at = None
     start = None
-    data = getattr(form, "cleaned_data", None)
-    if data is not None and form.is_bound and not form.errors:
+    cleaned: dict[str, Any] | None = getattr(form, "cleaned_data", None)
+    data: dict[str, Any] = cleaned or {}
+    bound = cleaned is not None and form.is_bound and not form.errors
+    if bound and followup is None:
+        # A new follow-up: the same first occurrence as the save (``cadence.start``), in the
+        # zone of the owner chosen in the form.
+        rule = data.get("rule")
+        owner = data.get("owner") or user
+        owner_tz = owner.timezone or "UTC"
+        if rule is None:
+            return None
+        dates = cadence.preview(
+            rule, due=data.get("due"), at=data.get("at"), tz=owner_tz, now=timezone.now()
+        )
+        if dates is None:
+            return None
+        shown_at = data.get("at") or (
+            data["due"].astimezone(zoneinfo.ZoneInfo(owner_tz)).time() if data.get("due") else None
+        )
+        return {
+            "text": cadence.describe(rule, shown_at, tz=owner_tz),
+            "dates": dates,
+            "tz": owner_tz,
+        }
+    if bound:
         rule = data.get("rule")
         due = data.get("due") or (followup.due_at if followup else None)
         at = data.get("at") or (
@@ -118,9 +143,24 @@ class FollowUpCreateView(OrgViewMixin, TemplateView):
     capabilities = READ_EDIT
     model = FollowUp
 
+    def _subject(self, data: Any) -> Any:
+        """The subject named by ``subject_type``/``subject_id`` (a customer page's link) or
+        by the picker; None when there is none or it is not this organization's."""
+        key, obj_id = data.get("subject_type", ""), data.get("subject_id", "")
+        if not (key or obj_id) and data.get("about"):
+            key, _sep, obj_id = str(data["about"]).partition(":")
+        if not (key or obj_id):
+            return None
+        try:
+            return subjects.resolve(self.org, key, obj_id)
+        except ValidationError:
+            return None
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         form = kwargs.get("form")
+        data = self.request.POST if self.request.method == "POST" else self.request.GET
+        subject = self._subject(data)
         if form is None:
             initial = {
                 "owner": self.request.user.pk,
@@ -129,13 +169,34 @@ class FollowUpCreateView(OrgViewMixin, TemplateView):
                 ),
                 "subject_type": self.request.GET.get("subject_type", ""),
                 "subject_id": self.request.GET.get("subject_id", ""),
+                "about": subject_value(subject) if subject is not None else "",
             }
-            form = FollowUpForm(org=self.org, initial=initial)
+            form = FollowUpForm(
+                org=self.org, initial=initial, chosen=subject, pick_subject=subject is None
+            )
         context.update(_form_context(self.request, form, None))
+        entry = subjects.for_model(type(subject)) if subject is not None else None
+        if entry is not None and data.get("subject_type"):
+            # Opened from the subject's page: say what the follow-up is about, and Cancel
+            # goes back there.
+            context["subject_ref"] = {
+                "label": entry.label,
+                "title": entry.describe(subject),
+                "url": entry.url(subject),
+            }
+        context["cancel_url"] = (
+            context["subject_ref"]["url"] if context.get("subject_ref") else _home(self.org_request)
+        )
         return context
 
     def post(self, request: OrgRequest) -> HttpResponse:
-        form = FollowUpForm(request.POST, org=request.org)
+        fixed = bool(request.POST.get("subject_type"))
+        form = FollowUpForm(
+            request.POST,
+            org=request.org,
+            chosen=self._subject(request.POST),
+            pick_subject=not fixed,
+        )
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -261,7 +322,7 @@ class CadencePreviewView(OrgViewMixin, View):
     capabilities = READ_ONLY
 
     def get(self, request: OrgRequest) -> HttpResponse:
-        form = CadenceForm(request.GET)
+        form = CadenceForm(request.GET, org=request.org)
         preview = None
         error = ""
         if form.is_valid():
