@@ -20,6 +20,16 @@ EVENT_TYPES = {
     "dependency.created": _("Two work items were linked."),
     "dependency.updated": _("A dependency was changed."),
     "dependency.deleted": _("A dependency was removed."),
+    "work_item.reopened": _("A done work item was reopened (rework)."),
+    "acceptance.changed": _("An acceptance criterion was added, checked off, waived or opened."),
+    "resource.created": _("A resource (person, material, equipment) was added."),
+    "resource.updated": _("A resource was changed."),
+    "resource.deleted": _("A resource was removed."),
+    "allocation.created": _("A resource was allocated to a work package."),
+    "allocation.updated": _("A resource allocation was changed."),
+    "allocation.deleted": _("A resource allocation was removed."),
+    "status_report.drafted": _("A project's weekly status report was drafted."),
+    "status_report.published": _("A project's status report was published."),
 }
 
 AUDIT_ACTIONS = {
@@ -42,10 +52,24 @@ AUDIT_ACTIONS = {
     "phase_template.updated": _("Phase template changed"),
     "phase_template.deleted": _("Phase template deleted"),
     "project_calendar.updated": _("Default working calendar changed"),
+    "resource.created": _("Resource added"),
+    "resource.updated": _("Resource changed"),
+    "resource.deleted": _("Resource removed"),
+    "allocation.created": _("Resource allocated"),
+    "allocation.updated": _("Allocation changed"),
+    "allocation.deleted": _("Allocation removed"),
+    "acceptance.added": _("Acceptance criterion added"),
+    "acceptance.decided": _("Acceptance criterion decided"),
+    "status_report.drafted": _("Status report drafted"),
+    "status_report.updated": _("Status report changed"),
+    "status_report.published": _("Status report published"),
+    "project.followed": _("Project followed"),
+    "project.unfollowed": _("Project no longer followed"),
 }
 
 
 def register() -> None:
+    from followup.engine import notifications
     from projects import followups, gate_kinds
 
     for action, label in AUDIT_ACTIONS.items():
@@ -54,3 +78,8 @@ def register() -> None:
         events.register_type(event_type, description)
     followups.register()
     gate_kinds.register_builtin_kinds()
+    notifications.register_kind(
+        "status_report.published",
+        title=_("Status report of %(code)s %(name)s for the week to %(period)s"),
+        description=_("A project I sponsor or follow published its status report"),
+    )

@@ -32,7 +32,7 @@ from django.utils.translation import ngettext
 from accounts import audit
 from accounts.models import Membership, Organization, User
 from followup.kernel import events
-from projects import gates, selectors
+from projects import gates, quality, selectors
 from projects.calc import scheduling, wbs
 from projects.defaults import DEFAULT_PHASES, DEFAULT_TEMPLATE_NAME
 from projects.models import (
@@ -1450,11 +1450,14 @@ def work_item_update(
             if data.get(name) is not None:
                 raise ValidationError({name: _("A summary takes its dates from its children.")})
     before = audit.snapshot(fresh, exclude=("position",))
+    was_percent = fresh.percent_complete
     changed = _apply(fresh, data, ITEM_FIELDS)
     if changed:
         if locked.is_archived and set(changed) - {"name", "external_id"}:
             _refuse_archived(locked)
         _progress_rules(fresh, changed)
+        # Acceptance criteria gate "done"; a done item taken back is rework.
+        quality.progress_check(org, actor, fresh, was_percent)
         _check_item(org, locked, fresh)
         fresh.save(update_fields=changed)
     moved = False
