@@ -1,10 +1,14 @@
 from rest_framework.routers import SimpleRouter
 
+from projects.api.resources import AcceptanceCriterionViewSet, AllocationViewSet, ResourceViewSet
 from projects.api.views import DependencyViewSet, ProjectViewSet, WorkItemViewSet
 
 router = SimpleRouter()
 router.register("projects", ProjectViewSet, basename="project")
 router.register("work-items", WorkItemViewSet, basename="work-item")
 router.register("dependencies", DependencyViewSet, basename="dependency")
+router.register("resources", ResourceViewSet, basename="resource")
+router.register("allocations", AllocationViewSet, basename="allocation")
+router.register("acceptance-criteria", AcceptanceCriterionViewSet, basename="acceptance-criterion")
 
 urlpatterns = router.urls
