@@ -30,6 +30,21 @@ EVENT_TYPES = {
     "allocation.deleted": _("A resource allocation was removed."),
     "status_report.drafted": _("A project's weekly status report was drafted."),
     "status_report.published": _("A project's status report was published."),
+    "baseline.created": _(
+        "A project's baseline was set (the first, or the next one by a change request)."
+    ),
+    "budget_line.created": _("A budget line was added to a project."),
+    "budget_line.updated": _("A budget line was changed."),
+    "budget_line.deleted": _("A budget line was removed."),
+    "cost_entry.created": _("An actual cost was recorded."),
+    "cost_entry.updated": _("An actual cost was changed."),
+    "cost_entry.deleted": _("An actual cost was removed."),
+    "reserve.drawn": _("A project's contingency reserve was drawn down."),
+    "change_request.created": _("A change request was drafted."),
+    "change_request.submitted": _("A change request was submitted for a decision."),
+    "change_request.approved": _("A change request was approved."),
+    "change_request.rejected": _("A change request was rejected."),
+    "change_request.implemented": _("An approved change request was implemented."),
 }
 
 AUDIT_ACTIONS = {
@@ -65,12 +80,28 @@ AUDIT_ACTIONS = {
     "status_report.published": _("Status report published"),
     "project.followed": _("Project followed"),
     "project.unfollowed": _("Project no longer followed"),
+    "baseline.created": _("Baseline set"),
+    "budget_line.created": _("Budget line added"),
+    "budget_line.updated": _("Budget line changed"),
+    "budget_line.deleted": _("Budget line removed"),
+    "cost_entry.created": _("Actual cost recorded"),
+    "cost_entry.updated": _("Actual cost changed"),
+    "cost_entry.deleted": _("Actual cost removed"),
+    "cost_entries.imported": _("Actual costs imported"),
+    "reserve.moved": _("Reserve changed"),
+    "labour_rate.set": _("Labour rate set"),
+    "change_request.created": _("Change request drafted"),
+    "change_request.updated": _("Change request edited"),
+    "change_request.submitted": _("Change request submitted"),
+    "change_request.approved": _("Change request approved"),
+    "change_request.rejected": _("Change request rejected"),
+    "change_request.implemented": _("Change request implemented"),
 }
 
 
 def register() -> None:
     from followup.engine import notifications
-    from projects import followups, gate_kinds
+    from projects import followups, gate_kinds, reports
 
     for action, label in AUDIT_ACTIONS.items():
         audit.register_action(action, label)
@@ -78,6 +109,8 @@ def register() -> None:
         events.register_type(event_type, description)
     followups.register()
     gate_kinds.register_builtin_kinds()
+    reports.register_indices_provider(reports.earned_value_indices)
+    reports.register_change_request_provider(reports.open_change_requests)
     notifications.register_kind(
         "status_report.published",
         title=_("Status report of %(code)s %(name)s for the week to %(period)s"),

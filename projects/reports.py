@@ -49,6 +49,8 @@ from followup.kernel.mail import user_language, user_zone
 from projects import selectors
 from projects.models import (
     AcceptanceCriterion,
+    ChangeRequest,
+    ChangeRequestStatus,
     CriterionState,
     Project,
     ProjectFollower,
@@ -140,6 +142,51 @@ def _lines(providers: list[LinesProvider], org: Organization, project: Project) 
             for line in fn(org, project, TOP_RISKS)
         ]
     return out[:TOP_RISKS]
+
+
+# --- The providers of this app (registered in ``projects.registry``) ---------------------------
+
+
+def earned_value_indices(org: Organization, project: Project, as_of: date) -> Indices:
+    """SPI, CPI, BAC, AC, EV and PV of ``projects.evm`` at the end of the report's week
+    (indices undefined there, e.g. no baseline yet, stay None)."""
+    from projects import evm
+
+    figures = evm.figures(org, project, as_of)
+    return Indices(
+        spi=figures.spi,
+        cpi=figures.cpi,
+        bac=figures.bac,
+        ac=figures.ac,
+        ev=figures.ev,
+        pv=figures.pv,
+    )
+
+
+OPEN_CHANGE_STATES = (
+    ChangeRequestStatus.DRAFT,
+    ChangeRequestStatus.SUBMITTED,
+    ChangeRequestStatus.APPROVED,
+)
+
+
+def open_change_requests(org: Organization, project: Project, limit: int) -> list[Line]:
+    """Change requests not decided or not implemented yet, oldest first."""
+    rows = (
+        ChangeRequest.objects.for_org(org)
+        .filter(project=project, status__in=OPEN_CHANGE_STATES)
+        .order_by("number")[:limit]
+    )
+    return [
+        Line(
+            title=f"{cr.code} {cr.title}",
+            detail=str(ChangeRequestStatus(cr.status).label),
+            url=reverse(
+                "projects:change_request_detail", kwargs={"org_slug": org.slug, "pk": cr.pk}
+            ),
+        )
+        for cr in rows
+    ]
 
 
 # --- When reports are due -------------------------------------------------------------------

@@ -12,7 +12,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0002_audit_trail"),
-        ("projects", "0002_work_item_project_id_idx"),
+        ("projects", "0003_baselines_budget_costs_change_requests"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
