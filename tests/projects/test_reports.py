@@ -389,3 +389,31 @@ def test_unknown_tokens_draft_nothing(org, member):
     reports.ensure_schedules(THURSDAY)
     schedule = ReportSchedule.objects.for_org(org).get()
     assert reports.draft(org=org, schedule_id=schedule.pk, token=uuid.uuid4()) is None
+
+
+def test_the_report_takes_spi_and_cpi_from_earned_value_and_lists_open_change_requests(
+    member_client, org, member
+):
+    from projects import control
+    from projects.models import ChangeRequest
+
+    project = active_project(org, member)
+    work = item(org, project, "Assemble", 5, budget=Decimal(1000))  # Mon 4 - Fri 8
+    control.baseline_create(org=org, actor=member, project=fresh(project), name="Plan")
+    services.work_item_update(org=org, actor=member, item=work, data={"percent_complete": 40})
+    control.cost_entry_create(
+        org=org,
+        actor=member,
+        project=fresh(project),
+        data={"category": "labour", "amount": "500.00", "date": "2027-01-06", "work_item": work},
+    )
+    ChangeRequest.objects.create(
+        organization=org, project=project, number=1, title="Extra robot", reason="Throughput"
+    )
+    report = reports._create_draft(org, fresh(project), date(2027, 1, 8))
+    # PV 1,000 (the whole span is planned by Friday), EV 400, AC 500.
+    assert (report.spi, report.cpi) == (Decimal("0.4000"), Decimal("0.8000"))
+    assert report.data["budget"]["ac"] == "500.00"
+    assert [line["title"] for line in report.data["change_requests"]] == ["CR-1 Extra robot"]
+    page = member_client.get(f"/o/acme/status-reports/{report.pk}/").content.decode()
+    assert "0.4000" in page and "CR-1 Extra robot" in page
