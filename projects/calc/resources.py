@@ -37,7 +37,7 @@ from projects.calc.calendar import WorkCalendar
 ZERO = Decimal(0)
 Key: TypeAlias = Any  # an id: a resource, an item or a project (UUID in the app)
 WEEK = timedelta(days=7)
-MAX_SHIFT = 130  # working days tried at most per item (half a year)
+MAX_SHIFT = 45  # working days tried at most per item (nine weeks)
 
 
 @dataclass(frozen=True)
@@ -234,6 +234,18 @@ def suggest(load_: Load, bookings: Iterable[Booking]) -> list[Suggestion]:
     return out
 
 
+def _shifted(booking: Booking, limit: int) -> list[tuple[int, date, date]]:
+    """The booking's span moved 1..limit working days later (walked day by day: cheap)."""
+    out: list[tuple[int, date, date]] = []
+    start, finish = booking.start, booking.finish
+    cal = booking.calendar
+    for shift in range(1, limit + 1):
+        start = cal.next_working(start + timedelta(days=1))
+        finish = cal.next_working(finish + timedelta(days=1))
+        out.append((shift, start, finish))
+    return out
+
+
 def _best_shift(
     booking: Booking,
     weeks: Sequence[date],
@@ -241,28 +253,27 @@ def _best_shift(
     caps: dict[date, Decimal | None],
     week: date,
 ) -> tuple[int, date, date, dict[date, Decimal]] | None:
+    """The smallest shift that levels ``week`` without pushing another week over, else the
+    one that lowers the total excess most. Only the weeks the booking touches (before or
+    after the shift) are looked at, so each try costs a few weeks, not the whole window."""
     before = contribution(booking, weeks)
-    base_excess = sum((_excess(totals, caps, w) for w in weeks), ZERO)
     best: tuple[Decimal, int, date, date, dict[date, Decimal]] | None = None
     limit = min(booking.total_float or 0, MAX_SHIFT)
-    for shift in range(1, limit + 1):
-        new_start = booking.calendar.add(booking.start, shift)
-        new_finish = booking.calendar.add(booking.finish, shift)
+    for shift, new_start, new_finish in _shifted(booking, limit):
         after_part = contribution(booking, weeks, new_start, new_finish)
-        after = dict(totals)
-        for w, amount in before.items():
-            after[w] = after.get(w, ZERO) - amount
-        for w, amount in after_part.items():
-            after[w] = after.get(w, ZERO) + amount
-        new_excess = sum((_excess(after, caps, w) for w in weeks), ZERO)
-        if _excess(after, caps, week) <= 0 and new_excess < base_excess:
-            others_worse = any(
-                _excess(after, caps, w) > _excess(totals, caps, w) for w in weeks if w != week
-            )
-            if not others_worse:
-                return shift, new_start, new_finish, after
-        if new_excess < base_excess and (best is None or new_excess < best[0]):
-            best = (new_excess, shift, new_start, new_finish, after)
+        changed = {
+            w: totals.get(w, ZERO) - before.get(w, ZERO) + after_part.get(w, ZERO)
+            for w in set(before) | set(after_part)
+        }
+        delta = sum((_excess(changed, caps, w) - _excess(totals, caps, w) for w in changed), ZERO)
+        if delta >= 0:
+            continue
+        if _excess({**totals, **changed}, caps, week) <= 0 and not any(
+            _excess(changed, caps, w) > _excess(totals, caps, w) for w in changed if w != week
+        ):
+            return shift, new_start, new_finish, {**totals, **changed}
+        if best is None or delta < best[0]:
+            best = (delta, shift, new_start, new_finish, {**totals, **changed})
     if best is None:
         return None
     return best[1], best[2], best[3], best[4]
