@@ -175,6 +175,9 @@ def org_load(
         # full rows (a project's critical path, a work item's every date) cost seconds.
         .only(*LOAD_FIELDS)
     )
+    for allocation in rows:
+        # The item's project is the allocation's (copied by the service): no query per item.
+        allocation.work_item.project = allocation.project
     calendars: dict[Any, Any] = {}
     bookings = [b for b in (_booking(a, calendars) for a in rows) if b is not None]
     user_of = {r.user_id: r.pk for r in resource_list if r.is_person and r.user_id}

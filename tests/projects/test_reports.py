@@ -201,6 +201,7 @@ def test_the_draft_has_milestones_rework_critical_path_and_the_providers(org, me
     monkeypatch.setattr(
         reports, "_risks", [lambda o, p, n: [reports.Line(title="Supplier late", detail="P4 I4")]]
     )
+    monkeypatch.setattr(reports, "_change_requests", [])
     # The reopening happened on Tuesday of the reported week.
     Rework.objects.for_org(org).update(created_at=datetime(2027, 1, 5, 10, tzinfo=UTC))
     report = reports._create_draft(org, fresh(project), date(2027, 1, 8))

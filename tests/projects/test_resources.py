@@ -242,7 +242,9 @@ def _people_with_work(org, project_of):
             user = MembershipFactory(organization=org).user
             res = person(org, user)
             project = project_of(made["n"])
-            allocate(org, item(org, project, f"Task {made['n']}", 5), res, 4)
+            # 9 h a day: 45 h a week, over capacity, so the over-allocation list and the
+            # levelling suggestions are part of what is counted.
+            allocate(org, item(org, project, f"Task {made['n']}", 5), res, 9)
 
     return make
 
