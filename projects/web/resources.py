@@ -203,9 +203,11 @@ def _num(value: Decimal) -> str:
 
 def _capacity_text(resource: Resource) -> str:
     if resource.is_person:
-        return _("%(hours)s h a week") % {"hours": _num(resource.weekly_capacity_hours or 0)}
+        return _("%(hours)s h a week") % {
+            "hours": _num(resource.weekly_capacity_hours or Decimal(0))
+        }
     return _("%(qty)s %(unit)s a day") % {
-        "qty": _num(resource.available_per_day or 0),
+        "qty": _num(resource.available_per_day or Decimal(0)),
         "unit": resource.unit,
     }
 
