@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from accounts.models import Organization
-from projects.models import Baseline, BaselineItem, Project, ProjectStatus
+from projects.models import Baseline, BaselineItem, BudgetLine, Project, ProjectStatus
 
 # Fields of a work item that a baseline holds (its planned dates follow from these).
 BASELINED_ITEM_FIELDS = frozenset(
@@ -100,4 +100,20 @@ def refuse_baselined_line(org: Organization, project: Project, line_id: Any) -> 
             )
             % {"n": baseline.number},
             ["amount"],
+        )
+
+
+def refuse_budget_with_lines(org: Organization, item_id: Any, fields: Iterable[str]) -> None:
+    """A work package with budget lines takes its budget from them: a direct budget is
+    refused (change the lines instead)."""
+    if (
+        "budget" in set(fields)
+        and BudgetLine.objects.for_org(org).filter(work_item_id=item_id).exists()
+    ):
+        raise ValidationError(
+            {
+                "budget": _(
+                    "This work package's budget is the sum of its budget lines: change those."
+                )
+            }
         )

@@ -853,6 +853,15 @@ def clean_changes(org: Organization, project: Project, changes: Any) -> list[dic
             change["effort_hours"] = str(money(raw.get("effort_hours"), f"{at}.effort_hours"))
         elif kind == "budget":
             change["budget"] = str(money(raw.get("budget"), f"{at}.budget"))
+            if BudgetLine.objects.for_org(org).filter(work_item_id=change["work_item"]).exists():
+                raise ValidationError(
+                    {
+                        f"{at}.budget": _(
+                            "This work package's budget is the sum of its budget lines: "
+                            "propose a budget_line change instead."
+                        )
+                    }
+                )
         elif kind == "budget_line":
             if raw.get("line"):
                 line = (

@@ -109,6 +109,27 @@ def control_context(request: OrgRequest, project: Project) -> dict[str, Any]:
     }
 
 
+class EarnedValueView(OrgViewMixin, DetailView):  # type: ignore[type-arg]
+    """The drill-down: earned value per baselined work package at the status date."""
+
+    template_name = "projects/earned_value.html"
+    capabilities = VIEW
+    model = Project
+    context_object_name = "project"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        project = cast(Project, self.object)
+        as_of = _as_of(self.org_request)
+        rows = evm.by_work_item(self.org, project, as_of)
+        for row in rows:
+            reading = row["reading"]
+            row["schedule_badge"] = STATE_BADGE[reading["schedule"]]
+            row["cost_badge"] = STATE_BADGE[reading["cost"]]
+        context.update(rows=rows, as_of=as_of)
+        return context
+
+
 class BaselineSetView(OrgViewMixin, DetailView):  # type: ignore[type-arg]
     """POST: set the project's first baseline (the manager, or who may approve changes)."""
 

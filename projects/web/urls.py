@@ -78,6 +78,11 @@ org_urlpatterns = [
     ),
     path("projects/<uuid:pk>/budget/", control_views.BudgetView.as_view(), name="budget"),
     path(
+        "projects/<uuid:pk>/earned-value/",
+        control_views.EarnedValueView.as_view(),
+        name="earned_value",
+    ),
+    path(
         "projects/<uuid:pk>/change-requests/",
         control_views.ChangeRequestListView.as_view(),
         name="change_requests",

@@ -531,3 +531,4 @@ register(
 )
 register("acceptance-criterion-detail", make=acceptance_target)
 register("acceptance-criterion-decide", make=acceptance_target, body=lambda w: {"state": "checked"})
+register("projects:earned_value", make=ev_items_target)

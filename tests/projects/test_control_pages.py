@@ -272,6 +272,7 @@ def test_the_new_pages_cost_the_same_for_one_row_as_for_fifty(member_client, org
         f"/o/acme/projects/{project.pk}/budget/",
         f"/o/acme/projects/{project.pk}/change-requests/",
         f"/o/acme/projects/{project.pk}/",
+        f"/o/acme/projects/{project.pk}/earned-value/",
     ):
         assert_constant_queries(rows, lambda url=url: member_client.get(url))
     assert Project.objects.for_org(org).count() == 1
@@ -349,3 +350,13 @@ def test_logged_effort_is_priced_at_the_persons_or_roles_rate(owner_client, org,
         },
     )
     assert missing.status_code == 400 and "No hourly rate" in body(missing)
+
+
+def test_the_drill_down_page_reads_each_package_in_words(member_client, org, member):
+    project, _package = _worked_example(org, member)
+
+    page = body(member_client.get(f"/o/acme/projects/{project.pk}/earned-value/?as_of=2027-01-08"))
+
+    assert "1 Build" in page and "40000.00" in page
+    assert "0.8000" in page and 'class="badge red">behind schedule' in page
+    assert 'class="badge red">over budget' in page
