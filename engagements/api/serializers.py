@@ -17,6 +17,8 @@ class HealthLevelField(serializers.ChoiceField):
     """green / amber / red, or null while no health has been computed (never ``""``,
     which is outside the enum)."""
 
+    output_is_context_free = True  # API lists convert it through their read plan
+
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("read_only", True)
         kwargs.setdefault("allow_null", True)

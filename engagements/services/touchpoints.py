@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Case, F, Max, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -62,7 +62,7 @@ def _pick_engagement(org: Organization, customer: Customer) -> Engagement | None
     With several active engagements the rep has to say which one: a guess would move the
     wrong engagement's health.
     """
-    active = list(selectors.active_engagements_of(customer).only("pk", "name")[:2])
+    active = list(selectors.active_engagements_of(customer).only("pk", "name", "customer_id")[:2])
     if len(active) > 1:
         raise ValidationError(
             {
@@ -88,7 +88,16 @@ def _validate_touchpoint(org: Organization, tp: Touchpoint, contacts: Sequence[C
             _("A touchpoint cannot be in the future; plan a follow-up instead.")
         )
     try:
-        tp.full_clean(exclude=["customer", "engagement", "logged_by"])
+        # The relations were checked above (and the organization is the service's own);
+        # the unique and check constraints are the rules checked here in Python
+        # (_check_external_id, the field validators, the range above), so full_clean
+        # need not ask the database again for each of them. The database still enforces
+        # them all.
+        tp.full_clean(
+            exclude=["customer", "engagement", "logged_by", "organization"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
     except ValidationError as exc:
         for field, messages in exc.message_dict.items():
             errors.setdefault(field, []).extend(messages)
@@ -167,7 +176,7 @@ def _touchpoint_write(
         touchpoint.save()
     elif changed:
         touchpoint.save(update_fields=changed)
-    if contacts is not None:
+    if contacts is not None and (contact_list or not created):
         touchpoint.contacts.set(contact_list)
         if not created:
             changed.append("contacts")
@@ -189,14 +198,55 @@ def _touchpoint_write(
     return touchpoint, changed, customers, engagements
 
 
+def _touch_added(
+    org: Organization, *, customer_id: Any, engagement_id: Any, occurred_at: datetime
+) -> None:
+    """A new touchpoint moves last touch forward only: one UPDATE per row instead of a lock,
+    a MAX over the history and an UPDATE. The UPDATE always matches the row, so it takes
+    the same row locks in the same order as ``_lock_touched`` (customer, then engagement);
+    version and updated_at move only when last touch does."""
+    now = timezone.now()
+    later = Q(last_touch_at__isnull=True) | Q(last_touch_at__lt=occurred_at)
+    for model, pk in ((Customer, customer_id), (Engagement, engagement_id)):
+        if pk is None:
+            continue
+        fields = model._meta
+        model.objects.for_org(org).filter(pk=pk).update(
+            last_touch_at=Case(
+                When(later, then=Value(occurred_at)),
+                default=F("last_touch_at"),
+                output_field=fields.get_field("last_touch_at"),
+            ),
+            version=Case(
+                When(later, then=F("version") + 1),
+                default=F("version"),
+                output_field=fields.get_field("version"),
+            ),
+            updated_at=Case(
+                When(later, then=Value(now)),
+                default=F("updated_at"),
+                output_field=fields.get_field("updated_at"),
+            ),
+        )
+
+
 def _after_touch(
     org: Organization,
     customers: set[Any],
     engagements: set[Any],
     settings: HealthSettings | None = None,
+    added: Touchpoint | None = None,
 ) -> None:
-    _lock_touched(org, customer_ids=customers, engagement_ids=engagements)
-    _touch_moved(org, customer_ids=customers, engagement_ids=engagements)
+    if added is not None:
+        _touch_added(
+            org,
+            customer_id=added.customer_id,
+            engagement_id=added.engagement_id,
+            occurred_at=added.occurred_at,
+        )
+    else:
+        _lock_touched(org, customer_ids=customers, engagement_ids=engagements)
+        _touch_moved(org, customer_ids=customers, engagement_ids=engagements)
     _effort_stale(org)
     for engagement_id in sorted(engagements):
         engagement_health_refresh(org=org, engagement_id=engagement_id, settings=settings)
@@ -247,7 +297,7 @@ def touchpoint_log(
     if answers is not None:
         followups.check_answer(org, answers, touchpoint.customer, touchpoint.engagement)
         followups.complete_with(followup=answers, touchpoint=touchpoint, actor=actor)
-    _after_touch(org, customers, engagements)
+    _after_touch(org, customers, engagements, added=touchpoint)
     return touchpoint
 
 

@@ -6,6 +6,7 @@ from django import forms
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.choices import CallableChoiceIterator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -171,10 +172,23 @@ class TouchpointForm(OrgFormMixin, forms.ModelForm):
         pass  # the service checks external ids with a clear message
 
 
+class _ChosenCustomerField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """The customer the form already loaded (``QuickLogForm._chosen_customer``, from the
+    same organization's rows) is not looked up a second time to validate it."""
+
+    chosen: Customer | None = None
+
+    def to_python(self, value: Any) -> Any:
+        chosen = self.chosen
+        if chosen is not None and value not in self.empty_values and str(value) == str(chosen.pk):
+            return chosen
+        return super().to_python(value)
+
+
 class QuickLogForm(OrgFormMixin, forms.Form):
     """Customer, channel and summary are all a rep must give; the rest is optional."""
 
-    customer = forms.ModelChoiceField(queryset=_until_scoped(Customer), label=_("Customer"))
+    customer = _ChosenCustomerField(queryset=_until_scoped(Customer), label=_("Customer"))
     channel = forms.ChoiceField(
         choices=Touchpoint.Channel.choices,
         label=_("Channel"),
@@ -244,30 +258,14 @@ class QuickLogForm(OrgFormMixin, forms.Form):
         super().__init__(*args, org=org, **kwargs)
         customer = self._chosen_customer()
         self.chosen_customer = customer
+        self.fields["customer"].chosen = customer  # type: ignore[attr-defined]
         # Validation accepts any customer of the organization; the select only offers a
         # short list (the rep's own and recently touched, or a search), so that a list of
         # 10,000 customers never reaches a phone.
-        offered = selectors.customers(org)
-        if search:
-            offered = offered.filter(Q(name__icontains=search) | Q(external_id=search))
-        else:
-            recent = (
-                Touchpoint.objects.for_org(org)
-                .filter(logged_by=user)
-                .order_by("-created_at")
-                .values_list("customer_id", flat=True)[:200]
-            )
-            offered = offered.filter(Q(owner=user) | Q(pk__in=list(recent)))
-        choices = list(offered.order_by("name").values_list("pk", "name")[:QUICK_LOG_CHOICES])
-        if not choices and not search:
-            choices = list(
-                selectors.customers(org)
-                .order_by("name")
-                .values_list("pk", "name")[:QUICK_LOG_CHOICES]
-            )
-        if customer is not None and customer.pk not in {pk for pk, _n in choices}:
-            choices.insert(0, (customer.pk, customer.name))
-        self.fields["customer"].widget.choices = [("", _("Choose a customer")), *choices]
+        # Only a rendered form needs them: a post that validates and saves never reads them.
+        self.fields["customer"].widget.choices = CallableChoiceIterator(
+            lambda: self._offered(org, user, search, customer)
+        )
         if customer is not None:
             self.fields["engagement"].queryset = Engagement.objects.for_org(org).filter(
                 customer=customer, status=Engagement.Status.ACTIVE
@@ -287,6 +285,32 @@ class QuickLogForm(OrgFormMixin, forms.Form):
             self.fields["engagement"].widget.choices = [("", _("Choose a customer first"))]
             del self.fields["contacts"]
             del self.fields["followup"]
+
+    @staticmethod
+    def _offered(
+        org: Organization, user: User, search: str, customer: Customer | None
+    ) -> list[tuple[Any, Any]]:
+        offered = selectors.customers(org)
+        if search:
+            offered = offered.filter(Q(name__icontains=search) | Q(external_id=search))
+        else:
+            recent = (
+                Touchpoint.objects.for_org(org)
+                .filter(logged_by=user)
+                .order_by("-created_at")
+                .values_list("customer_id", flat=True)[:200]
+            )
+            offered = offered.filter(Q(owner=user) | Q(pk__in=recent))
+        choices = list(offered.order_by("name").values_list("pk", "name")[:QUICK_LOG_CHOICES])
+        if not choices and not search:
+            choices = list(
+                selectors.customers(org)
+                .order_by("name")
+                .values_list("pk", "name")[:QUICK_LOG_CHOICES]
+            )
+        if customer is not None and customer.pk not in {pk for pk, _n in choices}:
+            choices.insert(0, (customer.pk, customer.name))
+        return [("", _("Choose a customer")), *choices]
 
     @property
     def offers_followups(self) -> bool:

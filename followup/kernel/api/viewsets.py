@@ -26,6 +26,7 @@ from followup.kernel.api import idempotency
 from followup.kernel.api.filters import TenantFilterSet, filterset_for
 from followup.kernel.api.problems import PreconditionFailed
 from followup.kernel.api.requests import ApiRequest
+from followup.kernel.api.serializers import Secret
 
 _LOCKED = ("get_queryset", "get_object", "initial", "dispatch")
 _UNSAFE_ITEM_METHODS = ("PUT", "PATCH", "DELETE")
@@ -147,6 +148,7 @@ class TenantViewSet(viewsets.GenericViewSet):
         """
         self.args = args
         self.kwargs = kwargs
+        self._secrets_before = Secret.made
         request = self.initialize_request(request, *args, **kwargs)
         self.request = request
         self.headers = self.default_response_headers
@@ -257,7 +259,12 @@ class TenantViewSet(viewsets.GenericViewSet):
                         status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": response["ETag"]}
                     )
                     response = super().finalize_response(request, response, *args, **kwargs)
-        if isinstance(response, Response) and idempotency.redact(response.data)[1]:
+        if (
+            isinstance(response, Response)
+            # No secret was made while this response was built: no need to walk its data.
+            and Secret.made != getattr(self, "_secrets_before", None)
+            and idempotency.redact(response.data)[1]
+        ):
             # Shown once: no proxy, browser or client cache may keep a copy either.
             response["Cache-Control"] = "no-store"
         return response
