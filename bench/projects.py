@@ -4,6 +4,7 @@
     .venv/bin/python bench/projects.py --section gantt [--rebuild]
     .venv/bin/python bench/projects.py --section api [--rebuild]
     .venv/bin/python bench/projects.py --section earned_value [--rebuild] [--rounds 10]
+    .venv/bin/python bench/projects.py --section resource_load [--rounds 15]
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/followup_bench_x ...
 
 Run by hand, never by CI. ``schedule`` needs no database and no Django settings: it times
@@ -34,6 +35,9 @@ Sections (one function each, ``SECTIONS`` below; earned value has its own script
   progress records each and 100,000 cost entries over a year: the earned-value API at a
   status date (figures and the weekly series), its per-work-package drill-down, and the
   project page with the S-curve, beside a 20-item project: p50 / p95 and queries.
+- ``resource_load``: the organization-wide resource load (page and API) of 200 people over
+  26 weeks, across 10 active projects of 120 scheduled work packages (1,000 allocations) and
+  2,600 touchpoints with effort, beside the same over 4 weeks: p50 / p95 and queries.
 """
 
 from __future__ import annotations
@@ -732,11 +736,169 @@ def section_earned_value(args: argparse.Namespace) -> None:
     )
 
 
+def _load_org(seed: int):
+    """200 people, 10 active projects of 120 work packages, 1,000 allocations and 2,600
+    touchpoints with effort: built once in bulk (the schedule by the real service)."""
+    from datetime import datetime as dt
+    from datetime import time as tm
+
+    from django.db import transaction
+
+    from accounts.ids import uuid7
+    from accounts.models import Membership, Organization, User
+    from accounts.roles import Role
+    from engagements.models import Customer, Touchpoint
+    from projects import services
+    from projects.models import Allocation, Dependency, Project, Resource, WorkItem
+
+    org = Organization.objects.filter(slug="bench-load").first()
+    if org is not None:
+        return org, User.objects.get(email="rm@bench-load.test")
+    started = time.perf_counter()
+    rng = random.Random(seed)
+    org = Organization.objects.create(
+        name="Bench Load", slug="bench-load", timezone="Europe/Berlin"
+    )
+    manager = User.objects.create_user(
+        email="rm@bench-load.test", password="bench-password", display_name="Bench RM"
+    )
+    Membership.objects.create(organization=org, user=manager, role=Role.MANAGER)
+    people = User.objects.bulk_create(
+        [
+            User(email=f"person{n}@bench-load.test", display_name=f"Person {n:03d}")
+            for n in range(200)
+        ]
+    )
+    Membership.objects.bulk_create(
+        [Membership(organization=org, user=u, role=Role.MEMBER) for u in people]
+    )
+    resources = Resource.objects.bulk_create(
+        [
+            Resource(
+                organization=org,
+                kind="person",
+                name=u.display_name,
+                user=u,
+                weekly_capacity_hours=40,
+            )
+            for u in people
+        ]
+    )
+    packages = []
+    for p in range(10):
+        project = services.project_create(
+            org=org,
+            actor=manager,
+            data={"code": f"LOAD-{p}", "name": f"Load project {p}", "start_date": START},
+        )
+        ids = [uuid7() for _ in range(120)]
+        rows = [
+            WorkItem(
+                id=ids[n],
+                organization=org,
+                project=project,
+                position=n + 1,
+                phase=project.phase,
+                name=f"Package {p}-{n}",
+                duration_days=rng.randint(3, 15),
+            )
+            for n in range(120)
+        ]
+        with transaction.atomic():
+            WorkItem.objects.bulk_create(rows)
+            Dependency.objects.bulk_create(
+                [
+                    Dependency(
+                        organization=org,
+                        project=project,
+                        predecessor_id=ids[n - rng.randint(1, min(n, 12))],
+                        successor_id=ids[n],
+                    )
+                    for n in range(1, 120)
+                    if rng.random() < 0.8
+                ],
+                ignore_conflicts=True,
+            )
+        services.project_reschedule(org=org, project=project)
+        Project.objects.for_org(org).filter(pk=project.pk).update(status="active")
+        packages += [(project.pk, i) for i in ids]
+    allocations = []
+    for res in resources:
+        for project_id, item_id in rng.sample(packages, 5):
+            allocations.append(
+                Allocation(
+                    organization=org,
+                    project_id=project_id,
+                    work_item_id=item_id,
+                    resource=res,
+                    per_day=rng.choice([2, 3, 4, 6]),
+                )
+            )
+    Allocation.objects.bulk_create(allocations, ignore_conflicts=True)
+    customer = Customer.objects.create(organization=org, name="Bench customer")
+    zone = __import__("zoneinfo").ZoneInfo("Europe/Berlin")
+    Touchpoint.objects.bulk_create(
+        [
+            Touchpoint(
+                organization=org,
+                customer=customer,
+                channel="call",
+                occurred_at=dt.combine(START + timedelta(weeks=w, days=2), tm(10), tzinfo=zone),
+                summary="Call",
+                effort_minutes=rng.choice([30, 60, 120, 240]),
+                logged_by=u,
+            )
+            for u in people
+            for w in range(0, 26, 2)
+        ],
+        batch_size=2000,
+    )
+    print(f"  built bench-load in {time.perf_counter() - started:.1f}s")
+    return org, manager
+
+
+def section_resource_load(args: argparse.Namespace) -> None:
+    """The organization-wide resource load: 200 people over 26 weeks (page and API), beside
+    the same over 4 weeks."""
+    _django(args)
+    from django.test import Client
+    from rest_framework.test import APIClient
+
+    from accounts.roles import Role
+    from accounts.services import api_key_create
+    from projects.models import Allocation
+
+    org, manager = _load_org(args.seed)
+    key = api_key_create(org=org, name="bench", role=Role.ADMIN, created_by=None, granter_role=None)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {key.plain}")
+    browser = Client()
+    browser.force_login(manager)
+    allocations = Allocation.objects.for_org(org).count()
+    print(
+        f"Python {platform.python_version()}, {os.cpu_count()} cores; PostgreSQL; 200 people, "
+        f"{allocations:,} allocations over 10 projects, 2,600 touchpoints; {args.rounds} runs each"
+    )
+    start = START.isoformat()
+    page = f"/o/bench-load/projects/resources/load/?start={start}&weeks="
+    endpoint = f"/api/v1/resources/load/?start={start}&weeks="
+    print(f"\n{'request':<44} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8} {'KB':>7}")
+    for label, who, url in (
+        ("Load page, 26 weeks", browser, page + "26"),
+        ("Load page, 4 weeks", browser, page + "4"),
+        ("Load API, 26 weeks", api, endpoint + "26"),
+        ("Load API, 4 weeks", api, endpoint + "4"),
+    ):
+        p50, p95, queries, size = _measure(who, url, args.rounds)
+        print(f"{label:<44} {p50:>8.1f} {p95:>8.1f} {queries:>8} {size / 1024:>7.0f}")
+
+
 SECTIONS: dict[str, Callable[[argparse.Namespace], None]] = {
     "schedule": section_schedule,
     "gantt": section_gantt,
     "api": section_api,
     "earned_value": section_earned_value,
+    "resource_load": section_resource_load,
 }
 
 

@@ -765,3 +765,242 @@ class ChangeRequest(TenantModel):
     @property
     def code(self) -> str:
         return f"CR-{self.number}"
+
+
+# --- Resources and allocations (issue 9, item 5) --------------------------------------------
+
+
+class ResourceKind(models.TextChoices):
+    PERSON = "person", _("Person")
+    MATERIAL = "material", _("Material")
+    EQUIPMENT = "equipment", _("Equipment")
+
+
+class Resource(TenantModel):
+    """Who or what work packages use: a person (a member, with a weekly capacity in hours
+    and an optional rate) or named material or equipment (a unit and an available quantity
+    per day)."""
+
+    Kind = ResourceKind
+
+    kind = models.CharField(_("kind"), max_length=16, choices=ResourceKind.choices)
+    name = models.CharField(_("name"), max_length=200)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    weekly_capacity_hours = models.DecimalField(
+        _("weekly capacity (hours)"),
+        max_digits=6,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(ZERO), MaxValueValidator(Decimal(168))],
+    )
+    rate = models.DecimalField(
+        _("rate per hour"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(ZERO)],
+    )
+    unit = models.CharField(_("unit"), max_length=40, blank=True)
+    available_per_day = models.DecimalField(
+        _("available per day"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(ZERO)],
+    )
+
+    class Meta:
+        verbose_name = _("resource")
+        ordering = ["kind", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "user"],
+                condition=Q(user__isnull=False),
+                name="resource_one_per_person",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_person(self) -> bool:
+        return self.kind == ResourceKind.PERSON
+
+    @property
+    def unit_label(self) -> str:
+        return str(_("h")) if self.is_person else self.unit
+
+
+class Allocation(TenantModel):
+    """A resource assigned to a work package: hours (a person) or units (material,
+    equipment) on each working day of the package's scheduled span."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="allocations")
+    work_item = models.ForeignKey(
+        WorkItem, verbose_name=_("work item"), on_delete=models.CASCADE, related_name="allocations"
+    )
+    resource = models.ForeignKey(
+        Resource, verbose_name=_("resource"), on_delete=models.CASCADE, related_name="allocations"
+    )
+    per_day = models.DecimalField(
+        _("per working day"),
+        max_digits=10,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+
+    class Meta:
+        verbose_name = _("allocation")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["work_item", "resource"], name="allocation_one_per_item_resource"
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "resource"], name="allocation_org_res_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.resource_id} @ {self.work_item_id}: {self.per_day}"
+
+
+# --- Quality: acceptance criteria and rework (issue 9, item 7) ------------------------------
+
+
+class CriterionState(models.TextChoices):
+    OPEN = "open", _("Open")
+    CHECKED = "checked", _("Checked")
+    WAIVED = "waived", _("Waived")
+
+
+class AcceptanceCriterion(TenantModel):
+    """What must hold before a work package counts as done: checked off, or waived with a
+    reason."""
+
+    State = CriterionState
+
+    work_item = models.ForeignKey(
+        WorkItem, on_delete=models.CASCADE, related_name="acceptance_criteria"
+    )
+    text = models.CharField(_("criterion"), max_length=300)
+    state = models.CharField(
+        _("state"), max_length=8, choices=CriterionState.choices, default=CriterionState.OPEN
+    )
+    waive_reason = models.TextField(_("reason for waiving"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("acceptance criterion")
+        verbose_name_plural = _("acceptance criteria")
+        ordering = ["position", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Rework(TenantModel):
+    """A work package reopened after it was done (progress taken back below 100 %)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="rework")
+    work_item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="rework")
+    percent_after = models.DecimalField(max_digits=5, decimal_places=2)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("rework")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["project", "created_at"], name="rework_project_at_idx")]
+
+
+# --- Status reports (issue 9, item 6) ---------------------------------------------------------
+
+
+class ReportStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+
+
+class Rag(models.TextChoices):
+    RED = "red", _("Red")
+    AMBER = "amber", _("Amber")
+    GREEN = "green", _("Green")
+
+
+class ReportSchedule(TenantModel):
+    """When a project's next weekly status report is due (the manager's local report day),
+    and the claim of the tick drafting it: the due state the beat reads."""
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="+")
+    next_due_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claim = models.UUIDField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["next_due_at"], name="report_schedule_due_idx")]
+
+
+class StatusReport(TenantModel):
+    """A project's weekly status report: drafted by the beat (figures frozen in ``data``),
+    completed by the manager (narrative, red/amber/green per dimension), then published."""
+
+    Status = ReportStatus
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="status_reports")
+    period_start = models.DateField(_("from"))
+    period_end = models.DateField(_("to"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=ReportStatus.choices, default=ReportStatus.DRAFT
+    )
+    data = models.JSONField(default=dict, blank=True)
+    spi = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
+    cpi = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
+    narrative = models.TextField(_("narrative"), blank=True)
+    rag_schedule = models.CharField(_("schedule"), max_length=8, choices=Rag.choices, blank=True)
+    rag_cost = models.CharField(_("cost"), max_length=8, choices=Rag.choices, blank=True)
+    rag_scope = models.CharField(_("scope"), max_length=8, choices=Rag.choices, blank=True)
+    rag_quality = models.CharField(_("quality"), max_length=8, choices=Rag.choices, blank=True)
+    rag_risk = models.CharField(_("risk"), max_length=8, choices=Rag.choices, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("status report")
+        ordering = ["-period_end", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "period_end"], name="status_report_one_per_period"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} {self.period_end}"
+
+
+class ProjectFollower(TenantModel):
+    """A person who receives the project's published status reports (besides the sponsor)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="followers")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "user"], name="project_follower_unique"),
+        ]

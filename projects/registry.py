@@ -20,6 +20,16 @@ EVENT_TYPES = {
     "dependency.created": _("Two work items were linked."),
     "dependency.updated": _("A dependency was changed."),
     "dependency.deleted": _("A dependency was removed."),
+    "work_item.reopened": _("A done work item was reopened (rework)."),
+    "acceptance.changed": _("An acceptance criterion was added, checked off, waived or opened."),
+    "resource.created": _("A resource (person, material, equipment) was added."),
+    "resource.updated": _("A resource was changed."),
+    "resource.deleted": _("A resource was removed."),
+    "allocation.created": _("A resource was allocated to a work package."),
+    "allocation.updated": _("A resource allocation was changed."),
+    "allocation.deleted": _("A resource allocation was removed."),
+    "status_report.drafted": _("A project's weekly status report was drafted."),
+    "status_report.published": _("A project's status report was published."),
     "baseline.created": _(
         "A project's baseline was set (the first, or the next one by a change request)."
     ),
@@ -57,6 +67,19 @@ AUDIT_ACTIONS = {
     "phase_template.updated": _("Phase template changed"),
     "phase_template.deleted": _("Phase template deleted"),
     "project_calendar.updated": _("Default working calendar changed"),
+    "resource.created": _("Resource added"),
+    "resource.updated": _("Resource changed"),
+    "resource.deleted": _("Resource removed"),
+    "allocation.created": _("Resource allocated"),
+    "allocation.updated": _("Allocation changed"),
+    "allocation.deleted": _("Allocation removed"),
+    "acceptance.added": _("Acceptance criterion added"),
+    "acceptance.decided": _("Acceptance criterion decided"),
+    "status_report.drafted": _("Status report drafted"),
+    "status_report.updated": _("Status report changed"),
+    "status_report.published": _("Status report published"),
+    "project.followed": _("Project followed"),
+    "project.unfollowed": _("Project no longer followed"),
     "baseline.created": _("Baseline set"),
     "budget_line.created": _("Budget line added"),
     "budget_line.updated": _("Budget line changed"),
@@ -77,7 +100,8 @@ AUDIT_ACTIONS = {
 
 
 def register() -> None:
-    from projects import followups, gate_kinds
+    from followup.engine import notifications
+    from projects import followups, gate_kinds, reports
 
     for action, label in AUDIT_ACTIONS.items():
         audit.register_action(action, label)
@@ -85,3 +109,10 @@ def register() -> None:
         events.register_type(event_type, description)
     followups.register()
     gate_kinds.register_builtin_kinds()
+    reports.register_indices_provider(reports.earned_value_indices)
+    reports.register_change_request_provider(reports.open_change_requests)
+    notifications.register_kind(
+        "status_report.published",
+        title=_("Status report of %(code)s %(name)s for the week to %(period)s"),
+        description=_("A project I sponsor or follow published its status report"),
+    )

@@ -33,7 +33,7 @@ from accounts import audit
 from accounts import selectors as people
 from accounts.models import Membership, Organization, User
 from followup.kernel import events
-from projects import change_guard, gates, selectors
+from projects import change_guard, gates, quality, selectors
 from projects.calc import scheduling, wbs
 from projects.defaults import DEFAULT_PHASES, DEFAULT_TEMPLATE_NAME
 from projects.models import (
@@ -1473,6 +1473,7 @@ def work_item_update(
             if data.get(name) is not None:
                 raise ValidationError({name: _("A summary takes its dates from its children.")})
     before = audit.snapshot(fresh, exclude=("position",))
+    was_percent = fresh.percent_complete
     progress_date = data.pop("progress_date", None)
     changed = _apply(fresh, data, ITEM_FIELDS)
     if changed:
@@ -1481,6 +1482,8 @@ def work_item_update(
         change_guard.refuse_baselined_item(org, locked, fresh.pk, changed)
         change_guard.refuse_budget_with_lines(org, fresh.pk, changed)
         _progress_rules(fresh, changed)
+        # Acceptance criteria gate "done"; a done item taken back is rework.
+        quality.progress_check(org, actor, fresh, was_percent)
         _check_item(org, locked, fresh)
         fresh.save(update_fields=changed)
         if "percent_complete" in changed and not fresh.is_summary:

@@ -278,6 +278,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "engagements.tasks.health_snapshots_tick",
         "schedule": timedelta(hours=1),
     },
+    # Weekly project status reports: schedules claimed when due (each drafted once).
+    "status-reports": {
+        "task": "projects.tasks.status_reports_tick",
+        "schedule": timedelta(minutes=5),
+    },
     # CSV imports whose task never reached a worker (broker down) or whose run died.
     "requeue-imports": {
         "task": "engagements.tasks.imports_tick",

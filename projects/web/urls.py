@@ -1,6 +1,6 @@
 from django.urls import URLPattern, path
 
-from projects.web import control_views, views
+from projects.web import control_views, reports, resources, views
 
 app_name = "projects"
 
@@ -16,6 +16,44 @@ org_urlpatterns = [
         name="template_detail",
     ),
     path("projects/calendar/", views.CalendarSettingsView.as_view(), name="calendar"),
+    # Resources and their load (issue 9, item 5)
+    path("projects/resources/", resources.ResourceListView.as_view(), name="resource_list"),
+    path("projects/resources/load/", resources.LoadView.as_view(), name="resource_load"),
+    path(
+        "projects/resources/<uuid:pk>/",
+        resources.ResourceDetailView.as_view(),
+        name="resource_detail",
+    ),
+    path(
+        "projects/resources/<uuid:pk>/delete/",
+        resources.ResourceDeleteView.as_view(),
+        name="resource_delete",
+    ),
+    path(
+        "work-items/<uuid:pk>/allocations/",
+        resources.AllocationCreateView.as_view(),
+        name="allocation_create",
+    ),
+    path(
+        "allocations/<uuid:pk>/delete/",
+        resources.AllocationDeleteView.as_view(),
+        name="allocation_delete",
+    ),
+    # Acceptance criteria (issue 9, item 7)
+    path(
+        "work-items/<uuid:pk>/acceptance/",
+        resources.AcceptanceAddView.as_view(),
+        name="acceptance_add",
+    ),
+    path(
+        "acceptance-criteria/<uuid:pk>/decide/",
+        resources.AcceptanceDecideView.as_view(),
+        name="acceptance_decide",
+    ),
+    # Status reports (issue 9, item 6)
+    path("projects/<uuid:pk>/reports/", reports.ReportListView.as_view(), name="report_list"),
+    path("projects/<uuid:pk>/follow/", reports.FollowView.as_view(), name="project_follow"),
+    path("status-reports/<uuid:pk>/", reports.ReportDetailView.as_view(), name="report_detail"),
     path("projects/<uuid:pk>/", views.ProjectDetailView.as_view(), name="project_detail"),
     path("projects/<uuid:pk>/edit/", views.ProjectEditView.as_view(), name="project_edit"),
     path("projects/<uuid:pk>/decide/", views.ProjectDecideView.as_view(), name="project_decide"),

@@ -31,7 +31,7 @@ from accounts.requests import OrgRequest
 from accounts.tenancy import access_by_id
 from followup.engine.models import FollowUpStatus
 from followup.engine.selectors import for_subject, with_subjects
-from projects import change_guard, gates, selectors, services
+from projects import change_guard, gates, quality, resources, selectors, services
 from projects.models import (
     BaselineItem,
     Decision,
@@ -60,6 +60,7 @@ from projects.web.forms import (
     TemplatePhaseForm,
     WorkItemForm,
 )
+from projects.web.resources import AllocationForm
 
 VIEW = {"GET": "records.view", "HEAD": "records.view"}
 EDIT = {"GET": "records.edit", "HEAD": "records.edit", "POST": "records.edit"}
@@ -674,6 +675,10 @@ class WorkItemDetailView(OrgViewMixin, DetailView):  # type: ignore[type-arg]
             phase_name=selectors.display(item.phase.name) if item.phase else "",
             can_edit=self.membership.can("records.edit") and not item.project.is_archived,
             link_form=DependencyForm(org=org, project=item.project, initial={"successor": item.pk}),
+            # Resources and acceptance criteria (projects.web.resources handles their posts).
+            allocations=list(resources.allocations_of_item(org, item)),
+            allocation_form=AllocationForm(org=org),
+            criteria=list(quality.criteria_of(org, item)),
         )
         return context
 

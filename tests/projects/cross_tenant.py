@@ -377,4 +377,158 @@ register("change-request-submit", make=cr_target("draft"), body=lambda w: {})
 register("change-request-approve", make=cr_target("submitted"), body=lambda w: {})
 register("change-request-reject", make=cr_target("submitted"), body=lambda w: {})
 register("change-request-implement", make=cr_target("approved"), body=lambda w: {})
+
+
+# --- Resources, allocations, acceptance criteria, status reports (issue 9, items 5-7) ------
+
+
+def _resource(w: World):
+    from projects import resources
+
+    return w.once(
+        "resource",
+        lambda: resources.resource_create(
+            org=w.org_a,
+            actor=None,
+            data={"kind": "person", "user": w.owner_a, "weekly_capacity_hours": 40},
+        ),
+    )
+
+
+def _machine(w: World):
+    from projects import resources
+
+    return w.once(
+        "machine",
+        lambda: resources.resource_create(
+            org=w.org_a,
+            actor=None,
+            data={
+                "kind": "equipment",
+                "name": "Alpha secret press",
+                "unit": "machine hours",
+                "available_per_day": 8,
+            },
+        ),
+    )
+
+
+def _allocation(w: World):
+    from projects import resources
+
+    return w.once(
+        "allocation",
+        lambda: resources.allocation_create(
+            org=w.org_a, actor=None, work_item=_item(w), resource=_machine(w), per_day=3
+        ),
+    )
+
+
+def _acceptance(w: World):
+    from projects import quality
+
+    return w.once(
+        "acceptance",
+        lambda: quality.criterion_add(
+            org=w.org_a, actor=None, item=_item(w), text="Alpha secret acceptance"
+        ),
+    )
+
+
+def _report(w: World):
+    from projects import reports
+
+    def make():
+        project = _project(w)
+        return reports._create_draft(w.org_a, project, date(2027, 1, 8))
+
+    return w.once("report", make)
+
+
+def resource_target(w):
+    r = _machine(w)
+    return Target({"pk": r.pk}, r.name)
+
+
+def load_target(w):
+    _allocation(w)
+    return Target({}, _machine(w).name)
+
+
+def allocation_target(w):
+    a = _allocation(w)
+    return Target({"pk": a.pk}, str(a.pk))
+
+
+def acceptance_target(w):
+    c = _acceptance(w)
+    return Target({"pk": c.pk}, c.text)
+
+
+def report_target(w):
+    r = _report(w)
+    return Target({"pk": r.pk}, _project(w).name)
+
+
+def resource_form_body(w):
+    return {"kind": "person", "user": str(w.owner_a.pk), "weekly_capacity_hours": "32"}
+
+
+def machine_form_body(w):
+    return {
+        "kind": "equipment",
+        "name": "Renamed press",
+        "unit": "machine hours",
+        "available_per_day": "6",
+    }
+
+
+def allocation_body(w):
+    return {"work_item": str(_second(w).pk), "resource": str(_machine(w).pk), "per_day": "2"}
+
+
+def report_body(w):
+    return {
+        "narrative": "On track",
+        "rag_schedule": "green",
+        "rag_cost": "green",
+        "rag_scope": "green",
+        "rag_quality": "amber",
+        "rag_risk": "green",
+        "publish": "1",
+    }
+
+
+register("projects:resource_list", make=resource_target, body=resource_form_body)
+register("projects:resource_load", make=load_target)
+register("projects:resource_detail", make=resource_target, body=machine_form_body)
+register("projects:resource_delete", make=resource_target)
+register(
+    "projects:allocation_create",
+    make=item_target,
+    body=lambda w: {"resource": str(_machine(w).pk), "per_day": "2"},
+)
+register("projects:allocation_delete", make=allocation_target)
+register("projects:acceptance_add", make=item_target, body=lambda w: {"text": "Signed off"})
+register("projects:acceptance_decide", make=acceptance_target, body=lambda w: {"state": "checked"})
+register("projects:report_list", make=project_item)
+register("projects:project_follow", make=project_item, body=lambda w: {"follow": "1"})
+register("projects:report_detail", make=report_target, body=report_body)
+
+register("resource-list", make=resource_target, body=resource_form_body)
+register("resource-detail", make=resource_target, body=machine_form_body)
+register("resource-load", make=load_target)
+register("allocation-list", make=allocation_target, body=allocation_body)
+register(
+    "allocation-detail",
+    make=allocation_target,
+    body=lambda w: {"work_item": str(_item(w).pk), "resource": str(_machine(w).pk), "per_day": "4"},
+)
+register(
+    "acceptance-criterion-list",
+    make=acceptance_target,
+    body=lambda w: {"work_item": str(_item(w).pk), "text": "Another criterion"},
+)
+register("acceptance-criterion-detail", make=acceptance_target)
+register("acceptance-criterion-decide", make=acceptance_target, body=lambda w: {"state": "checked"})
 register("projects:earned_value", make=ev_items_target)
