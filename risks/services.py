@@ -123,7 +123,15 @@ def _event(
         type=type,
         subject=risk,
         actor=actor,
-        payload={"side": risk.side, "status": risk.status, "level": risk.level, **(payload or {})},
+        payload={
+            "side": risk.side,
+            "status": risk.status,
+            "level": risk.level,
+            "customer": str(risk.customer_id) if risk.customer_id else None,
+            "engagement": str(risk.engagement_id) if risk.engagement_id else None,
+            "project": str(risk.project_id) if risk.project_id else None,
+            **(payload or {}),
+        },
     )
 
 
