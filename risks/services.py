@@ -662,7 +662,7 @@ def indicator_value_add(
         baseline_probability = locked.baseline_probability or locked.probability
         rating = scoring.rerate(
             scoring.Rating(baseline_probability, locked.impact, 0, "low"),
-            zone,  # type: ignore[arg-type]
+            zone,
             settings.matrix,
         )
         old = (locked.probability, locked.score, locked.level)
