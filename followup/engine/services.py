@@ -106,7 +106,8 @@ def _require_subject(org: Organization, subject: Any) -> None:
     if subject is None:
         return
     if (
-        subjects.for_model(type(subject)) is None
+        (entry := subjects.for_model(type(subject))) is None
+        or not entry.followable
         or getattr(subject, "organization_id", None) != org.pk
     ):
         # The words of ``subjects.resolve``: unknown and foreign read the same.
