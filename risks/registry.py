@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import audit
 from accounts.models import Organization, User
-from followup.engine import notifications
+from followup.engine import lists, notifications
 from followup.kernel import events, search, subjects
 from followup.kernel.models import Event
 from followup.kernel.search import Result
@@ -79,6 +79,7 @@ def register() -> None:
         help=_("Holds when every open high risk of the project has a response strategy."),
     )
     search.register("risks", _("Risks"), find_risks, order=60)
+    lists.register("risks", "risks:list", _("Risk register"))
     events.subscribe("risks.health", refresh_health_on_risk_change, types=set(EVENT_TYPES))
 
 
