@@ -33,6 +33,7 @@ from risks.services.risks import (
     risk_rate,
     risk_update,
     risks_for_deleted_subject,
+    risks_hand_over,
 )
 from risks.services.shared import SUBJECT_TYPES, TransitionRefused, risk_url
 from risks.services.status import (
@@ -61,4 +62,5 @@ __all__ = [
     "risk_update",
     "risk_url",
     "risks_for_deleted_subject",
+    "risks_hand_over",
 ]

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts import audit
+from accounts import selectors as people
 from accounts.models import Organization, User
 from followup.engine import services as followups
 from followup.engine.models import FollowUp
@@ -192,3 +193,23 @@ def risks_for_deleted_subject(*, org: Organization, key: str, subject_id: Any) -
     ).delete()
     Risk.objects.for_org(org).filter(pk__in=ids).delete()
     return len(ids)
+
+
+@transaction.atomic
+def risks_hand_over(
+    *, org: Organization, actor: User | None, person: User, successor: User | None
+) -> int:
+    """``person`` is leaving ``org``: the risks they own go to ``successor`` (None: no owner,
+    for a manager to assign). Locked in pk order; each is a ``risk.updated`` event."""
+    if successor is not None and not people.has_membership(org, successor):
+        raise ValidationError({"owner": _("The owner must be a member of this organization.")})
+    owned = list(
+        Risk.objects.for_org(org)
+        .filter(owner=person)
+        .select_for_update(of=("self",))
+        .order_by("pk")
+    )
+    Risk.objects.for_org(org).filter(pk__in=[r.pk for r in owned]).update_versioned(owner=successor)
+    for risk in owned:
+        _event(org, "risk.updated", risk, actor, {"changed": ["owner"]})
+    return len(owned)
