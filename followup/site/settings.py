@@ -445,6 +445,9 @@ SPECTACULAR_SETTINGS = {
         "FollowUpStatusEnum": "followup.engine.models.FollowUpStatus",
         "WebhookDeliveryStatusEnum": "followup.engine.models.WebhookDeliveryStatus",
         "ProjectStatusEnum": "projects.models.ProjectStatus",
+        # Green/amber/red: engagement health and a risk indicator's zone share one set.
+        "HealthLevelEnum": "engagements.models.HealthLevel",
+        "RiskLevelEnum": "risks.models.Level",
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {
