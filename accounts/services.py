@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -18,8 +19,11 @@ from django.utils.translation import ngettext
 
 from accounts import audit, departures, selectors
 from accounts.departures import Departure, Tally
+from accounts.identity import normalize_identifier
 from accounts.models import ApiKey, Invitation, Membership, Organization, User
 from accounts.roles import Role, can_change_holder, can_grant, role_can
+
+logger = logging.getLogger(__name__)
 
 RESERVED_SLUGS = {"new", "admin", "api", "static", "accounts", "invitations", "o"}
 
@@ -68,6 +72,45 @@ def user_sign_up(
     return user, org
 
 
+def sign_up_welcome(*, user: User, org: Organization) -> None:
+    """The mail a new account gets: sign-up answers "check your e-mail" for every address
+    (see ``sign_up_attempted_for_existing``), so a new one gets a mail too."""
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        context = {
+            "user": user,
+            "organization": org,
+            "home_url": settings.BASE_URL + reverse("home", kwargs={"org_slug": org.slug}),
+        }
+        subject = str(_("Welcome to Followup"))
+        text = render_to_string("accounts/email/signup_welcome.txt", context)
+    try:
+        EmailMultiAlternatives(subject, text, to=[user.email]).send()
+    except Exception:  # the account exists; a lost welcome mail is no error
+        logger.exception("Could not send the welcome mail of a new account")
+
+
+def sign_up_attempted_for_existing(*, email: str) -> bool:
+    """Someone signed up with an address that already has an account. The page answers as
+    for a new address (no enumeration); the account's owner gets a mail saying so, with
+    the ways in (log in, reset the password). False when there is no such account."""
+    user = User.objects.filter(email__iexact=normalize_identifier(email)).first()
+    if user is None:
+        return False
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        context = {
+            "user": user,
+            "login_url": settings.BASE_URL + reverse("accounts:login"),
+            "reset_url": settings.BASE_URL + reverse("accounts:password_reset"),
+        }
+        subject = str(_("Someone tried to sign up to Followup with your address"))
+        text = render_to_string("accounts/email/signup_existing.txt", context)
+    try:
+        EmailMultiAlternatives(subject, text, to=[user.email]).send()
+    except Exception:  # the page must not tell known addresses apart by an error
+        logger.exception("Could not mail the owner of an address used to sign up again")
+    return True
+
+
 def _require(actor: Membership | ApiKey, capability: str) -> None:
     if not actor.can(capability):
         raise PermissionDenied(_("Your role does not allow this."))
@@ -86,7 +129,7 @@ def invitation_send(*, actor: Membership, email: str, role: str) -> SentInvitati
     _require(actor, "members.manage")
     if not can_grant(actor.role, role):
         raise ValidationError({"role": _("You cannot invite someone with a role above your own.")})
-    email = User.objects.normalize_email(email).lower()
+    email = normalize_identifier(email)
     org = actor.organization
     if Membership.objects.for_org(org).filter(user__email__iexact=email).exists():
         raise ValidationError({"email": _("%(email)s is already a member.") % {"email": email}})
@@ -112,7 +155,7 @@ def invitation_send(*, actor: Membership, email: str, role: str) -> SentInvitati
             changes={"email": [None, email], "role": [None, role]},
         )
     url = settings.BASE_URL + reverse("accounts:invitation_accept", kwargs={"token": token})
-    transaction.on_commit(lambda: _mail_invitation(invitation, url))
+    transaction.on_commit(lambda: _mail_invitation(invitation, url), robust=True)
     return SentInvitation(invitation=invitation, url=url)
 
 
@@ -173,7 +216,7 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     )
     if not invitation.is_pending:
         raise ValidationError(_("This invitation is no longer valid."))
-    if user.email.lower() != invitation.email.lower():
+    if normalize_identifier(user.email) != normalize_identifier(invitation.email):
         raise ValidationError(_("This invitation was sent to another e-mail address."))
     membership, _created = Membership.objects.for_org(invitation.organization).get_or_create(
         organization=invitation.organization, user=user, defaults={"role": invitation.role}

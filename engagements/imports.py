@@ -99,8 +99,19 @@ class FileError(Exception):
     """The file as a whole cannot be read (encoding, size, header)."""
 
 
+class RowError(FileError):
+    """The file cannot be read past one row (a quote opened and never closed): reported
+    as that row's error, and nothing of the file is imported."""
+
+    def __init__(self, message: str, *, row: int) -> None:
+        super().__init__(message)
+        self.row = row
+
+
 def read_rows(content: str, kind: str) -> list[dict[str, str]]:
-    reader = csv.DictReader(io.StringIO(content))
+    # strict: a quote opened and never closed is an error, not one garbage row that
+    # swallows the rest of the file.
+    reader = csv.DictReader(io.StringIO(content), strict=True)
     header = [(name or "").strip().lower() for name in (reader.fieldnames or [])]
     if not header:
         raise FileError(_("The file is empty."))
@@ -115,11 +126,20 @@ def read_rows(content: str, kind: str) -> list[dict[str, str]]:
             % {"columns": ", ".join(sorted(missing)), "expected": ", ".join(COLUMNS[kind])}
         )
     reader.fieldnames = header
-    rows = []
-    for row in reader:
-        if len(rows) >= MAX_ROWS:
-            raise FileError(_("A file may have at most %(max)d rows.") % {"max": MAX_ROWS})
-        rows.append({k: (v or "").strip() for k, v in row.items() if k})
+    rows: list[dict[str, str]] = []
+    try:
+        for row in reader:
+            if len(rows) >= MAX_ROWS:
+                raise FileError(_("A file may have at most %(max)d rows.") % {"max": MAX_ROWS})
+            rows.append({k: (v or "").strip() for k, v in row.items() if k})
+    except csv.Error:
+        raise RowError(
+            _(
+                "A quoted value is not closed, or a quote stands inside a value: check the "
+                "quotes of this row. Nothing was imported."
+            ),
+            row=len(rows) + 2,  # the header is line 1, as in check_rows
+        ) from None
     return rows
 
 
@@ -127,9 +147,16 @@ def decode(raw: bytes) -> str:
     if len(raw) > MAX_BYTES:
         raise FileError(_("The file is larger than 5 MB; split it."))
     try:
-        return raw.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise FileError(_("Save the file as UTF-8 CSV and try again.")) from None
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise FileError(
+            _("Line %(line)d contains a NUL character; a CSV file cannot. Save it again as CSV.")
+            % {"line": line}
+        )
+    return text
 
 
 # --- One form per kind: parse and check a row without writing -------------------------
@@ -387,7 +414,8 @@ def run(*, org: Organization, job_id: Any) -> str:
     try:
         rows = read_rows(job.content, job.kind)
     except (FileError, csv.Error) as exc:
-        return _fail(ours, [{"row": None, "field": "", "message": str(exc)}])
+        row = exc.row if isinstance(exc, RowError) else None
+        return _fail(ours, [{"row": row, "field": "", "message": str(exc)}])
     ours.update(total_rows=len(rows), claimed_at=timezone.now())
 
     checked, errors = check_rows(org, job.kind, rows, zone=zone, progress=progress)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -346,6 +347,8 @@ def month_bounds(month: date, zone: zoneinfo.ZoneInfo) -> tuple[datetime, dateti
     return start, datetime.combine(nxt, time.min, tzinfo=zone)
 
 
+logger = logging.getLogger(__name__)
+
 EFFORT_CACHE_SECONDS = 300
 
 
@@ -357,9 +360,13 @@ def effort_changed(org_id: Any) -> None:
     """Touchpoints or engagements changed: cached effort reports of the org are stale."""
     key = _effort_version_key(org_id)
     try:
-        cache.incr(key)
-    except ValueError:  # not cached yet (or evicted): any new value does
-        cache.set(key, int(timezone.now().timestamp()), None)
+        try:
+            cache.incr(key)
+        except ValueError:  # not cached yet (or evicted): any new value does
+            cache.set(key, int(timezone.now().timestamp()), None)
+    except Exception:  # noqa: BLE001 - the cache is down: runs after the commit, must not fail
+        # Reports cached before the outage may be up to EFFORT_CACHE_SECONDS stale.
+        logger.warning("Could not mark the effort reports of %s stale (cache down)", org_id)
 
 
 def effort_report(org: Organization, month: date, *, months: int = 12) -> EffortReport:
@@ -369,12 +376,19 @@ def effort_report(org: Organization, month: date, *, months: int = 12) -> Effort
     Aggregating a year of a large organization's touchpoints takes about a second (see
     bench/engagements.py); a manager who flips between months should not wait each time.
     """
-    version = cache.get_or_set(_effort_version_key(org.pk), 1, None)
-    key = f"engagements:effort:{org.pk}:{month.isoformat()}:{months}:{version}"
-    report = cache.get(key)
+    try:
+        version = cache.get_or_set(_effort_version_key(org.pk), 1, None)
+        key = f"engagements:effort:{org.pk}:{month.isoformat()}:{months}:{version}"
+        report = cache.get(key)
+    except Exception:  # noqa: BLE001 - the cache is down: compute it, uncached
+        logger.warning("Cache unreachable; computing the effort report of %s uncached", org.pk)
+        return _effort_report(org, month, months=months)
     if report is None:
         report = _effort_report(org, month, months=months)
-        cache.set(key, report, EFFORT_CACHE_SECONDS)
+        try:
+            cache.set(key, report, EFFORT_CACHE_SECONDS)
+        except Exception:  # noqa: BLE001 - not cached this time
+            logger.warning("Cache unreachable; effort report of %s not cached", org.pk)
     return report
 
 

@@ -5,9 +5,10 @@ from typing import Any, cast
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.utils.translation import gettext_lazy as _
 
+from accounts.identity import normalize_identifier
 from accounts.inputs import InputRulesFormMixin
 from accounts.models import Membership, Organization, User, timezone_choices
 from accounts.roles import Role, can_grant
@@ -18,6 +19,15 @@ class EmailAuthenticationForm(InputRulesFormMixin, AuthenticationForm):
         label=_("E-mail"),
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
+
+    def clean_username(self) -> str:
+        # One identifier for the password check and for the lockout's failure count.
+        return normalize_identifier(self.cleaned_data.get("username"))
+
+
+class NormalizedPasswordResetForm(InputRulesFormMixin, PasswordResetForm):
+    def clean_email(self) -> str:
+        return normalize_identifier(self.cleaned_data.get("email"))
 
 
 class TimezoneField(forms.ChoiceField):
@@ -50,8 +60,10 @@ class SignUpForm(InputRulesFormMixin, forms.Form):
             self.fields["email"].disabled = True
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].lower()
-        if User.objects.filter(email__iexact=email).exists():
+        email = normalize_identifier(self.cleaned_data["email"])
+        # Only an invitee (who holds the invitation's token) learns that the address has an
+        # account; an open sign-up answers the same for known and unknown addresses.
+        if self.invited_email and User.objects.filter(email__iexact=email).exists():
             raise forms.ValidationError(
                 _("An account with this e-mail already exists. Log in instead.")
             )

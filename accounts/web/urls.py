@@ -13,7 +13,7 @@ urlpatterns = [
     path("accounts/profile/", views.ProfileView.as_view(), name="profile"),
     path(
         "accounts/password-reset/",
-        auth_views.PasswordResetView.as_view(
+        views.PasswordResetView.as_view(
             template_name="accounts/password_reset.html",
             email_template_name="accounts/email/password_reset.txt",
             html_email_template_name="accounts/email/password_reset.html",

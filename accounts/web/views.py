@@ -6,6 +6,7 @@ import json
 import uuid
 from typing import Any, cast
 
+from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -26,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
-from accounts import audit, departures, selectors, services
+from accounts import audit, departures, ratelimit, selectors, services
 from accounts.mixins import OrgViewMixin
 from accounts.models import ApiKey, AuditEntry, Invitation, Membership, User
 from accounts.requests import OrgRequest, safe_next
@@ -38,6 +39,7 @@ from accounts.web.forms import (
     InviteForm,
     LanguageForm,
     MemberRemoveForm,
+    NormalizedPasswordResetForm,
     OrganizationCreateForm,
     OrganizationSettingsForm,
     ProfileForm,
@@ -59,6 +61,29 @@ def _error_text(exc: ValidationError | PermissionDenied) -> str:
 # --- Anonymous and personal pages -------------------------------------------------------------
 
 
+def _rate_limited(request: HttpRequest, scope: str, per_hour: int) -> HttpResponse | None:
+    """Count one attempt of the client's address; the 429 page once over the hourly limit."""
+    client = get_client_ip_address(request) or "unknown"
+    verdict = ratelimit.hit(scope, client, limit=per_hour, window=3600)
+    if verdict.allowed:
+        return None
+    minutes = max(1, -(-verdict.retry_after // 60))
+    response = render(request, "accounts/rate_limited.html", {"retry_minutes": minutes}, status=429)
+    response["Retry-After"] = str(verdict.retry_after)
+    return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset, with the identifier normalised and requests rate-limited per address.
+    It already answers the same for known and unknown addresses."""
+
+    form_class = NormalizedPasswordResetForm
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        limited = _rate_limited(request, "password-reset", settings.FOLLOWUP_PASSWORD_RESET_RATE)
+        return limited or super().post(request, *args, **kwargs)
+
+
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = EmailAuthenticationForm
@@ -72,10 +97,19 @@ class SignUpView(FormView):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.user.is_authenticated:
             return redirect("accounts:organization_create")
+        if request.method == "POST":
+            limited = _rate_limited(request, "signup", settings.FOLLOWUP_SIGNUP_RATE)
+            if limited is not None:
+                return limited
         return super().dispatch(request, *args, **kwargs)
 
     def form_valid(self, form: SignUpForm) -> HttpResponse:
         data = form.cleaned_data
+        # A known address gets the same answer as a new one (a redirect to the start page,
+        # the same message); its owner is mailed instead of the page saying it exists.
+        if services.sign_up_attempted_for_existing(email=data["email"]):
+            messages.success(self.request, _("Welcome to Followup. Check your e-mail."))
+            return redirect("root")
         user, org = services.user_sign_up(
             email=data["email"],
             password=data["password"],
@@ -85,10 +119,9 @@ class SignUpView(FormView):
             language=translation.get_language() or "",
         )
         login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(
-            self.request, _("Welcome to Followup. %(org)s is ready.") % {"org": org.name}
-        )
-        return redirect(_org_home(org.slug))
+        messages.success(self.request, _("Welcome to Followup. Check your e-mail."))
+        services.sign_up_welcome(user=user, org=org)
+        return redirect("root")
 
 
 class OrganizationCreateView(LoginRequiredMixin, FormView):

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from engagements.models import Contact, Customer, Engagement, Kpi, Touchpoint
+from engagements.models import Contact, Customer, Engagement, HealthLevel, Kpi, Touchpoint
 from followup.engine.models import FollowUp
 from followup.kernel.api.serializers import OrgScopedRelatedField, TenantModelSerializer
 
@@ -11,7 +13,22 @@ User = get_user_model()
 BASE = TenantModelSerializer.BASE_FIELDS
 
 
+class HealthLevelField(serializers.ChoiceField):
+    """green / amber / red, or null while no health has been computed (never ``""``,
+    which is outside the enum)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("read_only", True)
+        kwargs.setdefault("allow_null", True)
+        super().__init__(choices=HealthLevel.choices, **kwargs)
+
+    def to_representation(self, value: Any) -> Any:
+        return value or None
+
+
 class CustomerSerializer(TenantModelSerializer):
+    health_level = HealthLevelField()
+
     owner = OrgScopedRelatedField(model=User, allow_null=True, required=False)
 
     class Meta:
@@ -59,6 +76,8 @@ class KpiSerializer(TenantModelSerializer):
 
 
 class EngagementSerializer(TenantModelSerializer):
+    health_level = HealthLevelField()
+
     owner = OrgScopedRelatedField(model=User, allow_null=True, required=False)
     team = OrgScopedRelatedField(model=User, many=True, required=False)
     kpis = KpiSerializer(

@@ -178,5 +178,5 @@ def health_settings_update(
 
         refresh_org_health.delay(org_id)
 
-    transaction.on_commit(recompute)
+    transaction.on_commit(recompute, robust=True)
     return settings

@@ -42,5 +42,5 @@ def import_start(
 
         imports.queue_job(org=org, job_id=job_id, queue=queue)
 
-    transaction.on_commit(dispatch)
+    transaction.on_commit(dispatch, robust=True)
     return job

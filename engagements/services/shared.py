@@ -107,7 +107,7 @@ def _save(instance: Any, changed: Sequence[str]) -> None:
 
 def _effort_stale(org: Organization) -> None:
     org_id = org.pk
-    transaction.on_commit(lambda: selectors.effort_changed(org_id))
+    transaction.on_commit(lambda: selectors.effort_changed(org_id), robust=True)
 
 
 def _change_event(

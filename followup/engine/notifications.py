@@ -178,7 +178,7 @@ def notify(
             continue  # already notified for this dedupe_key
     pending = [(str(org.pk), str(n.pk)) for n in created if n.email_pending]
     if pending:
-        transaction.on_commit(lambda: _queue_emails(pending))
+        transaction.on_commit(lambda: _queue_emails(pending), robust=True)
     return created
 
 

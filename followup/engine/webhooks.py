@@ -40,7 +40,7 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -54,7 +54,7 @@ from followup.engine.models import (
     WebhookDeliveryStatus,
     WebhookEndpoint,
 )
-from followup.kernel import claims, events
+from followup.kernel import claims, events, subjects
 from followup.kernel.models import Event
 
 logger = logging.getLogger(__name__)
@@ -281,13 +281,50 @@ def endpoint_delete(*, endpoint: WebhookEndpoint, actor: User | None = None) -> 
 # --- Fan-out from the outbox ----------------------------------------------------------------
 
 
+def _object_name(event: Event) -> str:
+    """The kind of object the event is about, as the API names it: the event type's
+    resource (``touchpoint`` of ``touchpoint.created``) when the subject is of that model,
+    else the subject model's own name (a ``phase`` of ``project.phase_changed``)."""
+    resource = event.type.partition(".")[0]
+    label = event.subject_type
+    entry = subjects.get(label)
+    model_name = (
+        entry.model._meta.model_name if entry is not None else label.rpartition(".")[2]
+    ) or resource
+    return resource if resource.replace("_", "") == model_name else model_name
+
+
+def object_of(event: Event) -> dict[str, Any]:
+    """``id``, ``object`` and ``url`` of the event's object: its API representation is at
+    ``url`` (null when the event deleted it, or when the API has no such resource)."""
+    name = _object_name(event)
+    url = None
+    if event.subject_id is not None and not event.type.endswith(".deleted"):
+        try:
+            url = settings.BASE_URL + reverse(
+                f"{name.replace('_', '-')}-detail", kwargs={"pk": event.subject_id}
+            )
+        except NoReverseMatch:
+            url = None
+    return {
+        "id": str(event.subject_id) if event.subject_id else None,
+        "object": name,
+        "url": url,
+    }
+
+
 def body_for(event: Event) -> str:
+    """Standard Webhooks: ``type``, ``timestamp`` and ``data``. ``data`` names the object
+    (``id``, ``object``, ``url`` of its API representation) beside the event's own fields
+    (a follow-up's or a comment's representation at the time of the event), the
+    organization and the event id. docs/API.md documents each event's shape."""
     return json.dumps(
         {
             "type": event.type,
             "timestamp": event.created_at.isoformat(),
             "data": {
                 **event.payload,
+                **object_of(event),
                 "organization": str(event.organization_id),
                 "event_id": str(event.pk),
             },
@@ -324,7 +361,7 @@ def fan_out(event: Event) -> None:
         ],
         ignore_conflicts=True,  # a relay retried after a crash must not double them
     )
-    transaction.on_commit(lambda: _kick())
+    transaction.on_commit(lambda: _kick(), robust=True)
 
 
 def _kick() -> None:

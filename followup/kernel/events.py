@@ -142,7 +142,7 @@ def record(
         except Exception:  # noqa: BLE001 - the broker is down: the periodic relay picks it up
             logger.warning("Could not queue relay of event %s; the periodic relay will", event_id)
 
-    transaction.on_commit(dispatch)
+    transaction.on_commit(dispatch, robust=True)
     return event
 
 
@@ -351,4 +351,4 @@ def delivery_retry(*, org: Organization, delivery_id: Any, now: datetime | None 
             except Exception:  # noqa: BLE001 - the broker is down: the minute tick runs it
                 logger.warning("Could not queue the retry of event %s; the tick will", event_id)
 
-        transaction.on_commit(dispatch)
+        transaction.on_commit(dispatch, robust=True)

@@ -95,6 +95,8 @@ MIDDLEWARE = [
     # Outermost: sees every answer, so nothing under /api/ leaves as HTML (Django's own 404
     # and, with DEBUG, its technical error pages included).
     "followup.kernel.api.middleware.ApiProblemsMiddleware",
+    # NUL characters in the path or query, chunked API bodies: refused before any view.
+    "followup.site.middleware.HostileRequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -173,6 +175,10 @@ def _database() -> dict:
 
 DATABASES = {"default": _database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The largest request body read into memory (the API's JSON, a form post). A larger one is
+# a 413 (problem+json under /api/, with the limit in its detail). Uploaded files (CSV
+# imports) are bounded by their own form.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("FOLLOWUP_MAX_BODY_BYTES", 5 * 1024 * 1024, minimum=1024)
 
 # --- Redis, cache, Celery -----------------------------------------------------------------
 REDIS_URL = env_url("REDIS_URL", None, schemes=["redis", "rediss"])
@@ -212,6 +218,15 @@ else:
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True
+# With the broker down, a publish gives up quickly (every caller has a fallback: the outbox
+# relay, the requeue ticks) instead of holding the request for many seconds.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 CELERY_RESULT_BACKEND = None
 # A task is acknowledged only after it ran: a worker killed mid-task leaves it in the queue.
 # Every task is written so that running it twice does no harm.
@@ -314,6 +329,8 @@ AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
+# Failures count per normalised identifier (strip + casefold): case variants share a count.
+AXES_USERNAME_CALLABLE = "accounts.identity.axes_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.web.views.locked_out"
 AXES_VERBOSE = False
@@ -404,11 +421,11 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["followup.kernel.api.authentication.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["followup.kernel.api.permissions.RolePermission"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["followup.kernel.api.parsers.BoundedJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "followup.kernel.api.pagination.StableCursorPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_THROTTLE_CLASSES": ["followup.kernel.api.throttling.ApiKeyRateThrottle"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "followup.kernel.api.schema.ProblemAutoSchema",
     "EXCEPTION_HANDLER": "followup.kernel.api.problems.problem_exception_handler",
     "UNAUTHENTICATED_USER": None,
     "PAGE_SIZE": 50,
@@ -418,6 +435,11 @@ REST_FRAMEWORK = {
 }
 FOLLOWUP_API_RATE = env_rate("FOLLOWUP_API_RATE", "1200/min")
 FOLLOWUP_MAX_PAGE_SIZE = 200
+# Failed API-key authentications allowed per client address and minute; more are 429.
+FOLLOWUP_API_AUTH_FAILURES = env_int("FOLLOWUP_API_AUTH_FAILURES", 20, minimum=1)
+# Sign-ups and password-reset requests allowed per client address and hour.
+FOLLOWUP_SIGNUP_RATE = env_int("FOLLOWUP_SIGNUP_PER_HOUR", 10, minimum=1)
+FOLLOWUP_PASSWORD_RESET_RATE = env_int("FOLLOWUP_PASSWORD_RESET_PER_HOUR", 10, minimum=1)
 IDEMPOTENCY_TTL = timedelta(hours=env_int("FOLLOWUP_IDEMPOTENCY_HOURS", 24, minimum=24))
 # A request that has held its idempotency key this long without finishing is presumed dead
 # (its process crashed); a retry may then take the key over.
@@ -429,7 +451,13 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Followup API",
     "DESCRIPTION": (
         "Business and project follow-up. Authenticate with `Authorization: Bearer <api key>`. "
-        "Errors are application/problem+json (RFC 9457)."
+        "Errors are application/problem+json (RFC 9457); every operation lists the ones it "
+        "can answer. Limits: a request body may be at most "
+        f"{DATA_UPLOAD_MAX_MEMORY_SIZE} bytes ({DATA_UPLOAD_MAX_MEMORY_SIZE / 1048576:g} MiB; "
+        "larger is a 413), JSON nested at most 32 levels (deeper is a 400), a chunked body "
+        "without Content-Length is a 411; failed authentications are limited per client "
+        "address (429 with Retry-After); while the database is unreachable every request "
+        "answers 503 with Retry-After."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -449,6 +477,12 @@ SPECTACULAR_SETTINGS = {
         "HealthLevelEnum": "engagements.models.HealthLevel",
         "RiskLevelEnum": "risks.models.Level",
     },
+    # Errors on every operation, formats and bounds introspection cannot see
+    # (followup.kernel.api.schema).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "followup.kernel.api.schema.postprocess",
+    ],
     "APPEND_COMPONENTS": {
         "securitySchemes": {
             "ApiKey": {"type": "http", "scheme": "bearer", "description": "Organization API key"}

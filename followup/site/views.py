@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from functools import lru_cache
 
+from django.conf import settings
 from django.contrib.staticfiles import finders
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, RequestDataTooBig
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
@@ -18,7 +20,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from followup.kernel.api.problems import API_PREFIX, problem_response
+from followup.kernel.api.problems import (
+    API_PREFIX,
+    RETRY_AFTER_UNAVAILABLE,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    body_limit_detail,
+    is_database_unavailable,
+    problem_response,
+)
 from followup.site.celery import app as celery_app
 
 
@@ -62,6 +72,16 @@ def _is_api(request: HttpRequest) -> bool:
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if isinstance(exception, RequestDataTooBig):
+        if _is_api(request):
+            return problem_response(
+                request,
+                413,
+                body_limit_detail(),
+                problem_type=PayloadTooLarge.problem_type,
+                limit_bytes=settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
+            )
+        return HttpResponse(body_limit_detail(), status=413, content_type="text/plain")
     if _is_api(request):
         return problem_response(request, 400)
     return render(request, "400.html", status=400)
@@ -79,7 +99,27 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     return render(request, "404.html", status=404)
 
 
+def unavailable(request: HttpRequest) -> HttpResponse:
+    """The database is unreachable: 503 with ``Retry-After``, and a page that needs no
+    database (no context processors, no session, no user)."""
+    if _is_api(request):
+        response = problem_response(
+            request,
+            503,
+            str(ServiceUnavailable.default_detail),
+            problem_type=ServiceUnavailable.problem_type,
+        )
+    else:
+        response = render(None, "503.html", {"retry_after": RETRY_AFTER_UNAVAILABLE}, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_UNAVAILABLE)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
+    # Django calls this while handling the exception, so it is still the current one.
+    if is_database_unavailable(sys.exc_info()[1]):
+        return unavailable(request)
     if _is_api(request):
         return problem_response(
             request, 500, "Something went wrong on our side. It has been logged."

@@ -22,10 +22,12 @@ def test_sign_up_creates_the_owner_and_the_organization(client, db):
     )
     org = Organization.objects.get(name="Ada's Widgets")
     assert response.status_code == 302
-    assert response["Location"] == f"/o/{org.slug}/"
+    assert response["Location"] == "/"  # the same answer as for a known address
     user = User.objects.get(email="ada@example.test")
     assert Membership.objects.for_org(org).get(user=user).role == Role.OWNER
-    assert client.get(response["Location"]).status_code == 200
+    assert client.get("/")["Location"] == f"/o/{org.slug}/"
+    assert client.get(f"/o/{org.slug}/").status_code == 200
+    assert [m.to for m in mail.outbox] == [["ada@example.test"]]  # the welcome mail
 
 
 def test_sign_up_refuses_a_weak_password_and_keeps_nothing(client, db):
@@ -45,7 +47,7 @@ def test_sign_up_refuses_a_weak_password_and_keeps_nothing(client, db):
     assert not Organization.objects.filter(name="Bob Inc").exists()
 
 
-def test_sign_up_refuses_a_taken_email_in_any_case(client, db):
+def test_sign_up_with_a_taken_email_in_any_case_creates_nothing_and_mails_its_owner(client, db):
     UserFactory(email="taken@example.test")
     response = client.post(
         "/accounts/signup/",
@@ -57,7 +59,12 @@ def test_sign_up_refuses_a_taken_email_in_any_case(client, db):
             "timezone": "UTC",
         },
     )
-    assert "already exists" in response.content.decode()
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert "already exists" not in response.content.decode()
+    assert not Organization.objects.filter(name="X").exists()
+    assert User.objects.filter(email__iexact="taken@example.test").count() == 1
+    assert [m.to for m in mail.outbox] == [["taken@example.test"]]
+    assert "tried to create a new Followup account" in mail.outbox[0].body
 
 
 def test_log_in_with_email_case_insensitively(client, member):

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from accounts import services
+from accounts.identity import normalize_identifier
 from accounts.models import User
 from accounts.roles import Role
 
@@ -20,14 +21,28 @@ class Command(BaseCommand):
         parser.add_argument("name")
         parser.add_argument("--owner", required=True, help="Owner's e-mail address")
         parser.add_argument("--timezone", default="UTC")
-        parser.add_argument("--api-key", action="store_true", help="Also create an API key")
-        parser.add_argument("--api-key-role", default=Role.ADMIN, choices=Role.values)
+        parser.add_argument(
+            "--api-key",
+            nargs="?",
+            const=Role.ADMIN,
+            default=None,
+            choices=Role.values,
+            metavar="ROLE",
+            help="Also create an API key, with this role (default admin): "
+            + ", ".join(Role.values),
+        )
+        parser.add_argument(
+            "--api-key-role",
+            default=None,
+            choices=Role.values,
+            help="The API key's role (same as --api-key ROLE).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         name = options["name"].strip()
         if not name:
             raise CommandError("The organization name cannot be empty.")
-        email = options["owner"].strip().lower()
+        email = normalize_identifier(options["owner"])
         if "@" not in email:
             raise CommandError(f"--owner must be an e-mail address, got {email!r}.")
         with transaction.atomic():
@@ -42,11 +57,12 @@ class Command(BaseCommand):
                 name=name, owner=owner, timezone_name=options["timezone"]
             )
             created_key = None
-            if options["api_key"]:
+            role = options["api_key_role"] or options["api_key"]
+            if role:
                 created_key = services.api_key_create(
                     org=org,
                     name="CLI",
-                    role=options["api_key_role"],
+                    role=role,
                     created_by=owner,
                     granter_role=None,
                 )

@@ -9,6 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.generic import DetailView, TemplateView
 
+from accounts import inputs
 from accounts.mixins import OrgViewMixin
 from accounts.requests import OrgRequest
 from engagements import imports, selectors, services
@@ -47,7 +48,7 @@ class ImportView(OrgViewMixin, TemplateView):
                     org=request.org,
                     actor=request.user,
                     kind=form.cleaned_data["kind"],
-                    filename=upload.name[:255],
+                    filename=inputs.strip_controls(upload.name)[:255],
                     content=content,
                     queue=queue_import,
                 )

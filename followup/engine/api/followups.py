@@ -144,8 +144,26 @@ class FollowUpInputSerializer(InputSerializer):
 
 
 class CompleteSerializer(InputSerializer):
-    answered_by_type = serializers.CharField(required=False, allow_blank=True, max_length=64)
-    answered_by_id = serializers.UUIDField(required=False, allow_null=True)
+    """No fields. What answered a follow-up is recorded by logging that answer:
+    ``POST /api/v1/touchpoints/`` with ``answers`` set to the follow-up completes it and
+    stores the touchpoint as ``answered_by_*``. Naming an arbitrary object here (another
+    organization's id, a type that does not exist) is refused, never stored."""
+
+    ANSWER_FIELDS = ("answered_by_type", "answered_by_id")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        given = [name for name in self.ANSWER_FIELDS if name in (self.initial_data or {})]
+        if given:
+            raise serializers.ValidationError(
+                {
+                    name: (
+                        "Not accepted here: log the answer with POST /api/v1/touchpoints/ "
+                        "and answers=<follow-up id>, which completes the follow-up."
+                    )
+                    for name in given
+                }
+            )
+        return attrs
 
 
 class SnoozeSerializer(InputSerializer):
@@ -280,18 +298,16 @@ class FollowUpViewSet(TenantModelViewSet):
     def perform_destroy(self, instance: FollowUp) -> None:
         services.followup_delete(followup=instance, actor=None)
 
-    @extend_schema(request=CompleteSerializer, responses={200: CompletedSerializer})
+    @extend_schema(request=None, responses={200: CompletedSerializer})
     @action(detail=True, methods=["post"])
     def complete(self, request: Request, pk: str | None = None) -> Response:
         followup = self.get_object()
-        data = CompleteSerializer(data=request.data)
+        data = CompleteSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
         try:
             outcome = services.followup_complete(
                 followup=followup,
                 actor=None,
-                answered_by_type=data.validated_data.get("answered_by_type", ""),
-                answered_by_id=data.validated_data.get("answered_by_id"),
             )
         except services.TransitionError as exc:
             raise _conflict(exc) from None

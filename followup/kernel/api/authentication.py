@@ -2,11 +2,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from axes.helpers import get_client_ip_address
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
+from accounts import ratelimit
 from accounts.models import ApiKey
 from accounts.services import api_key_authenticate
 
@@ -42,14 +45,33 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(
                 _("Use the header 'Authorization: Bearer <api key>'.")
             )
+        # Guessing keys: failed attempts are counted per client address, and an address
+        # that failed too often is refused (429 with Retry-After) before any lookup.
+        client = get_client_ip_address(request._request) or "unknown"
+        limit, window = settings.FOLLOWUP_API_AUTH_FAILURES, 60
+        verdict = ratelimit.blocked("api-auth", client, limit=limit, window=window)
+        if not verdict.allowed:
+            raise _too_many_failures(verdict.retry_after)
         api_key = api_key_authenticate(token.strip())
         if api_key is None:
+            verdict = ratelimit.hit("api-auth", client, limit=limit, window=window)
+            if not verdict.allowed:
+                raise _too_many_failures(verdict.retry_after)
             raise exceptions.AuthenticationFailed(_("Invalid or revoked API key."))
         return ApiKeyPrincipal(api_key), api_key
 
     def authenticate_header(self, request: Request) -> str:
         # Makes DRF answer 401 (not 403) when the key is missing.
         return f'{self.keyword} realm="api"'
+
+
+def _too_many_failures(wait: int) -> exceptions.Throttled:
+    return exceptions.Throttled(
+        wait=wait,
+        detail=str(
+            _("Too many failed authentication attempts from your address. Try again later.")
+        ),
+    )
 
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):

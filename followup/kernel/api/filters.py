@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -16,6 +16,9 @@ from drf_spectacular.utils import extend_schema_field
 from accounts import inputs
 from accounts.tenancy import org_queryset
 
+#: The widest offset in use (Kiribati, +14:00); anything beyond is a typo or a probe.
+MAX_OFFSET = timedelta(hours=14)
+
 
 class OffsetDateTimeField(forms.DateTimeField):
     """ISO 8601 with offset. An unencoded ``+`` in a query string arrives as a space, so a
@@ -24,7 +27,8 @@ class OffsetDateTimeField(forms.DateTimeField):
     Lenient about range: a filter only compares, so a time before or after the supported
     range (``updated_after=0001-01-01T00:00:00+05:00``) is pulled to its edge
     (``accounts.inputs.clamp_moment``) instead of overflowing on its way to the database.
-    Text that is no real date (February 30) is a 400.
+    Text that is no real date (February 30) is a 400, and so is an offset no place on
+    Earth uses (beyond ±14:00, e.g. ``+16:00``), which PostgreSQL would refuse anyway.
     """
 
     def to_python(self, value: Any) -> datetime | None:
@@ -43,6 +47,11 @@ class OffsetDateTimeField(forms.DateTimeField):
             raise forms.ValidationError(
                 _("Enter an ISO 8601 date and time with offset, e.g. 2026-05-01T09:00:00+02:00."),
                 code="invalid",
+            )
+        offset = parsed.utcoffset()
+        if offset is not None and abs(offset) > MAX_OFFSET:
+            raise forms.ValidationError(
+                _("The UTC offset must lie between -14:00 and +14:00."), code="invalid"
             )
         if is_naive(parsed):
             try:

@@ -11,8 +11,11 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
@@ -69,6 +72,45 @@ class Unprocessable(ProblemError):
     problem_type = PROBLEM_BASE + "unprocessable"
 
 
+class PayloadTooLarge(ProblemError):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "payload_too_large"
+    problem_type = PROBLEM_BASE + "payload-too-large"
+
+
+class LengthRequired(ProblemError):
+    status_code = status.HTTP_411_LENGTH_REQUIRED
+    default_detail = _(
+        "Send the body with a Content-Length header; chunked request bodies are not accepted."
+    )
+    default_code = "length_required"
+    problem_type = PROBLEM_BASE + "length-required"
+
+
+class ServiceUnavailable(ProblemError):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = _("The service is temporarily unavailable. Try again shortly.")
+    default_code = "unavailable"
+    problem_type = PROBLEM_BASE + "unavailable"
+
+
+#: Seconds a client should wait before retrying when the database is unreachable.
+RETRY_AFTER_UNAVAILABLE = 30
+
+
+def body_limit_detail() -> str:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return str(
+        _("The request body is larger than the limit of %(limit)s bytes (%(mib)s MiB).")
+        % {"limit": limit, "mib": f"{limit / 1048576:g}"}
+    )
+
+
+def is_database_unavailable(exc: BaseException | None) -> bool:
+    """The database cannot be reached (down, restarting, connection refused or lost)."""
+    return isinstance(exc, OperationalError | InterfaceError)
+
+
 def flatten_errors(detail: Any, prefix: str = "") -> list[dict[str, Any]]:
     """DRF's nested error details as a flat list with dotted field paths (``3.customer``)."""
     out: list[dict[str, Any]] = []
@@ -121,6 +163,18 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         request.accepted_media_type = PROBLEM_CONTENT_TYPE
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge(body_limit_detail(), extensions={"limit_bytes": _body_limit()})
+    elif is_database_unavailable(exc):
+        logger.warning("Database unavailable: %s", exc)
+        return Response(
+            problem(
+                503, ServiceUnavailable.default_detail, problem_type=ServiceUnavailable.problem_type
+            ),
+            status=503,
+            content_type=PROBLEM_CONTENT_TYPE,
+            headers={"Retry-After": str(RETRY_AFTER_UNAVAILABLE)},
+        )
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, DjangoValidationError):
@@ -159,10 +213,21 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     return response
 
 
-def problem_response(request: HttpRequest, status_code: int, detail: Any = None) -> HttpResponse:
+def _body_limit() -> int:
+    return int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+
+
+def problem_response(
+    request: HttpRequest,
+    status_code: int,
+    detail: Any = None,
+    *,
+    problem_type: str = "about:blank",
+    **extensions: Any,
+) -> HttpResponse:
     """A problem+json response outside DRF (URL not found, CSRF, server error)."""
     return HttpResponse(
-        json.dumps(problem(status_code, detail)),
+        json.dumps(problem(status_code, detail, problem_type=problem_type, **extensions)),
         status=status_code,
         content_type=PROBLEM_CONTENT_TYPE,
     )
