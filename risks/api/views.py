@@ -19,6 +19,7 @@ from engagements.models import Customer, Engagement
 from followup.kernel.api.filters import OrgModelChoiceFilter, TenantFilterSet
 from followup.kernel.api.problems import PROBLEM_BASE, Conflict
 from followup.kernel.api.requests import ApiRequest
+from followup.kernel.api.schema import ProblemAutoSchema
 from followup.kernel.api.viewsets import TenantModelViewSet, TenantViewSet
 from projects.models import Project
 from risks import selectors, services
@@ -219,9 +220,17 @@ class RiskViewSet(TenantModelViewSet):
         return Response(IndicatorValueSerializer(reading).data, status=status.HTTP_201_CREATED)
 
 
+class _OneObjectSchema(ProblemAutoSchema):
+    """The matrix is one object (its 25 cells), not a list of matrices."""
+
+    def _is_list_view(self, serializer: Any = None) -> bool:
+        return False
+
+
 class RiskMatrixViewSet(mixins.ListModelMixin, TenantViewSet):
     """``GET /api/v1/risk-matrix/``: the 25 cells with their counts and levels."""
 
+    schema = _OneObjectSchema()
     model = Risk
     filterset_class = RiskFilter
     pagination_class = None
