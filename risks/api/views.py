@@ -9,6 +9,7 @@ import django_filters
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
@@ -245,7 +246,12 @@ class RiskMatrixViewSet(mixins.ListModelMixin, TenantViewSet):
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         org = cast(ApiRequest, request).org
         queryset = self.filter_queryset(self.get_queryset()).order_by()
-        residual = str(request.query_params.get("residual", "")).lower() in ("1", "true", "yes")
+        raw = str(request.query_params.get("residual", "false")).lower()
+        if raw not in ("true", "false", "1", "0"):
+            raise serializers.ValidationError(
+                {"residual": [_("Use true or false.")]}, code="invalid"
+            )
+        residual = raw in ("true", "1")
         settings = selectors.risk_settings(org)
         if residual:
             rows = (

@@ -256,3 +256,9 @@ def test_the_matrix_endpoint_gives_25_cells(api, org):
     }
     business = api.get("/api/v1/risk-matrix/?side=business").json()["cells"]
     assert sum(c["count"] for c in business) == 1
+
+
+def test_a_bad_residual_flag_on_the_matrix_is_a_400(api, org):
+    response = api.get("/api/v1/risk-matrix/?residual=maybe")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "residual"
