@@ -83,6 +83,7 @@ def register() -> None:
     search.register("risks", _("Risks"), find_risks, order=60)
     lists.register("risks", "risks:list", _("Risk register"))
     departures.register("risks", holdings=_held, leave=_leave)
+    events.subscribe("risks.health", refresh_health_on_risk_change, types=set(EVENT_TYPES))
 
 
 def _held(org: Organization, person: User) -> list[Tally]:
@@ -112,7 +113,6 @@ def _leave(departure: Departure) -> list[Tally]:
         return [Tally("risks_handed_over", count, text)]
     text = ngettext("%(count)d risk has no owner now", "%(count)d risks have no owner now", count)
     return [Tally("risks_unowned", count, text % {"count": count})]
-    events.subscribe("risks.health", refresh_health_on_risk_change, types=set(EVENT_TYPES))
 
 
 def refresh_health_on_risk_change(event: Event) -> None:

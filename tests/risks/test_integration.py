@@ -110,3 +110,20 @@ def test_deleting_the_subject_deletes_its_risks(org):
     from risks.models import Risk
 
     assert not Risk.objects.for_org(org).filter(pk=risk.pk).exists()
+
+
+def test_risk_events_refresh_engagement_health_through_the_outbox(org):
+    from engagements import services as engagement_services
+    from followup.kernel import events
+    from followup.kernel.models import Event
+
+    engagement = make_engagement(org)
+    engagement_services.engagement_health_refresh(org=org, engagement_id=engagement.pk)
+    engagement.refresh_from_db()
+    before = engagement.health_score
+    for _ in range(3):
+        make_risk(org, engagement)
+    for event in Event.objects.for_org(org).filter(type="risk.created"):
+        events.relay(event)
+    engagement.refresh_from_db()
+    assert engagement.health_score < before
