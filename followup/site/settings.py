@@ -484,7 +484,9 @@ SPECTACULAR_SETTINGS = {
         "FollowUpStatusEnum": "followup.engine.models.FollowUpStatus",
         "WebhookDeliveryStatusEnum": "followup.engine.models.WebhookDeliveryStatus",
         "ProjectStatusEnum": "projects.models.ProjectStatus",
+        # Green/amber/red: engagement health and a risk indicator's zone share one set.
         "HealthLevelEnum": "engagements.models.HealthLevel",
+        "RiskLevelEnum": "risks.models.Level",
     },
     # Errors on every operation, formats and bounds introspection cannot see
     # (followup.kernel.api.schema).

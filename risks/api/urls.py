@@ -1,0 +1,9 @@
+from rest_framework.routers import SimpleRouter
+
+from risks.api.views import RiskMatrixViewSet, RiskViewSet
+
+router = SimpleRouter()
+router.register("risks", RiskViewSet, basename="risk")
+router.register("risk-matrix", RiskMatrixViewSet, basename="risk-matrix")
+
+urlpatterns = router.urls
