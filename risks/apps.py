@@ -1,6 +1,13 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class RisksConfig(AppConfig):
     name = "risks"
+    verbose_name = _("Risk register")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from risks import registry
+
+        registry.register()

@@ -259,6 +259,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "engagements.tasks.health_snapshots_tick",
         "schedule": timedelta(hours=1),
     },
+    # Milestone risk reviews: scheduled from the milestones' dates, opened once when due.
+    "milestone-reviews": {
+        "task": "risks.tasks.milestone_reviews_tick",
+        "schedule": timedelta(minutes=5),
+    },
     # CSV imports whose task never reached a worker (broker down) or whose run died.
     "requeue-imports": {
         "task": "engagements.tasks.imports_tick",

@@ -19,6 +19,7 @@ import accounts.web.urls
 import engagements.web.urls
 import followup.engine.web.urls
 import projects.web.urls
+import risks.web.urls
 from accounts.web import views as accounts_views
 from followup.engine.web import views as engine_views
 from followup.site import views
@@ -39,6 +40,7 @@ api_v1 = [
     path("", include("followup.engine.api.urls")),
     path("", include("engagements.api.urls")),
     path("", include("projects.api.urls")),
+    path("", include("risks.api.urls")),
 ]
 
 urlpatterns = [
@@ -48,6 +50,7 @@ urlpatterns = [
     path("", include(app_urls(followup.engine.web.urls))),
     path("", include(app_urls(engagements.web.urls))),
     path("", include(app_urls(projects.web.urls))),
+    path("", include(app_urls(risks.web.urls))),
     path("healthz", views.healthz, name="healthz"),
     path("sw.js", views.service_worker, name="service_worker"),
     path("manifest.webmanifest", views.web_manifest, name="web_manifest"),
