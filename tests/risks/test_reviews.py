@@ -61,13 +61,13 @@ def test_a_project_override_of_the_lead_time_wins_over_the_organization(org, mem
 
 
 def test_it_opens_the_review_once_however_often_the_tick_runs(org, member):
-    project, _task, milestone = project_with_milestone(org, manager=member)
+    project, _task, _milestone = project_with_milestone(org, manager=member)
     review = scheduled_review(org, project)
     early = review.due_at - timedelta(minutes=1)
     assert reviews.tick(now=early).rows == []
     for _ in range(3):
         claimed = reviews.tick(now=review.due_at)
-        for org_id, pk in claimed.rows:
+        for _org_id, pk in claimed.rows:
             reviews.open_review(org=org, review_id=pk, token=claimed.token, now=review.due_at)
     review = fresh(review)
     assert review.status == ReviewStatus.OPEN
@@ -119,7 +119,7 @@ def test_a_signed_off_review_stays_and_a_moved_milestone_gets_a_new_one(org, mem
 
 def test_a_milestone_already_passed_gets_its_review_at_once_marked_late(org, member):
     start = timezone.now().date() - timedelta(days=30)
-    project, _task, milestone = project_with_milestone(org, manager=member, start=start)
+    _project, _task, milestone = project_with_milestone(org, manager=member, start=start)
     assert planned(org, milestone) < timezone.now().date()
     claimed = reviews.tick()
     assert len(claimed.rows) == 1
@@ -131,7 +131,7 @@ def test_a_milestone_already_passed_gets_its_review_at_once_marked_late(org, mem
 
 def test_a_review_due_window_already_begun_opens_at_once_but_is_not_late(org, member):
     start = monday_in(0)
-    project, _task, milestone = project_with_milestone(
+    _project, _task, _milestone = project_with_milestone(
         org, manager=member, start=start, work_days=2
     )
     claimed = reviews.tick()
@@ -144,7 +144,7 @@ def test_a_review_due_window_already_begun_opens_at_once_but_is_not_late(org, me
 
 def test_a_reached_milestone_or_a_closed_project_gets_no_review(org, member):
     start = timezone.now().date() - timedelta(days=30)
-    project, _task, milestone = project_with_milestone(org, manager=member, start=start)
+    _project, _task, milestone = project_with_milestone(org, manager=member, start=start)
     project_services.work_item_update(
         org=org, actor=None, item=milestone, data={"percent_complete": 100}
     )
