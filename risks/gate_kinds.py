@@ -1,52 +1,43 @@
-"""The gate criteria the risk register checks from evidence (``projects.gates`` registry)."""
+"""The gate criteria the risk register judges (``projects.gates`` registry)."""
 
 from __future__ import annotations
 
-from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
-from projects import gates, selectors
 from projects.gates import Verdict
 from projects.models import Phase, Project
-from risks.models import ReviewStatus, RiskReview
+from risks import selectors
 
 _SHOWN = 3
 
 
-def milestone_reviews_signed_off(project: Project, phase: Phase) -> Verdict:
-    """Every milestone of the phase has a signed-off risk review and none pending."""
-    org = project.organization
-    milestones = list(
-        selectors.leaves_of_phase(org, phase).filter(duration_days=0).order_by("wbs_path")
-    )
-    signed = set(
-        RiskReview.objects.for_org(org)
-        .filter(milestone__in=milestones, status=ReviewStatus.DONE)
-        .values_list("milestone_id", flat=True)
-    )
-    pending = set(
-        RiskReview.objects.for_org(org)
-        .filter(milestone__in=milestones, status__in=RiskReview.PENDING)
-        .values_list("milestone_id", flat=True)
-    )
-    missing = [m for m in milestones if m.pk in pending or m.pk not in signed]
-    if missing:
-        names = ", ".join(f"{m.wbs_code} {m.name}" for m in missing[:_SHOWN])
+def _titles(titles: list[str], count: int) -> str:
+    return ", ".join(titles[:_SHOWN]) + (" …" if count > _SHOWN else "")
+
+
+def no_open_high_risk(project: Project, phase: Phase) -> Verdict:
+    high = selectors.open_high_risks_of_project(project.organization, project.pk)
+    count = high.count()
+    if count:
+        titles = list(high.order_by("-score", "title").values_list("title", flat=True)[:_SHOWN])
         return Verdict(
             False,
-            gettext_noop("Milestone risk reviews not signed off yet (%(n)d): %(names)s."),
-            {"n": len(missing), "names": names + (" …" if len(missing) > _SHOWN else "")},
+            gettext_noop("Open high risks on the project (%(n)d): %(names)s."),
+            {"n": count, "names": _titles(titles, count)},
         )
-    return Verdict(
-        True,
-        gettext_noop("The risk reviews of this phase's milestones are signed off (%(n)d)."),
-        {"n": len(milestones)},
-    )
+    return Verdict(True, gettext_noop("No open high risk on the project."))
 
 
-def register() -> None:
-    gates.register_kind(
-        "milestone_reviews_signed_off",
-        _("Risk review of this phase's milestones signed off"),
-        milestone_reviews_signed_off,
+def no_high_risk_without_response(project: Project, phase: Phase) -> Verdict:
+    bare = selectors.without_response(
+        selectors.open_high_risks_of_project(project.organization, project.pk)
     )
+    count = bare.count()
+    if count:
+        titles = list(bare.order_by("-score", "title").values_list("title", flat=True)[:_SHOWN])
+        return Verdict(
+            False,
+            gettext_noop("Open high risks without a response (%(n)d): %(names)s."),
+            {"n": count, "names": _titles(titles, count)},
+        )
+    return Verdict(True, gettext_noop("Every open high risk has a response."))

@@ -1,53 +1,122 @@
-"""What the risk register registers at start-up (monitoring and reviews part): event
-types, notification kinds, audit actions, gate criteria and outbox subscribers."""
+"""What the risk register registers at start-up: audit actions, event types, the "risk"
+follow-up subject, the notification kind of indicator crossings, the health provider of open
+business risks, the gate criteria it judges, the search kind and the subject delete hook."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from accounts import audit
+from accounts.models import Organization, User
 from followup.engine import notifications
-from followup.kernel import events
+from followup.kernel import events, search, subjects
+from followup.kernel.search import Result
 
 EVENT_TYPES = {
-    "milestone.review_due": _("A milestone risk review was opened for its project manager."),
-    "risk_review.completed": _("A milestone risk review was signed off."),
+    "risk.created": _("A risk was added to the register."),
+    "risk.updated": _("A risk was changed or re-rated."),
+    "risk.occurred": _("A risk occurred."),
+    "risk.closed": _("A risk was closed."),
+    "risk.escalated": _("A risk was escalated."),
+    "risk.deleted": _("A risk was deleted."),
 }
 
 AUDIT_ACTIONS = {
-    "risk_review.signed_off": _("Milestone risk review signed off"),
-    "risk_review.policy_set": _("Milestone review lead time changed"),
-}
-
-# Project follow-up events after which a milestone may have moved.
-SCHEDULE_EVENTS = {
-    "project.updated",
-    "project.status_changed",
-    "work_item.created",
-    "work_item.updated",
-    "work_item.deleted",
-    "dependency.created",
-    "dependency.updated",
-    "dependency.deleted",
+    "risk.created": _("Risk created"),
+    "risk.updated": _("Risk changed"),
+    "risk.rerated": _("Risk re-rated by its indicator"),
+    "risk.occurred": _("Risk occurred"),
+    "risk.closed": _("Risk closed"),
+    "risk.reopened": _("Risk reopened"),
+    "risk.escalated": _("Risk escalated"),
+    "risk.deleted": _("Risk deleted"),
+    "risk_settings.updated": _("Risk settings changed"),
 }
 
 
 def register() -> None:
-    from risks import gate_kinds, reviews
+    from engagements import health_providers
+    from projects import gates
+    from risks import gate_kinds, selectors, services
+    from risks.models import Risk
 
     for action, label in AUDIT_ACTIONS.items():
         audit.register_action(action, label)
     for event_type, description in EVENT_TYPES.items():
         events.register_type(event_type, description)
-    notifications.register_kind(
-        "risk_review.due",
-        title=_("Milestone risk review due: %(milestone)s (%(project)s)"),
-        description=_("A milestone risk review of your project is due."),
+    subjects.register(
+        "risk",
+        Risk,
+        label=_("Risk"),
+        url=services.risk_url,
+        describe=lambda risk: risk.title,
+        related=("organization",),
+        on_delete="delete",
     )
+    subjects.on_delete_of_any_subject(_risks_let_go)
     notifications.register_kind(
-        "risk_review.overdue",
-        title=_("Milestone risk review overdue: %(milestone)s (%(project)s)"),
-        description=_("A milestone risk review of a project you sponsor is overdue."),
+        "risk.indicator_crossed",
+        title=_("%(risk)s: its indicator moved to %(zone)s (%(value)s)"),
+        description=_("A key risk indicator of a risk you own crossed a threshold"),
     )
-    events.subscribe("risks.reviews.schedule", reviews.on_schedule_event, types=SCHEDULE_EVENTS)
-    gate_kinds.register()
+    health_providers.register(
+        health_providers.OPEN_BUSINESS_RISKS, selectors.open_business_risk_counts
+    )
+    gates.register_kind(
+        "no_open_high_risk",
+        _("No open high risk on the project"),
+        gate_kinds.no_open_high_risk,
+        help=_("Holds when no open risk of the project is rated high."),
+    )
+    gates.register_kind(
+        "no_high_risk_without_response",
+        _("No open high risk without a response"),
+        gate_kinds.no_high_risk_without_response,
+        help=_("Holds when every open high risk of the project has a response strategy."),
+    )
+    search.register("risks", _("Risks"), find_risks, order=60)
+
+
+def _risks_let_go(entry: subjects.SubjectType, instance: Any) -> None:
+    from risks import services
+
+    if entry.key in services.SUBJECT_TYPES:
+        org = instance.organization
+        services.risks_for_deleted_subject(org=org, key=entry.key, subject_id=instance.pk)
+
+
+def find_risks(org: Organization, user: User, query: str, limit: int) -> list[Result]:
+    from django.urls import reverse
+
+    from risks.models import Risk
+
+    rows = (
+        search.ranked(
+            Risk.objects.for_org(org).filter(
+                search.matching(query, ["title", "cause", "event", "effect"])
+            ),
+            query,
+            "title",
+        )
+        .order_by("search_rank", Lower("title"), "id")
+        .only("id", "title", "status", "level", "side")[:limit]
+    )
+    return [
+        Result(
+            kind="risks",
+            title=risk.title,
+            subtitle=" · ".join(
+                str(p)
+                for p in (
+                    risk.get_side_display(),
+                    risk.get_level_display(),
+                    risk.get_status_display(),
+                )
+            ),
+            url=reverse("risks:detail", kwargs={"org_slug": org.slug, "pk": risk.pk}),
+        )
+        for risk in rows
+    ]

@@ -30,6 +30,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts import audit
 from accounts.models import Organization, User
@@ -41,7 +42,8 @@ from followup.engine.models import FollowUpStatus
 from followup.kernel import claims, events
 from projects import selectors as project_selectors
 from projects import services as project_services
-from projects.models import Project, ProjectStatus, WorkItem
+from projects.gates import Verdict
+from projects.models import Phase, Project, ProjectStatus, WorkItem
 from risks.models import ReviewPolicy, ReviewStatus, RiskReview
 
 DEFAULT_LEAD_WORKING_DAYS = 5
@@ -463,3 +465,39 @@ def sign_off(
             actor=actor,
         )
     return locked
+
+
+# --- Gate criterion -----------------------------------------------------------------------
+
+_SHOWN = 3
+
+
+def milestone_reviews_signed_off(project: Project, phase: Phase) -> Verdict:
+    """Every milestone of the phase has a signed-off risk review and none pending."""
+    org = project.organization
+    milestones = list(
+        project_selectors.leaves_of_phase(org, phase).filter(duration_days=0).order_by("wbs_path")
+    )
+    signed = set(
+        RiskReview.objects.for_org(org)
+        .filter(milestone__in=milestones, status=ReviewStatus.DONE)
+        .values_list("milestone_id", flat=True)
+    )
+    pending = set(
+        RiskReview.objects.for_org(org)
+        .filter(milestone__in=milestones, status__in=RiskReview.PENDING)
+        .values_list("milestone_id", flat=True)
+    )
+    missing = [m for m in milestones if m.pk in pending or m.pk not in signed]
+    if missing:
+        names = ", ".join(f"{m.wbs_code} {m.name}" for m in missing[:_SHOWN])
+        return Verdict(
+            False,
+            gettext_noop("Milestone risk reviews not signed off yet (%(n)d): %(names)s."),
+            {"n": len(missing), "names": names + (" …" if len(missing) > _SHOWN else "")},
+        )
+    return Verdict(
+        True,
+        gettext_noop("The risk reviews of this phase's milestones are signed off (%(n)d)."),
+        {"n": len(milestones)},
+    )

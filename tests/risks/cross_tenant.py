@@ -1,7 +1,7 @@
 """Cross-tenant cases for every route of the risk register (reviews part)."""
 
 from risks.models import RiskReview
-from tests.risks.factories import opened_review, project_with_milestone
+from tests.risks.review_factories import opened_review, project_with_milestone
 from tests.tenancy import Target, World, register
 
 

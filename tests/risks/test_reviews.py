@@ -19,7 +19,7 @@ from projects import services as project_services
 from risks import reviews
 from risks.models import ReviewPolicy, ReviewStatus, RiskReview
 from tests.projects.factories import fresh
-from tests.risks.factories import (
+from tests.risks.review_factories import (
     monday_in,
     opened_review,
     planned,
