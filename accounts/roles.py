@@ -33,7 +33,12 @@ _MANAGE_TEAM = _WRITE | {
     "records.import",  # CSV imports
     "records.delete",  # delete a whole customer (and its history); reps close or edit instead
 }
-_ADMIN = _MANAGE_TEAM | {
+_ADMIN_CHANGES = {
+    # approve or reject a project's change requests (a project's sponsor may too); set a
+    # project's first baseline (its manager may too)
+    "changes.approve",
+}
+_ADMIN = _MANAGE_TEAM | _ADMIN_CHANGES | {
     "members.manage",  # invite, change roles, remove
     "apikeys.manage",
     "webhooks.manage",

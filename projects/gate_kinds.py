@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
-from projects import gates, selectors
+from projects import change_guard, gates, selectors
 from projects.gates import Verdict
-from projects.models import Phase, Project, WorkItem
+from projects.models import BudgetLine, Phase, Project, WorkItem
 
 _SHOWN = 3  # names listed in a reason; the rest are counted
 
@@ -122,6 +122,36 @@ def success_marked(project: Project, phase: Phase) -> Verdict:
     )
 
 
+def baseline_exists(project: Project, phase: Phase) -> Verdict:
+    baseline = change_guard.current_baseline(project.organization, project)
+    if baseline is None:
+        return Verdict(False, gettext_noop("No baseline is set yet."))
+    return Verdict(
+        True,
+        gettext_noop("Baseline %(n)d “%(name)s” is set."),
+        {"n": baseline.number, "name": baseline.name},
+    )
+
+
+def budget_set(project: Project, phase: Phase) -> Verdict:
+    org = project.organization
+    lines = BudgetLine.objects.for_org(org).filter(project=project, amount__gt=0).count()
+    budgeted = (
+        WorkItem.objects.for_org(org)
+        .filter(project=project, is_summary=False, budget__gt=0)
+        .count()
+    )
+    if not lines and not budgeted:
+        return Verdict(
+            False, gettext_noop("No budget is set: add budget lines or work-package budgets.")
+        )
+    return Verdict(
+        True,
+        gettext_noop("Budget set: %(lines)d budget lines, %(items)d work packages with a budget."),
+        {"lines": lines, "items": budgeted},
+    )
+
+
 def register_builtin_kinds() -> None:
     gates.register_kind(
         "work_items_done", _("All work items of the phase are done"), work_items_done
@@ -141,3 +171,5 @@ def register_builtin_kinds() -> None:
         _("Every success criterion is marked met or not met"),
         success_marked,
     )
+    gates.register_kind("baseline_exists", _("A baseline is set"), baseline_exists)
+    gates.register_kind("budget_set", _("The budget is set"), budget_set)

@@ -438,3 +438,328 @@ class Dependency(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.predecessor_id} {self.type} {self.successor_id}"
+
+
+# --- Baselines, budget, costs and change control (issue 9, part 2) ----------------------
+# Written by ``projects.control``; read by ``projects.evm`` (earned value).
+
+
+class _Immutable(TenantModel):
+    """A record that is never changed or deleted once written (deleted only with its
+    project)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ValueError(f"{type(self).__name__} rows are never changed once written.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ValueError(f"{type(self).__name__} rows are never deleted (only with the project).")
+
+
+class BudgetCategory(models.TextChoices):
+    """The built-in cost categories; an organization adds its own (``CostCategory``)."""
+
+    LABOUR = "labour", _("Labour")
+    MATERIAL = "material", _("Material")
+    EQUIPMENT = "equipment", _("Equipment")
+    SERVICES = "services", _("Services")
+    OTHER = "other", _("Other")
+
+
+class CostCategory(TenantModel):
+    """An organization-defined category of budget lines and cost entries."""
+
+    key = models.SlugField(_("key"), max_length=40)
+    name = models.CharField(_("name"), max_length=120)
+
+    class Meta:
+        verbose_name = _("cost category")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "key"], name="cost_category_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Baseline(_Immutable):
+    """A numbered snapshot of the plan: per work item (``BaselineItem``) and in total.
+
+    Number 1 is set by the manager; every later one is created by implementing an approved
+    change request (``change_request``)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="baselines")
+    number = models.PositiveIntegerField(_("number"))
+    name = models.CharField(_("name"), max_length=200)
+    change_request = models.ForeignKey(
+        "projects.ChangeRequest",
+        verbose_name=_("change request"),
+        null=True,
+        blank=True,
+        on_delete=models.RESTRICT,
+        related_name="+",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by_label = models.CharField(max_length=300, blank=True)
+    start = models.DateField(null=True, blank=True)
+    finish = models.DateField(null=True, blank=True)
+    duration_days = models.PositiveIntegerField(default=0)
+    effort_hours = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
+    # BAC: the work packages' budgets plus the budget lines tied to no work package.
+    budget = models.DecimalField(max_digits=18, decimal_places=2, default=ZERO)
+    unassigned_budget = models.DecimalField(max_digits=18, decimal_places=2, default=ZERO)
+    contingency_reserve = models.DecimalField(max_digits=18, decimal_places=2, default=ZERO)
+    management_reserve = models.DecimalField(max_digits=18, decimal_places=2, default=ZERO)
+    critical_path = models.JSONField(default=list, blank=True)
+    # Budget line ids baselined here: direct edits of these are refused on an active project.
+    budget_lines = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("baseline")
+        ordering = ["project", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "number"], name="baseline_number_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.number} {self.name}"
+
+
+class BaselineItem(_Immutable):
+    """One work item as the baseline planned it. ``work_item_key`` keeps the id after the
+    item is removed (``work_item`` then becomes null)."""
+
+    baseline = models.ForeignKey(Baseline, on_delete=models.CASCADE, related_name="items")
+    work_item = models.ForeignKey(
+        WorkItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    work_item_key = models.UUIDField()
+    wbs_code = models.CharField(max_length=120, blank=True)
+    name = models.CharField(max_length=300)
+    is_summary = models.BooleanField(default=False)
+    planned_start = models.DateField(null=True, blank=True)
+    planned_finish = models.DateField(null=True, blank=True)
+    duration_days = models.PositiveIntegerField(default=0)
+    effort_hours = models.DecimalField(max_digits=12, decimal_places=2, default=ZERO)
+    budget = models.DecimalField(max_digits=16, decimal_places=2, default=ZERO)
+
+    class Meta:
+        ordering = ["baseline", "wbs_code"]
+        indexes = [models.Index(fields=["baseline", "work_item_key"], name="baseline_item_key_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.wbs_code} {self.name}"
+
+
+class BudgetLine(TenantModel):
+    """Part of a project's budget, by category and optionally for one work package (whose
+    budget is then the sum of its lines)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="budget_lines")
+    work_item = models.ForeignKey(
+        WorkItem,
+        verbose_name=_("work package"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="budget_lines",
+    )
+    category = models.CharField(_("category"), max_length=40, default=BudgetCategory.OTHER)
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    amount = models.DecimalField(
+        _("amount"), max_digits=16, decimal_places=2, validators=[MinValueValidator(ZERO)]
+    )
+
+    class Meta:
+        verbose_name = _("budget line")
+        ordering = ["project", "category", "created_at", "id"]
+        indexes = [models.Index(fields=["project", "id"], name="budget_line_project_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.category} {self.amount}"
+
+
+class ReserveKind(models.TextChoices):
+    CONTINGENCY = "contingency", _("Contingency reserve")
+    MANAGEMENT = "management", _("Management reserve")
+
+
+class ReserveEntry(_Immutable):
+    """A movement of a reserve: positive adds to it, negative draws it down. The balance is
+    the sum. A management-reserve movement always names its change request."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="reserve_entries")
+    reserve = models.CharField(_("reserve"), max_length=16, choices=ReserveKind.choices)
+    amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2)
+    reason = models.TextField(_("reason"))
+    # The risk whose response drew on the reserve: risks sit above projects, so an id.
+    risk_id = models.UUIDField(null=True, blank=True)
+    change_request = models.ForeignKey(
+        "projects.ChangeRequest", null=True, blank=True, on_delete=models.RESTRICT, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("reserve entry")
+        ordering = ["project", "created_at", "id"]
+
+
+class CostEntry(TenantModel):
+    """An actual cost. Labour entries carry the hours and the rate they were priced at."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="cost_entries")
+    work_item = models.ForeignKey(
+        WorkItem,
+        verbose_name=_("work item"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="cost_entries",
+    )
+    category = models.CharField(_("category"), max_length=40, default=BudgetCategory.OTHER)
+    date = models.DateField(_("date"))
+    amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2)
+    note = models.TextField(_("note"), blank=True)
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    hours = models.DecimalField(
+        _("hours"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    rate = models.DecimalField(_("rate"), max_digits=12, decimal_places=2, null=True, blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    entered_by_label = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("cost entry")
+        verbose_name_plural = _("cost entries")
+        ordering = ["project", "date", "id"]
+        indexes = [
+            models.Index(fields=["project", "date"], name="cost_entry_project_date_idx"),
+            models.Index(fields=["project", "id"], name="cost_entry_project_id_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.amount}"
+
+
+class LabourRate(TenantModel):
+    """An hourly rate for a person, or for everyone of a role without a rate of their own."""
+
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    role = models.CharField(_("role"), max_length=16, blank=True)
+    rate = models.DecimalField(
+        _("hourly rate"), max_digits=12, decimal_places=2, validators=[MinValueValidator(ZERO)]
+    )
+
+    class Meta:
+        verbose_name = _("labour rate")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "person"],
+                condition=Q(person__isnull=False),
+                name="labour_rate_person_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "role"],
+                condition=Q(person__isnull=True),
+                name="labour_rate_role_unique",
+            ),
+        ]
+
+
+class ProgressRecord(_Immutable):
+    """Percent complete of a work item as recorded on a date: earned value as of a past
+    date reads the record of that time, not today's figure."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    work_item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="progress")
+    date = models.DateField(_("date"))
+    percent_complete = models.DecimalField(max_digits=5, decimal_places=2)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["work_item", "date", "created_at"]
+        indexes = [models.Index(fields=["project", "date"], name="progress_project_date_idx")]
+
+
+class ChangeRequestStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    IMPLEMENTED = "implemented", _("Implemented")
+
+
+class ChangeRequest(TenantModel):
+    """A proposed change of baselined scope, schedule or budget (``changes``, see
+    ``projects.control.CHANGE_KINDS``), with its computed ``impact``; its states are data
+    (``projects.control.CR_TRANSITIONS``)."""
+
+    Status = ChangeRequestStatus
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="change_requests")
+    number = models.PositiveIntegerField(_("number"))
+    title = models.CharField(_("title"), max_length=200)
+    reason = models.TextField(_("reason"))
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=ChangeRequestStatus.choices,
+        default=ChangeRequestStatus.DRAFT,
+    )
+    changes = models.JSONField(_("proposed changes"), default=list, blank=True)
+    # {"finish_before", "finish_after", "slip_days", "critical_before", "critical_after",
+    #  "budget_before", "budget_after", "computed_at", "error"}
+    impact = models.JSONField(default=dict, blank=True, editable=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_via_key = models.UUIDField(null=True, blank=True, editable=False)
+    requested_by_label = models.CharField(max_length=300, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_by_label = models.CharField(max_length=300, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+    implemented_by_label = models.CharField(max_length=300, blank=True)
+    implemented_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("change request")
+        ordering = ["project", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "number"], name="change_request_number")
+        ]
+        indexes = [models.Index(fields=["organization", "status"], name="cr_org_status_idx")]
+
+    def __str__(self) -> str:
+        return f"CR-{self.number} {self.title}"

@@ -20,6 +20,19 @@ EVENT_TYPES = {
     "dependency.created": _("Two work items were linked."),
     "dependency.updated": _("A dependency was changed."),
     "dependency.deleted": _("A dependency was removed."),
+    "baseline.created": _("A project's baseline was set (the first, or the next one by a change request)."),
+    "budget_line.created": _("A budget line was added to a project."),
+    "budget_line.updated": _("A budget line was changed."),
+    "budget_line.deleted": _("A budget line was removed."),
+    "cost_entry.created": _("An actual cost was recorded."),
+    "cost_entry.updated": _("An actual cost was changed."),
+    "cost_entry.deleted": _("An actual cost was removed."),
+    "reserve.drawn": _("A project's contingency reserve was drawn down."),
+    "change_request.created": _("A change request was drafted."),
+    "change_request.submitted": _("A change request was submitted for a decision."),
+    "change_request.approved": _("A change request was approved."),
+    "change_request.rejected": _("A change request was rejected."),
+    "change_request.implemented": _("An approved change request was implemented."),
 }
 
 AUDIT_ACTIONS = {
@@ -42,6 +55,22 @@ AUDIT_ACTIONS = {
     "phase_template.updated": _("Phase template changed"),
     "phase_template.deleted": _("Phase template deleted"),
     "project_calendar.updated": _("Default working calendar changed"),
+    "baseline.created": _("Baseline set"),
+    "budget_line.created": _("Budget line added"),
+    "budget_line.updated": _("Budget line changed"),
+    "budget_line.deleted": _("Budget line removed"),
+    "cost_entry.created": _("Actual cost recorded"),
+    "cost_entry.updated": _("Actual cost changed"),
+    "cost_entry.deleted": _("Actual cost removed"),
+    "cost_entries.imported": _("Actual costs imported"),
+    "reserve.moved": _("Reserve changed"),
+    "labour_rate.set": _("Labour rate set"),
+    "change_request.created": _("Change request drafted"),
+    "change_request.updated": _("Change request edited"),
+    "change_request.submitted": _("Change request submitted"),
+    "change_request.approved": _("Change request approved"),
+    "change_request.rejected": _("Change request rejected"),
+    "change_request.implemented": _("Change request implemented"),
 }
 
 

@@ -32,7 +32,7 @@ from django.utils.translation import ngettext
 from accounts import audit
 from accounts.models import Membership, Organization, User
 from followup.kernel import events
-from projects import gates, selectors
+from projects import change_guard, gates, selectors
 from projects.calc import scheduling, wbs
 from projects.defaults import DEFAULT_PHASES, DEFAULT_TEMPLATE_NAME
 from projects.models import (
@@ -43,6 +43,7 @@ from projects.models import (
     Phase,
     PhaseTemplate,
     PhaseTransition,
+    ProgressRecord,
     Project,
     ProjectStatus,
     TemplateCriterion,
@@ -1361,6 +1362,21 @@ def _progress_rules(item: WorkItem, changed: list[str]) -> None:
         changed.append("percent_complete")
 
 
+def _record_progress(
+    org: Organization, actor: User | None, item: WorkItem, on: date | None
+) -> None:
+    """Keep the dated history of a work package's progress: earned value as of a past
+    date reads the percent recorded then."""
+    ProgressRecord.objects.create(
+        organization=org,
+        project_id=item.project_id,
+        work_item=item,
+        date=on or selectors.org_today(org),
+        percent_complete=item.percent_complete,
+        recorded_by=actor if actor is not None and actor.pk else None,
+    )
+
+
 def _item_data(data: Mapping[str, Any]) -> dict[str, Any]:
     data = dict(data)
     _clean_external_id(data)
@@ -1394,6 +1410,10 @@ def work_item_create(
         parent = after.parent
     if parent is not None and parent.project_id != locked.pk:
         raise ValidationError({"parent": _("The parent belongs to another project.")})
+    if parent is not None and not parent.is_summary:
+        # Its first child would turn a baselined work package into a summary.
+        change_guard.refuse_baselined_item(org, locked, parent.pk)
+    progress_date = data.pop("progress_date", None)
     item = WorkItem(organization=org, project=locked, parent=parent)
     _apply(item, data, ITEM_FIELDS)
     if item.phase_id is None:
@@ -1407,6 +1427,8 @@ def work_item_create(
     item.position = (last or 0) + 1
     _progress_rules(item, [k for k in data if k in ITEM_FIELDS])
     item.save()
+    if item.percent_complete:
+        _record_progress(org, actor, item, progress_date)
     _becomes_parent(org, parent)
     if after is not None:
         _place(org, wbs.move_after(_tree_rows(org, locked), item.pk, after.pk))
@@ -1450,13 +1472,17 @@ def work_item_update(
             if data.get(name) is not None:
                 raise ValidationError({name: _("A summary takes its dates from its children.")})
     before = audit.snapshot(fresh, exclude=("position",))
+    progress_date = data.pop("progress_date", None)
     changed = _apply(fresh, data, ITEM_FIELDS)
     if changed:
         if locked.is_archived and set(changed) - {"name", "external_id"}:
             _refuse_archived(locked)
+        change_guard.refuse_baselined_item(org, locked, fresh.pk, changed)
         _progress_rules(fresh, changed)
         _check_item(org, locked, fresh)
         fresh.save(update_fields=changed)
+        if "percent_complete" in changed and not fresh.is_summary:
+            _record_progress(org, actor, fresh, progress_date)
     moved = False
     if "parent" in data:
         new_parent = data["parent"]
@@ -1571,6 +1597,13 @@ def work_item_delete(*, org: Organization, actor: User | None, item: WorkItem) -
     locked = _lock(org, item.project_id)
     _refuse_archived(locked)
     fresh = WorkItem.objects.for_org(org).get(pk=item.pk)
+    for pk in (
+        WorkItem.objects.for_org(org)
+        .filter(project=locked, wbs_path__startswith=fresh.wbs_path + ".")
+        .values_list("pk", flat=True)
+    ):
+        change_guard.refuse_baselined_item(org, locked, pk)
+    change_guard.refuse_baselined_item(org, locked, fresh.pk)
     below = (
         WorkItem.objects.for_org(org)
         .filter(project=locked, wbs_path__startswith=fresh.wbs_path + ".")

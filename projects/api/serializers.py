@@ -232,6 +232,12 @@ class WorkItemSerializer(TenantModelSerializer):
         coerce_to_string=False,
     )
     schedule = ItemScheduleSerializer(source="*", read_only=True)
+    progress_date = serializers.DateField(
+        write_only=True,
+        required=False,
+        help_text="The date a change of percent_complete was true on (default: today); "
+        "earned value as of a past date reads the progress recorded then.",
+    )
 
     class Meta:
         model = WorkItem
@@ -252,6 +258,7 @@ class WorkItemSerializer(TenantModelSerializer):
             "external_id",
             "phase",
             "schedule",
+            "progress_date",
         )
         read_only_fields = ("wbs_code",)
         validators: list[Any] = []

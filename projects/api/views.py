@@ -27,7 +27,8 @@ from followup.kernel.api.filters import OrgModelChoiceFilter, TenantFilterSet
 from followup.kernel.api.problems import PROBLEM_BASE, Conflict, ProblemError
 from followup.kernel.api.requests import ApiRequest
 from followup.kernel.api.viewsets import TenantModelViewSet, TenantViewSet
-from projects import selectors, services
+from projects import change_guard, selectors, services
+from projects.api.control_serializers import BaselineCreateSerializer, BaselineSerializer
 from projects.api.serializers import (
     DependencySerializer,
     GateRefusedSerializer,
@@ -165,6 +166,10 @@ class _ProjectPartViewSet(TenantModelViewSet):
             return self.write(data, instance)
         except services.CycleRefused as exc:
             raise _cycle(exc) from None
+        except change_guard.BaselineLocked as exc:
+            from projects.api.control_views import baseline_locked
+
+            raise baseline_locked(exc) from None
 
     def perform_create(self, serializer: serializers.BaseSerializer[Any]) -> None:
         serializer.instance = self._fresh(self._write(dict(serializer.validated_data), None))
@@ -174,7 +179,12 @@ class _ProjectPartViewSet(TenantModelViewSet):
         serializer.instance = self._fresh(obj)
 
     def perform_destroy(self, instance: Any) -> None:
-        self.remove(instance)
+        try:
+            self.remove(instance)
+        except change_guard.BaselineLocked as exc:
+            from projects.api.control_views import baseline_locked
+
+            raise baseline_locked(exc) from None
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         self._lock_project_first()
@@ -302,6 +312,49 @@ class ProjectViewSet(_ProjectPartViewSet):
         included), the critical path and every work item's dates and floats, in WBS order."""
         project = cast(Project, self.get_object())
         return Response(selectors.schedule_payload(request.org, project))
+
+    @extend_schema(
+        request=BaselineCreateSerializer,
+        responses={200: BaselineSerializer(many=True), 201: BaselineSerializer},
+    )
+    @action(detail=True, methods=["get", "post"], url_path="baselines", url_name="baselines")
+    def baselines(self, request: ApiRequest, pk: str | None = None) -> Response:
+        """GET: the project's baselines, oldest first. POST ``{"name"}``: set the first
+        baseline (the project manager, or a role that may approve changes); later ones come
+        from implementing change requests (409). A baseline is never changed or deleted."""
+        from projects.api import control_views
+
+        return control_views.baselines(self, request, cast(Project, self.get_object()))
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("as_of", str, description="Status date, YYYY-MM-DD (default today)."),
+            OpenApiParameter("step", str, description="Series step: day or week (default: "
+                             "daily up to 120 days, then weekly)."),
+        ]
+    )
+    @action(detail=True, methods=["get"], url_path="earned-value", url_name="earned-value")
+    def earned_value(self, request: ApiRequest, pk: str | None = None) -> Response:
+        """Earned value at ``as_of`` against the current baseline: PV, EV, AC, SV, CV, SPI,
+        CPI, EAC (BAC/CPI; ``eac_atypical`` and ``eac_combined`` beside it), ETC, VAC,
+        TCPI, null with a reason in ``undefined`` when undefined, and the cumulative
+        series (the S-curve)."""
+        from projects.api import control_views
+
+        return control_views.earned_value(request, cast(Project, self.get_object()))
+
+    @extend_schema(parameters=[OpenApiParameter("as_of", str, description="YYYY-MM-DD.")])
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="earned-value/work-items",
+        url_name="earned-value-items",
+    )
+    def earned_value_items(self, request: ApiRequest, pk: str | None = None) -> Response:
+        """The drill-down: the same figures per baselined work package."""
+        from projects.api import control_views
+
+        return control_views.earned_value_items(request, cast(Project, self.get_object()))
 
 
 # --- Work items and dependencies ---------------------------------------------------------------

@@ -1,0 +1,356 @@
+"""REST resources of project control: budget lines, cost entries and change requests (with
+submit / approve / reject / implement), through ``projects.control``. The project's
+baselines and earned value are actions of the project (``projects.api.views``), served by
+``baselines`` and ``earned_value`` here."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, cast
+
+import django_filters
+from django.db import models
+from django.db.models import OuterRef, Subquery
+from django.utils.translation import gettext as _
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.response import Response
+
+from followup.kernel.api.filters import OrgModelChoiceFilter, TenantFilterSet
+from followup.kernel.api.problems import PROBLEM_BASE, Conflict, ProblemError
+from followup.kernel.api.requests import ApiRequest
+from followup.kernel.api.viewsets import TenantViewSet
+from projects import change_guard, control, evm
+from projects.api.control_serializers import (
+    BaselineCreateSerializer,
+    BaselineSerializer,
+    BudgetLineSerializer,
+    ChangeRequestSerializer,
+    CostEntrySerializer,
+    DecisionSerializer,
+)
+from projects.api.views import _ProjectPartViewSet
+from projects.models import (
+    Baseline,
+    BaselineItem,
+    BudgetLine,
+    ChangeRequest,
+    ChangeRequestStatus,
+    CostEntry,
+    Project,
+    WorkItem,
+)
+
+CHANGE_REQUESTS_URL = "/api/v1/change-requests/"
+
+
+def baseline_locked(exc: change_guard.BaselineLocked) -> ProblemError:
+    return Conflict(
+        exc.message,
+        problem_type=PROBLEM_BASE + "baseline-locked",
+        extensions={
+            "change_requests": CHANGE_REQUESTS_URL,
+            "fields": exc.fields,
+            "errors": [
+                {"field": name, "message": exc.message, "code": "baseline_locked"}
+                for name in exc.fields
+            ],
+        },
+    )
+
+
+def refused(exc: control.ChangeRefused | control.NotAllowed) -> Exception:
+    if isinstance(exc, control.NotAllowed):
+        return PermissionDenied(exc.message)
+    return Conflict(exc.message, problem_type=PROBLEM_BASE + "change-refused")
+
+
+def _can(request: ApiRequest) -> Any:
+    return lambda capability: request.auth.can(capability)
+
+
+def _actor(request: ApiRequest) -> Any:
+    """An API key acts for the person who made it (so that a sponsor's key approves as the
+    sponsor, and a requester's key cannot approve their own request)."""
+    return request.auth.created_by
+
+
+# --- Project actions -------------------------------------------------------------------------
+
+
+def baselines(view: Any, request: ApiRequest, project: Project) -> Response:
+    org = request.org
+    if request.method == "POST":
+        data = BaselineCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            baseline = control.baseline_create(
+                org=org,
+                actor=_actor(request),
+                project=project,
+                name=data.validated_data["name"],
+                can=_can(request),
+            )
+        except (control.ChangeRefused, control.NotAllowed) as exc:
+            raise refused(exc) from None
+        fresh = Baseline.objects.for_org(org).prefetch_related(_items(org)).get(pk=baseline.pk)
+        return Response(BaselineSerializer(fresh).data, status=status.HTTP_201_CREATED)
+    rows = (
+        Baseline.objects.for_org(org)
+        .filter(project=project)
+        .prefetch_related(_items(org))
+        .order_by("number")
+    )
+    return Response({"results": BaselineSerializer(rows, many=True).data})
+
+
+def _items(org: Any) -> models.Prefetch[Any]:
+    return models.Prefetch(
+        "items", queryset=BaselineItem.objects.for_org(org).order_by("wbs_code", "id")
+    )
+
+
+def _as_of(request: ApiRequest, project: Project) -> date:
+    raw = request.query_params.get("as_of")
+    if not raw:
+        from projects import selectors
+
+        return selectors.org_today(request.org)
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationError({"as_of": [_("Enter a date (YYYY-MM-DD).")]}) from None
+    if not 1900 <= day.year <= 2999:
+        raise ValidationError({"as_of": [_("Enter a date between 1900 and 2999.")]})
+    return day
+
+
+def earned_value(request: ApiRequest, project: Project) -> Response:
+    as_of = _as_of(request, project)
+    step = request.query_params.get("step") or None
+    if step not in (None, "day", "week"):
+        raise ValidationError({"step": [_("Use day or week.")]})
+    return Response(evm.payload(request.org, project, as_of, cast(Any, step)))
+
+
+def earned_value_items(request: ApiRequest, project: Project) -> Response:
+    as_of = _as_of(request, project)
+    return Response(
+        {"as_of": as_of.isoformat(), "results": evm.by_work_item(request.org, project, as_of)}
+    )
+
+
+# --- Budget lines and cost entries ------------------------------------------------------------
+
+
+class _ControlPartViewSet(_ProjectPartViewSet):
+    def _write(self, data: dict[str, Any], instance: Any) -> models.Model:
+        try:
+            return super()._write(data, instance)
+        except change_guard.BaselineLocked as exc:
+            raise baseline_locked(exc) from None
+        except (control.ChangeRefused, control.NotAllowed) as exc:
+            raise refused(exc) from None
+
+    def perform_destroy(self, instance: Any) -> None:
+        try:
+            self.remove(instance)
+        except change_guard.BaselineLocked as exc:
+            raise baseline_locked(exc) from None
+
+
+class BudgetLineFilter(TenantFilterSet):
+    project = OrgModelChoiceFilter(model=Project)
+    work_item = OrgModelChoiceFilter(model=WorkItem)
+    category = django_filters.CharFilter()
+
+    class Meta:
+        model = BudgetLine
+        fields: list[str] = []
+
+
+class BudgetLineViewSet(_ControlPartViewSet):
+    """A project's budget by category and work package. Once the project is active and
+    baselined, its baselined lines change only through change requests (409)."""
+
+    model = BudgetLine
+    serializer_class = BudgetLineSerializer
+    filterset_class = BudgetLineFilter
+
+    def write(self, data: dict[str, Any], instance: Any) -> models.Model:
+        org = self.request.org
+        if instance is None:
+            project = data.pop("project")
+            return control.budget_line_create(org=org, actor=None, project=project, data=data)
+        if "project" in data and data["project"].pk != instance.project_id:
+            raise ValidationError({"project": [_("A budget line cannot move to another project.")]})
+        data.pop("project", None)
+        return control.budget_line_update(org=org, actor=None, line=instance, data=data)
+
+    def remove(self, instance: Any) -> None:
+        control.budget_line_delete(org=self.request.org, actor=None, line=instance)
+
+
+class CostEntryFilter(TenantFilterSet):
+    project = OrgModelChoiceFilter(model=Project)
+    work_item = OrgModelChoiceFilter(model=WorkItem)
+    category = django_filters.CharFilter()
+    date_from = django_filters.DateFilter(field_name="date", lookup_expr="gte")
+    date_to = django_filters.DateFilter(field_name="date", lookup_expr="lte")
+
+    class Meta:
+        model = CostEntry
+        fields: list[str] = []
+
+
+class CostEntryViewSet(_ControlPartViewSet):
+    """Actual costs: date, category, work item (or none), amount, note."""
+
+    model = CostEntry
+    serializer_class = CostEntrySerializer
+    filterset_class = CostEntryFilter
+
+    def write(self, data: dict[str, Any], instance: Any) -> models.Model:
+        org = self.request.org
+        if instance is None:
+            project = data.pop("project")
+            return control.cost_entry_create(
+                org=org, actor=_actor(self.request), project=project, data=data
+            )
+        if "project" in data and data["project"].pk != instance.project_id:
+            raise ValidationError({"project": [_("A cost entry cannot move to another project.")]})
+        data.pop("project", None)
+        return control.cost_entry_update(org=org, actor=None, entry=instance, data=data)
+
+    def remove(self, instance: Any) -> None:
+        control.cost_entry_delete(org=self.request.org, actor=None, entry=instance)
+
+
+# --- Change requests ---------------------------------------------------------------------------
+
+
+class ChangeRequestFilter(TenantFilterSet):
+    project = OrgModelChoiceFilter(model=Project)
+    status = django_filters.ChoiceFilter(choices=ChangeRequestStatus.choices)
+
+    class Meta:
+        model = ChangeRequest
+        fields: list[str] = []
+
+
+class ChangeRequestViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    TenantViewSet,
+):
+    """Change requests: created as drafts (with their computed impact), edited while draft,
+    then ``submit``, ``approve`` / ``reject`` (the sponsor or a role that may approve
+    changes; never the requester: 403) and ``implement`` (applies every change in one
+    transaction and creates the next baseline). Never deleted: the change log keeps them."""
+
+    model = ChangeRequest
+    serializer_class = ChangeRequestSerializer
+    filterset_class = ChangeRequestFilter
+    action_capabilities = {
+        "approve": "records.edit",
+        "reject": "records.edit",
+    }
+
+    def scope_queryset(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+        org = self.request.org
+        return queryset.annotate(
+            baseline_number=Subquery(
+                Baseline.objects.for_org(org)
+                .filter(change_request=OuterRef("pk"))
+                .values("number")[:1]
+            )
+        )
+
+    def _out(self, cr: ChangeRequest, code: int = 200) -> Response:
+        fresh = self.get_queryset().get(pk=cr.pk)
+        return Response(self.get_serializer(fresh).data, status=code)
+
+    def create(self, request: Any, *args: Any, **kwargs: Any) -> Response:
+        data = self.get_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        try:
+            cr = control.change_request_draft(
+                org=request.org,
+                actor=_actor(request),
+                project=values["project"],
+                title=values["title"],
+                reason=values["reason"],
+                changes=values.get("changes", []),
+            )
+        except (control.ChangeRefused, control.NotAllowed) as exc:
+            raise refused(exc) from None
+        return self._out(cr, status.HTTP_201_CREATED)
+
+    def update(self, request: Any, *args: Any, **kwargs: Any) -> Response:
+        cr = cast(ChangeRequest, self.get_object())
+        partial = kwargs.get("partial", False) or request.method == "PATCH"
+        data = self.get_serializer(cr, data=request.data, partial=partial)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        if "project" in values and values["project"].pk != cr.project_id:
+            raise ValidationError({"project": [_("A change request cannot move to another project.")]})
+        try:
+            fresh = control.change_request_update(
+                org=request.org, actor=_actor(request), cr=cr, data=values
+            )
+        except (control.ChangeRefused, control.NotAllowed) as exc:
+            raise refused(exc) from None
+        return self._out(fresh)
+
+    def _act(self, request: ApiRequest, verb: str) -> Response:
+        cr = cast(ChangeRequest, self.get_object())
+        body = DecisionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        note = body.validated_data.get("note", "")
+        actor = _actor(request)
+        try:
+            if verb == "submit":
+                cr = control.change_request_submit(org=request.org, actor=actor, cr=cr)
+            elif verb == "approve":
+                cr = control.change_request_approve(
+                    org=request.org, actor=actor, cr=cr, note=note, can=_can(request)
+                )
+            elif verb == "reject":
+                cr = control.change_request_reject(
+                    org=request.org, actor=actor, cr=cr, note=note, can=_can(request)
+                )
+            else:
+                cr = control.change_request_implement(org=request.org, actor=actor, cr=cr)
+        except change_guard.BaselineLocked as exc:
+            raise baseline_locked(exc) from None
+        except (control.ChangeRefused, control.NotAllowed) as exc:
+            raise refused(exc) from None
+        return self._out(cr)
+
+    @action(detail=True, methods=["post"], serializer_class=DecisionSerializer)
+    def submit(self, request: ApiRequest, pk: str | None = None) -> Response:
+        """Submit a draft for a decision (its impact is recomputed)."""
+        return self._act(request, "submit")
+
+    @action(detail=True, methods=["post"], serializer_class=DecisionSerializer)
+    def approve(self, request: ApiRequest, pk: str | None = None) -> Response:
+        """Approve a submitted request (403 for its requester and for who may not decide)."""
+        return self._act(request, "approve")
+
+    @action(detail=True, methods=["post"], serializer_class=DecisionSerializer)
+    def reject(self, request: ApiRequest, pk: str | None = None) -> Response:
+        return self._act(request, "reject")
+
+    @action(detail=True, methods=["post"], serializer_class=DecisionSerializer)
+    def implement(self, request: ApiRequest, pk: str | None = None) -> Response:
+        """Apply an approved request and create the next baseline."""
+        return self._act(request, "implement")
+
+    def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
+        if self.action in ("submit", "approve", "reject", "implement"):
+            return ChangeRequestSerializer
+        return ChangeRequestSerializer

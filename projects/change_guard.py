@@ -1,0 +1,94 @@
+"""Change control's guard: baselined scope and budget of an active project change only
+through an implemented change request.
+
+``services`` (work items) and ``control`` (budget lines) ask ``refuse_baselined`` before a
+direct edit; ``control.change_request_implement`` runs its edits inside
+``change_control()``, which lets them through. Progress, actuals and items or lines that no
+baseline holds change freely.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from accounts.models import Organization
+from projects.models import Baseline, BaselineItem, Project, ProjectStatus
+
+# Fields of a work item that a baseline holds (its planned dates follow from these).
+BASELINED_ITEM_FIELDS = frozenset({"duration_days", "effort_hours", "budget", "start_no_earlier_than"})
+
+_through_change_request: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "through_change_request", default=False
+)
+
+
+class BaselineLocked(Exception):
+    """A direct edit of baselined scope or budget on an active project (the API's 409)."""
+
+    def __init__(self, message: str, fields: Iterable[str] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = sorted(fields)
+
+
+@contextmanager
+def change_control() -> Iterator[None]:
+    """Edits inside this block implement a change request: the guard lets them through."""
+    token = _through_change_request.set(True)
+    try:
+        yield
+    finally:
+        _through_change_request.reset(token)
+
+
+def current_baseline(org: Organization, project: Project | Any) -> Baseline | None:
+    return Baseline.objects.for_org(org).filter(project=project).order_by("-number").first()
+
+
+def is_guarded(project: Project) -> bool:
+    return project.status == ProjectStatus.ACTIVE and not _through_change_request.get()
+
+
+def refuse_baselined_item(
+    org: Organization, project: Project, item_id: Any, fields: Iterable[str] = ()
+) -> None:
+    """Raise ``BaselineLocked`` if the item is in the current baseline of an active project
+    and ``fields`` touch what the baseline holds (no ``fields``: the item itself goes)."""
+    names = set(fields)
+    if names and not names & BASELINED_ITEM_FIELDS:
+        return
+    if not is_guarded(project):
+        return
+    baseline = current_baseline(org, project)
+    if baseline is None:
+        return
+    if not BaselineItem.objects.for_org(org).filter(baseline=baseline, work_item_key=item_id).exists():
+        return
+    raise BaselineLocked(
+        _(
+            "This work item is in baseline %(n)d of an active project: change its duration, "
+            "dates, effort or budget, or remove it, through a change request."
+        )
+        % {"n": baseline.number},
+        names & BASELINED_ITEM_FIELDS,
+    )
+
+
+def refuse_baselined_line(org: Organization, project: Project, line_id: Any) -> None:
+    if not is_guarded(project):
+        return
+    baseline = current_baseline(org, project)
+    if baseline is not None and str(line_id) in set(baseline.budget_lines or []):
+        raise BaselineLocked(
+            _(
+                "This budget line is in baseline %(n)d of an active project: change it "
+                "through a change request."
+            )
+            % {"n": baseline.number},
+            ["amount"],
+        )
