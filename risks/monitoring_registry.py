@@ -35,7 +35,7 @@ SCHEDULE_EVENTS = {
 
 def register() -> None:
     from projects import gates
-    from risks import reviews
+    from risks import escalation, monitoring, reviews
 
     for action, label in AUDIT_ACTIONS.items():
         audit.register_action(action, label)
@@ -52,6 +52,18 @@ def register() -> None:
         description=_("A milestone risk review of a project you sponsor is overdue."),
     )
     events.subscribe("risks.reviews.schedule", reviews.on_schedule_event, types=SCHEDULE_EVENTS)
+    events.subscribe("risks.monitoring", monitoring.on_event, types=monitoring.WATCHED_EVENTS)
+    events.subscribe("risks.escalation", escalation.on_risk_occurred, types={"risk.occurred"})
+    notifications.register_kind(
+        "risk.escalated_to_project",
+        title=_("Escalated to %(project)s: %(risk)s"),
+        description=_("A customer's business risk was escalated into a project you manage."),
+    )
+    notifications.register_kind(
+        "risk.hold_requested",
+        title=_("Hold requested for %(project)s: %(risk)s"),
+        description=_("A change request to put a project you sponsor on hold was drafted."),
+    )
     gates.register_kind(
         "milestone_reviews_signed_off",
         _("Risk review of this phase's milestones signed off"),

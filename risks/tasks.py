@@ -7,7 +7,7 @@ import uuid
 from celery import shared_task
 
 from accounts.models import Organization
-from risks import reviews
+from risks import monitoring, reviews
 
 CHUNK = 20
 
@@ -24,6 +24,12 @@ def milestone_reviews_tick() -> int:
         for start in range(0, len(ids), CHUNK):
             open_reviews.delay(org_id, ids[start : start + CHUNK], str(claimed.token))
     return len(claimed.rows)
+
+
+@shared_task(name="risks.tasks.early_warning_sweep")
+def early_warning_sweep() -> int:
+    """Run the early-warning rules over every active engagement and project (idempotent)."""
+    return monitoring.sweep()
 
 
 @shared_task(name="risks.tasks.open_reviews")

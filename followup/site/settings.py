@@ -264,6 +264,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "risks.tasks.milestone_reviews_tick",
         "schedule": timedelta(minutes=5),
     },
+    # Early-warning rules over what no event names (days passing without a touch).
+    "early-warning-sweep": {
+        "task": "risks.tasks.early_warning_sweep",
+        "schedule": timedelta(hours=1),
+    },
     # CSV imports whose task never reached a worker (broker down) or whose run died.
     "requeue-imports": {
         "task": "engagements.tasks.imports_tick",
