@@ -108,6 +108,32 @@ def fmea_words() -> dict[str, dict[int, str]]:
     }
 
 
+SORT_ORDERS: dict[str, tuple[str, ...]] = {
+    "-score": ("-score", "-created_at", "id"),
+    "score": ("score", "-created_at", "id"),
+    "-residual": ("-residual_score", "-score", "id"),
+    "title": ("title", "id"),
+    "-updated": ("-updated_at", "id"),
+    "-rpn": ("-rpn", "-score", "id"),
+}
+
+
+@dataclass(frozen=True)
+class RiskFilters:
+    q: str = ""
+    side: str = ""
+    status: str = RiskStatus.OPEN
+    level: str = ""
+    owner: Any = None
+    category: str = ""
+    project: Any = None
+    customer: Any = None
+    probability: int | None = None
+    impact: int | None = None
+    residual: bool = False
+    sort: str = "-score"
+
+
 # --- Querysets ------------------------------------------------------------------------------
 
 
@@ -164,3 +190,117 @@ def without_response(queryset: QuerySet[Risk]) -> QuerySet[Risk]:
     """Risks with no response: no strategy, or a strategy other than accept with no plan and
     no action follow-up."""
     return queryset.filter(Q(strategy="") | (~Q(strategy="accept") & Q(response_plan="")))
+
+
+def filter_risks(
+    queryset: QuerySet[Risk], f: RiskFilters, *, rating: bool = True
+) -> QuerySet[Risk]:
+    """Apply the register's filters (and, with ``rating``, the matrix cell ones)."""
+    qs = queryset
+    if f.status != "all":
+        qs = qs.filter(status=f.status or RiskStatus.OPEN)
+    if f.side:
+        qs = qs.filter(side=f.side)
+    if f.level:
+        qs = qs.filter(**{"residual_level" if f.residual else "level": f.level})
+    if f.owner is not None:
+        qs = qs.filter(owner=f.owner)
+    if f.category:
+        qs = qs.filter(category=f.category)
+    if f.project is not None:
+        qs = qs.filter(project=f.project)
+    if f.customer is not None:
+        qs = qs.filter(customer=f.customer)
+    if f.q:
+        for word in f.q.split()[:5]:
+            qs = qs.filter(
+                Q(title__icontains=word)
+                | Q(cause__icontains=word)
+                | Q(event__icontains=word)
+                | Q(effect__icontains=word)
+            )
+    if rating and f.probability is not None:
+        qs = qs.filter(**{"residual_probability" if f.residual else "probability": f.probability})
+    if rating and f.impact is not None:
+        qs = qs.filter(**{"residual_impact" if f.residual else "impact": f.impact})
+    return qs.order_by(*SORT_ORDERS.get(f.sort, SORT_ORDERS["-score"]))
+
+
+def matrix_cells(org: Organization, f: RiskFilters, settings: RiskSettings) -> list[scoring.Cell]:
+    """The 25 cells with the number of filtered risks in each (one query)."""
+    qs = filter_risks(Risk.objects.for_org(org), f, rating=False).order_by()
+    if f.residual:
+        rows = (
+            qs.filter(residual_probability__isnull=False, residual_impact__isnull=False)
+            .values_list("residual_probability", "residual_impact")
+            .annotate(n=Count("id"))
+        )
+    else:
+        rows = qs.values_list("probability", "impact").annotate(n=Count("id"))
+    pairs: list[tuple[int, int]] = []
+    for p, i, n in rows:
+        pairs.extend([(p, i)] * n)
+    return scoring.matrix_cells(pairs, settings.matrix)
+
+
+def action_titles(org: Organization, risk_ids: list[Any]) -> dict[Any, list[str]]:
+    """The open follow-ups (response actions) of each risk, by title (one query)."""
+    from followup.engine.models import FollowUp, FollowUpStatus
+    from followup.kernel import subjects
+
+    out: dict[Any, list[str]] = {}
+    if not risk_ids:
+        return out
+    rows = (
+        FollowUp.objects.for_org(org)
+        .filter(
+            subject_type=subjects.content_type_for("risk"),
+            subject_id__in=risk_ids,
+            status=FollowUpStatus.OPEN,
+        )
+        .order_by("due_at", "id")
+        .values_list("subject_id", "title")
+    )
+    for risk_id, title in rows:
+        out.setdefault(risk_id, []).append(title)
+    return out
+
+
+def settings_from_form(
+    *,
+    matrix: scoring.Matrix,
+    probability: Mapping[int, str],
+    impact: Mapping[int, str],
+    categories: str,
+) -> RiskSettings | str:
+    """Settings from what an admin typed; an error message (str) for bad categories.
+
+    A word or category name equal to the translated default keeps the default msgid, so it
+    stays translated for every reader."""
+
+    def word(defaults: Mapping[int, str], n: int, text: str) -> str:
+        text = text.strip()
+        return defaults[n] if not text or text == gettext(defaults[n]) else text
+
+    by_translation = {gettext(name): (key, name) for key, name in DEFAULT_CATEGORIES.items()}
+    chosen: list[tuple[str, str]] = []
+    for line in categories.splitlines():
+        name = line.strip()
+        if not name:
+            continue
+        key, stored = by_translation.get(name, (category_key(name), name))
+        if not key:
+            return gettext("“%(name)s” cannot be a category name.") % {"name": name}
+        if key in dict(chosen):
+            return gettext("“%(name)s” is listed twice.") % {"name": name}
+        chosen.append((key, stored[:60]))
+    if not chosen:
+        return gettext("List at least one category.")
+    return RiskSettings(
+        matrix=matrix,
+        probability_words={
+            n: word(scoring.PROBABILITY_WORDS, n, probability[n]) for n in range(1, 6)
+        },
+        impact_words={n: word(scoring.IMPACT_WORDS, n, impact[n]) for n in range(1, 6)},
+        categories=tuple(chosen),
+    )

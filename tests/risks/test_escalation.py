@@ -155,9 +155,7 @@ def test_the_contingency_never_goes_negative_without_a_change_request(org, owner
     assert escalation.contingency_balance(org, project) == Decimal("100")
 
 
-def test_reverse_escalation_on_slip_raises_one_business_risk_on_the_engagement(
-    org, member, world
-):
+def test_reverse_escalation_on_slip_raises_one_business_risk_on_the_engagement(org, member, world):
     project = world["live"][0]
     Project.objects.for_org(org).filter(pk=project.pk).update(slip_days=7)
     for _ in range(3):

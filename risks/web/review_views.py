@@ -1,0 +1,131 @@
+"""Pages of the risk register (reviews part): a project's milestone risk reviews and one
+review, where it is signed off."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.generic import DetailView
+
+from accounts.mixins import OrgViewMixin
+from accounts.requests import OrgRequest
+from projects.models import Project
+from risks import reviews
+from risks.models import ReviewStatus, RiskReview
+from risks.web.review_forms import ReviewPolicyForm, SignOffForm
+
+VIEW = {"GET": "records.view", "HEAD": "records.view"}
+VIEW_POST_EDIT = {**VIEW, "POST": "records.edit"}
+
+STATUS_BADGE = {
+    ReviewStatus.SCHEDULED: "neutral",
+    ReviewStatus.OPEN: "amber",
+    ReviewStatus.DONE: "green",
+}
+
+
+def _review_url(org_slug: str, review: RiskReview) -> str:
+    return reverse("risks:review_detail", kwargs={"org_slug": org_slug, "pk": review.pk})
+
+
+class ProjectReviewsView(OrgViewMixin, DetailView):  # type: ignore[type-arg]
+    """Every milestone risk review of a project, and its review lead time."""
+
+    template_name = "risks/project_reviews.html"
+    capabilities = VIEW_POST_EDIT
+    model = Project
+    context_object_name = "project"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        project: Project = self.object
+        org = self.org
+        rows = list(
+            RiskReview.objects.for_org(org)
+            .filter(project=project)
+            .select_related("milestone", "reviewer", "signed_off_by")
+            .order_by("planned_date", "id")
+        )
+        own = reviews.ReviewPolicy.objects.for_org(org).filter(project=project).first()
+        context.update(
+            reviews=[(r, STATUS_BADGE[ReviewStatus(r.status)]) for r in rows],
+            org_lead=reviews.org_lead_days(org),
+            lead=reviews.lead_days(org, project),
+            can_edit=self.membership.can("records.edit") and not project.is_archived,
+            form=kwargs.get("form")
+            or ReviewPolicyForm(
+                initial={"lead_working_days": own.lead_working_days if own else None}
+            ),
+        )
+        return context
+
+    def post(self, request: OrgRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.object = project = self.get_object()
+        form = ReviewPolicyForm(request.POST)
+        if form.is_valid():
+            try:
+                reviews.policy_set(
+                    org=request.org,
+                    actor=request.user,
+                    project=project,
+                    lead_working_days=form.cleaned_data["lead_working_days"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc.messages)
+            else:
+                messages.success(request, _("Review lead time saved."))
+                return redirect(
+                    reverse(
+                        "risks:project_reviews",
+                        kwargs={"org_slug": request.org.slug, "pk": project.pk},
+                    )
+                )
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class ReviewDetailView(OrgViewMixin, DetailView):  # type: ignore[type-arg]
+    template_name = "risks/review_detail.html"
+    capabilities = VIEW_POST_EDIT
+    model = RiskReview
+    context_object_name = "review"
+
+    def scope_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.select_related(
+            "project", "milestone", "reviewer", "signed_off_by", "project__sponsor"
+        )
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        review: RiskReview = self.object
+        context.update(
+            project=review.project,
+            badge=STATUS_BADGE[ReviewStatus(review.status)],
+            can_sign=self.membership.can("records.edit") and review.status != ReviewStatus.DONE,
+            form=kwargs.get("form") or SignOffForm(),
+        )
+        return context
+
+    def post(self, request: OrgRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.object = review = self.get_object()
+        form = SignOffForm(request.POST)
+        if form.is_valid():
+            try:
+                reviews.sign_off(
+                    org=request.org,
+                    actor=request.user,
+                    review=review,
+                    note=form.cleaned_data["note"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc.messages)
+            else:
+                messages.success(request, _("Milestone risk review signed off."))
+                return redirect(_review_url(request.org.slug, review))
+        return self.render_to_response(self.get_context_data(form=form), status=400)
