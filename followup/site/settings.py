@@ -269,6 +269,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "risks.tasks.early_warning_sweep",
         "schedule": timedelta(hours=1),
     },
+    "sweep-survey-emails": {
+        "task": "engagements.tasks.sweep_survey_emails",
+        "schedule": timedelta(minutes=5),
+    },
     # CSV imports whose task never reached a worker (broker down) or whose run died.
     "requeue-imports": {
         "task": "engagements.tasks.imports_tick",
