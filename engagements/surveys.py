@@ -179,13 +179,16 @@ def open_token(token: str, *, now: datetime | None = None) -> Opened | None:
         return None
     if not isinstance(data, dict):
         return None
+    survey_id, org_id = str(data.get("s") or ""), str(data.get("o") or "")
+    if not survey_id or not org_id:
+        return None
     with cross_tenant("survey token"):
         # Cross-tenant by nature: the token, not a login, names the organization; it is
         # signed with the organization's id, and the row must belong to that organization.
         survey = (
             SurveyRequest.objects.dangerously_unscoped()
             .select_related("organization", "contact", "customer")
-            .filter(pk=data.get("s"), organization_id=data.get("o"))
+            .filter(pk=survey_id, organization_id=org_id)
             .first()
         )
     if survey is None:

@@ -173,6 +173,8 @@ def _escalate_into(
 def on_risk_occurred(event: Event) -> None:
     """Outbox subscriber: a business risk occurred; escalate it (idempotent)."""
     org = event.organization
+    if event.subject_id is None:
+        return
     with org_context(org.pk):
         risk = Risk.objects.for_org(org).filter(pk=event.subject_id).first()
         if risk is None or risk.side != Side.BUSINESS or risk.status != RiskStatus.OCCURRED:

@@ -339,12 +339,13 @@ def _satisfaction(org: Organization, engagement: Engagement, now: datetime) -> l
     if not conf["enabled"]:
         return []
     window = max(1, int(conf["window"]))
-    scores = list(
-        Touchpoint.objects.for_org(org)
+    scores = [
+        int(score or 0)
+        for score in Touchpoint.objects.for_org(org)
         .filter(engagement=engagement, satisfaction__isnull=False)
         .order_by("-occurred_at", "-id")
         .values_list("satisfaction", flat=True)[: 2 * window]
-    )
+    ]
     if len(scores) < window:
         return []
     recent = Decimal(sum(scores[:window])) / window

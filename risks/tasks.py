@@ -12,7 +12,7 @@ from risks import monitoring, reviews
 CHUNK = 20
 
 
-@shared_task(name="risks.tasks.milestone_reviews_tick")
+@shared_task(name="risks.tasks.milestone_reviews_tick")  # type: ignore[untyped-decorator]  # Celery: untyped
 def milestone_reviews_tick() -> int:
     """Schedule reviews from the milestones' dates, escalate overdue ones, and hand the
     due ones to workers in per-organization batches (a duplicated beat claims other rows)."""
@@ -26,13 +26,13 @@ def milestone_reviews_tick() -> int:
     return len(claimed.rows)
 
 
-@shared_task(name="risks.tasks.early_warning_sweep")
+@shared_task(name="risks.tasks.early_warning_sweep")  # type: ignore[untyped-decorator]  # Celery: untyped
 def early_warning_sweep() -> int:
     """Run the early-warning rules over every active engagement and project (idempotent)."""
     return monitoring.sweep()
 
 
-@shared_task(name="risks.tasks.open_reviews")
+@shared_task(name="risks.tasks.open_reviews")  # type: ignore[untyped-decorator]  # Celery: untyped
 def open_reviews(org_id: str, review_ids: list[str], token: str) -> int:
     org = Organization.objects.get(pk=org_id)
     return reviews.open_batch(org=org, review_ids=review_ids, token=uuid.UUID(token))

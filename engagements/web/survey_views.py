@@ -3,7 +3,7 @@ public page where the contact answers through the link's signed token."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -50,7 +50,7 @@ class SurveySendView(OrgViewMixin, DetailView):  # type: ignore[type-arg]
         return context
 
     def post(self, request: OrgRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        self.object = contact = self.get_object()
+        self.object = contact = cast(Contact, self.get_object())
         form = SurveySendForm(request.POST, org=request.org, contact=contact)
         if form.is_valid():
             try:

@@ -3,7 +3,7 @@ review, where it is signed off."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -18,7 +18,7 @@ from accounts.mixins import OrgViewMixin
 from accounts.requests import OrgRequest
 from projects.models import Project
 from risks import reviews
-from risks.models import ReviewStatus, RiskReview
+from risks.models import ReviewPolicy, ReviewStatus, RiskReview
 from risks.web.review_forms import ReviewPolicyForm, SignOffForm
 
 VIEW = {"GET": "records.view", "HEAD": "records.view"}
@@ -53,7 +53,7 @@ class ProjectReviewsView(OrgViewMixin, DetailView):  # type: ignore[type-arg]
             .select_related("milestone", "reviewer", "signed_off_by")
             .order_by("planned_date", "id")
         )
-        own = reviews.ReviewPolicy.objects.for_org(org).filter(project=project).first()
+        own = ReviewPolicy.objects.for_org(org).filter(project=project).first()
         context.update(
             reviews=[(r, STATUS_BADGE[ReviewStatus(r.status)]) for r in rows],
             org_lead=reviews.org_lead_days(org),
@@ -67,7 +67,7 @@ class ProjectReviewsView(OrgViewMixin, DetailView):  # type: ignore[type-arg]
         return context
 
     def post(self, request: OrgRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        self.object = project = self.get_object()
+        self.object = project = cast(Project, self.get_object())
         form = ReviewPolicyForm(request.POST)
         if form.is_valid():
             try:
@@ -113,7 +113,7 @@ class ReviewDetailView(OrgViewMixin, DetailView):  # type: ignore[type-arg]
         return context
 
     def post(self, request: OrgRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        self.object = review = self.get_object()
+        self.object = review = cast(RiskReview, self.get_object())
         form = SignOffForm(request.POST)
         if form.is_valid():
             try:
