@@ -286,10 +286,12 @@ def open_review(
             .filter(pk=review_id)
             .first()
         )
+        # The locked status is what makes this once: a task holding a claim that a later
+        # tick took over (its worker was slow, not dead) still opens a review left
+        # scheduled, and finds an opened one open. Skipping on a stale token instead would
+        # starve the reviews behind a backlog of re-claimed tasks.
         if review is None or review.status != ReviewStatus.SCHEDULED:
             return False
-        if token is not None and review.claim != token:
-            return False  # taken over by a later tick
         project = review.project
         today = project_selectors.org_today(org, now)
         manager = project.manager
