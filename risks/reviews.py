@@ -469,6 +469,63 @@ def sign_off(
     return locked
 
 
+# --- Re-rating at the review -------------------------------------------------------------
+
+
+def review_rate(
+    *,
+    org: Organization,
+    actor: User | None,
+    review: RiskReview,
+    risk: Any,
+    probability: int | None = None,
+    impact: int | None = None,
+) -> None:
+    """At a review, confirm a risk's rating (``probability`` and ``impact`` None) or re-rate
+    it; either way a line in its score history names the review."""
+    from risks import services as risk_services
+    from risks.models import RatingSource, Risk, RiskRating, RiskStatus
+
+    if risk.organization_id != org.pk or risk.project_id != review.project_id:
+        raise ReviewRefused(_("Choose an open risk of this project."))
+    reason = _("Milestone risk review: %(milestone)s") % {"milestone": review.milestone.name}
+    with transaction.atomic():
+        locked = Risk.objects.for_org(org).select_for_update(of=("self",)).get(pk=risk.pk)
+        if locked.status != RiskStatus.OPEN:
+            raise ReviewRefused(_("Choose an open risk of this project."))
+        if (
+            probability is not None
+            and impact is not None
+            and ((probability, impact) != (locked.probability, locked.impact))
+        ):
+            risk_services.risk_rate(
+                org=org,
+                actor=actor,
+                risk=locked,
+                probability=probability,
+                impact=impact,
+                residual_probability=locked.residual_probability,
+                residual_impact=locked.residual_impact,
+                reason=reason,
+            )
+            return
+        RiskRating.objects.create(
+            organization=org,
+            risk=locked,
+            source=RatingSource.ASSESSED,
+            probability=locked.probability,
+            impact=locked.impact,
+            score=locked.score,
+            level=locked.level,
+            residual_probability=locked.residual_probability,
+            residual_impact=locked.residual_impact,
+            residual_score=locked.residual_score,
+            residual_level=locked.residual_level,
+            actor=actor if actor is not None and actor.pk else None,
+            reason=reason + " · " + _("confirmed"),
+        )
+
+
 # --- Gate criterion -----------------------------------------------------------------------
 
 _SHOWN = 3

@@ -18,6 +18,12 @@ class SignOffForm(InputRulesFormMixin, forms.Form):
     )
 
 
+class ReviewRateForm(InputRulesFormMixin, forms.Form):
+    risk = forms.UUIDField(widget=forms.HiddenInput)
+    probability = forms.IntegerField(label=_("Probability"), min_value=1, max_value=5)
+    impact = forms.IntegerField(label=_("Impact"), min_value=1, max_value=5)
+
+
 class ReviewPolicyForm(InputRulesFormMixin, forms.Form):
     lead_working_days = forms.IntegerField(
         label=_("Open reviews this many working days before each milestone"),

@@ -18,8 +18,9 @@ from accounts.mixins import OrgViewMixin
 from accounts.requests import OrgRequest
 from projects.models import Project
 from risks import reviews
-from risks.models import ReviewPolicy, ReviewStatus, RiskReview
-from risks.web.review_forms import ReviewPolicyForm, SignOffForm
+from risks import selectors as risk_selectors
+from risks.models import ReviewPolicy, ReviewStatus, Risk, RiskReview
+from risks.web.review_forms import ReviewPolicyForm, ReviewRateForm, SignOffForm
 
 VIEW = {"GET": "records.view", "HEAD": "records.view"}
 VIEW_POST_EDIT = {**VIEW, "POST": "records.edit"}
@@ -104,8 +105,16 @@ class ReviewDetailView(OrgViewMixin, DetailView):  # type: ignore[type-arg]
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         review: RiskReview = self.object
+        risks = list(
+            risk_selectors.open_risks(self.org)
+            .filter(project=review.project)
+            .select_related("owner")
+            .order_by("-score", "title")
+        )
         context.update(
             project=review.project,
+            risks=risks,
+            can_rate=self.membership.can("records.edit") and review.status != ReviewStatus.DONE,
             badge=STATUS_BADGE[ReviewStatus(review.status)],
             can_sign=self.membership.can("records.edit") and review.status != ReviewStatus.DONE,
             form=kwargs.get("form") or SignOffForm(),
@@ -114,6 +123,8 @@ class ReviewDetailView(OrgViewMixin, DetailView):  # type: ignore[type-arg]
 
     def post(self, request: OrgRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self.object = review = cast(RiskReview, self.get_object())
+        if request.POST.get("action") in ("confirm", "rate"):
+            return self._rate(request, review)
         form = SignOffForm(request.POST)
         if form.is_valid():
             try:
@@ -129,3 +140,30 @@ class ReviewDetailView(OrgViewMixin, DetailView):  # type: ignore[type-arg]
                 messages.success(request, _("Milestone risk review signed off."))
                 return redirect(_review_url(request.org.slug, review))
         return self.render_to_response(self.get_context_data(form=form), status=400)
+
+    def _rate(self, request: OrgRequest, review: RiskReview) -> HttpResponse:
+        form = ReviewRateForm(request.POST)
+        if review.status == ReviewStatus.DONE or not form.is_valid():
+            messages.error(request, _("Give a probability and an impact from 1 to 5."))
+            return self.render_to_response(self.get_context_data(), status=400)
+        risk = Risk.objects.for_org(request.org).filter(pk=form.cleaned_data["risk"]).first()
+        if risk is None:
+            messages.error(request, _("Choose an open risk of this project."))
+            return self.render_to_response(self.get_context_data(), status=400)
+        confirm = request.POST.get("action") == "confirm"
+        try:
+            reviews.review_rate(
+                org=request.org,
+                actor=request.user,
+                review=review,
+                risk=risk,
+                probability=None if confirm else form.cleaned_data["probability"],
+                impact=None if confirm else form.cleaned_data["impact"],
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return self.render_to_response(self.get_context_data(), status=400)
+        messages.success(
+            request, _("Rating confirmed.") if confirm else _("The risk was re-rated.")
+        )
+        return redirect(_review_url(request.org.slug, review))

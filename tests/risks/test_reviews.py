@@ -300,3 +300,32 @@ def test_two_ticks_at_once_open_the_review_once(org, member):
     assert RiskReview.objects.for_org(org).filter(status=ReviewStatus.OPEN).count() == 5
     assert review_events(org).count() == 5
     assert FollowUp.objects.for_org(org).count() == 5
+
+
+def test_the_review_page_lists_open_risks_to_confirm_or_re_rate(org, member, member_client):
+    from risks.models import RiskRating
+    from tests.risks.factories import make_risk
+
+    project, _task, _ms = project_with_milestone(org, manager=member)
+    review = opened_review(org, project)
+    risk = make_risk(org, project, title="Vendor late", probability=2, impact=3)
+    closed = make_risk(org, project, title="Closed one")
+    from risks import services as risk_services
+
+    risk_services.risk_close(org=org, actor=member, risk=closed)
+    url = reverse("risks:review_detail", kwargs={"org_slug": org.slug, "pk": review.pk})
+    page = member_client.get(url).content.decode()
+    assert "Vendor late" in page and "Closed one" not in page
+    body = {"risk": str(risk.pk), "probability": "2", "impact": "3", "action": "confirm"}
+    assert member_client.post(url, body).status_code == 302
+    body = {"risk": str(risk.pk), "probability": "4", "impact": "5", "action": "rate"}
+    assert member_client.post(url, body).status_code == 302
+    risk = fresh(risk)
+    assert (risk.probability, risk.impact) == (4, 5)
+    reasons = list(
+        RiskRating.objects.for_org(org).filter(risk=risk).values_list("reason", flat=True)
+    )
+    assert len(reasons) == 3 and all("Go-live" in r for r in reasons[1:])
+    # A closed risk, or another project's, cannot be rated here.
+    body = {"risk": str(closed.pk), "probability": "1", "impact": "1", "action": "rate"}
+    assert member_client.post(url, body).status_code == 400
