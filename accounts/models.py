@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import hashlib
 import secrets
 import zoneinfo
 from typing import Any
@@ -17,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.ids import uuid7
 from accounts.roles import Role, role_can
 from accounts.tenancy import BaseModel, TenantManager, TenantModel, TenantQuerySet
+from accounts.zones import token_digest
 
 
 def validate_timezone(value: str) -> None:
@@ -143,9 +143,7 @@ class Membership(TenantModel):
 
 
 def _hash_secret(secret: str) -> str:
-    # Secrets here are long random tokens, not passwords: a fast hash is enough and keeps
-    # per-request authentication cheap.
-    return hashlib.sha256(secret.encode()).hexdigest()
+    return token_digest(secret)
 
 
 class InvitationQuerySet(TenantQuerySet["Invitation"]):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.http import HttpRequest
+from django.utils.http import url_has_allowed_host_and_scheme
 
 if TYPE_CHECKING:
     from django_htmx.middleware import HtmxDetails
@@ -22,3 +23,15 @@ class OrgRequest(HttpRequest):
     org: Organization
     membership: Membership
     htmx: HtmxDetails
+
+
+def safe_next(request: HttpRequest, default: str | None = None) -> str | None:
+    """The ``next`` of a form post or link (POST first, then GET) when it stays on this site,
+    else ``default``. The one check for every "go back to where you came from": an
+    absolute URL to another host, a scheme change or ``//evil.example`` falls back."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default

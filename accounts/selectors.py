@@ -98,7 +98,14 @@ def is_member(org: Organization, user: User) -> bool:
     notification e-mail, a calendar feed) asks this when it sends, not when the work was
     queued: a person removed meanwhile gets nothing.
     """
-    return user.is_active and Membership.objects.for_org(org).filter(user=user).exists()
+    return user.is_active and has_membership(org, user)
+
+
+def has_membership(org: Organization, user: User) -> bool:
+    """Whether ``user`` belongs to ``org`` (any role). The one membership check of services
+    that accept a person (an owner, a manager, an assignee); send paths use ``is_member``,
+    which also requires an active account."""
+    return Membership.objects.for_org(org).filter(user=user).exists()
 
 
 def member_ids(org: Organization, user_ids: Iterable[Any]) -> set[Any]:

@@ -39,7 +39,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
-from accounts import inputs
+from accounts import inputs, zones
 from accounts.inputs import InputRulesFormMixin
 from accounts.models import Organization, User
 from engagements import selectors, services
@@ -378,10 +378,7 @@ def run(*, org: Organization, job_id: Any) -> str:
         return "skipped"
     ours = jobs.filter(pk=job_id, claim=token)
     job = jobs.select_related("created_by").get(pk=job_id)
-    try:
-        zone = zoneinfo.ZoneInfo(job.timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = zoneinfo.ZoneInfo("UTC")
+    zone = zones.zone(job.timezone)
 
     def progress(n: int) -> None:
         # Also the run's heartbeat: a claim refreshed here is not taken over.
@@ -535,38 +532,25 @@ def write_rows(
         ImportJob.Kind.CUSTOMERS: Customer,
         ImportJob.Kind.CONTACTS: Contact,
     }[ImportJob.Kind(kind)]
-    known = services.locked_by_external_id(
-        org=org, model=model, external_ids=(d.get("external_id") for _l, d in checked)
-    )
-    items = [(known.get(d.get("external_id") or ""), d) for _l, d in checked]
-    if model is Touchpoint:
-        try:
-            results = services.touchpoints_log_many(
-                org=org, actor=actor, items=items, source=Touchpoint.Source.IMPORT
-            )
-        except services.BulkItemError as exc:
-            raise _RowFailed(checked[exc.index][0], exc.error) from None
-        created = sum(1 for _tp, was_created in results if was_created)
-        return created, len(results) - created
-
     save = services.customer_save if model is Customer else services.contact_save
     target = "customer" if model is Customer else "contact"
-    created = updated = 0
-    seen: dict[str, Any] = {}
-    for index in services.write_order(items):
-        existing, data = items[index]
-        external_id = data.get("external_id")
-        # An earlier row of the same file may have created it.
-        instance = existing or (seen.get(external_id) if external_id else None)
-        try:
-            saved = save(org=org, actor=actor, data=data, **{target: instance})
-        except ValidationError as exc:
-            raise _RowFailed(checked[index][0], exc) from None
-        if external_id:
-            seen[external_id] = saved
-        created += instance is None
-        updated += instance is not None
-    return created, updated
+
+    def write(existing: Any, data: dict[str, Any]) -> Any:
+        return save(org=org, actor=actor, data=data, **{target: existing})
+
+    try:
+        results = services.upsert_many(
+            org=org,
+            actor=actor,
+            model=model,
+            rows=[data for _line, data in checked],
+            write=None if model is Touchpoint else write,
+            source=Touchpoint.Source.IMPORT,
+        )
+    except services.BulkItemError as exc:
+        raise _RowFailed(checked[exc.index][0], exc.error) from None
+    created = sum(1 for _obj, was_created in results if was_created)
+    return created, len(results) - created
 
 
 def export_customers(rows: Any) -> str:

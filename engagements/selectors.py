@@ -26,6 +26,7 @@ from django.db.models import (
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from accounts import zones
 from accounts.models import Membership, Organization, User
 from accounts.roles import Role
 from engagements.calc.health import HealthInputs, HealthSettings
@@ -45,10 +46,7 @@ def health_settings(org: Organization) -> HealthSettings:
 
 
 def org_zone(org: Organization) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(org.timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
+    return zones.zone(org.timezone)
 
 
 # --- Customers -------------------------------------------------------------------------

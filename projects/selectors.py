@@ -17,6 +17,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
+from accounts import zones
 from accounts.models import Organization, User
 from projects import gates
 from projects.calc.calendar import CalendarError, WorkCalendar
@@ -44,10 +45,7 @@ def display(text: str) -> str:
 
 
 def org_zone(org: Organization) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(org.timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
+    return zones.zone(org.timezone)
 
 
 def org_today(org: Organization, now: datetime | None = None) -> date:

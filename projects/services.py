@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts import audit
+from accounts import selectors as people
 from accounts.models import Membership, Organization, User
 from followup.kernel import events
 from projects import change_guard, gates, selectors
@@ -143,7 +144,7 @@ def _actor_label(actor: User | None) -> str:
 
 
 def _is_member(org: Organization, user: User | None) -> bool:
-    return user is None or selectors.org_people(org).filter(pk=user.pk).exists()
+    return user is None or people.has_membership(org, user)
 
 
 def _same_org(org: Organization, **objects: Any) -> None:

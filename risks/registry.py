@@ -13,6 +13,7 @@ from accounts import audit
 from accounts.models import Organization, User
 from followup.engine import notifications
 from followup.kernel import events, search, subjects
+from followup.kernel.models import Event
 from followup.kernel.search import Result
 
 EVENT_TYPES = {
@@ -78,6 +79,32 @@ def register() -> None:
         help=_("Holds when every open high risk of the project has a response strategy."),
     )
     search.register("risks", _("Risks"), find_risks, order=60)
+    events.subscribe("risks.health", refresh_health_on_risk_change, types=set(EVENT_TYPES))
+
+
+def refresh_health_on_risk_change(event: Event) -> None:
+    """Outbox subscriber: a business risk changed, so may the health of its engagement (or
+    of its customer's active engagements). Recomputing is idempotent."""
+    from engagements import services as engagement_services
+    from engagements.models import Engagement
+
+    payload = event.payload or {}
+    if payload.get("side") != "business":
+        return
+    org = event.organization
+    engagements = Engagement.objects.for_org(org)
+    if payload.get("engagement"):
+        ids = list(engagements.filter(pk=payload["engagement"]).values_list("pk", flat=True))
+    elif payload.get("customer"):
+        ids = list(
+            engagements.filter(
+                customer_id=payload["customer"], status=Engagement.Status.ACTIVE
+            ).values_list("pk", flat=True)
+        )
+    else:
+        return
+    for engagement_id in ids:
+        engagement_services.engagement_health_refresh(org=org, engagement_id=engagement_id)
 
 
 def _risks_let_go(entry: subjects.SubjectType, instance: Any) -> None:

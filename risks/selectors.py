@@ -82,10 +82,14 @@ class RiskSettings:
         return [(key, gettext(name)) for key, name in self.categories]
 
     def probability_word(self, level: int | None) -> str:
-        return gettext(self.probability_words[level]) if level in self.probability_words else ""
+        if level is None or level not in self.probability_words:
+            return ""
+        return gettext(self.probability_words[level])
 
     def impact_word(self, level: int | None) -> str:
-        return gettext(self.impact_words[level]) if level in self.impact_words else ""
+        if level is None or level not in self.impact_words:
+            return ""
+        return gettext(self.impact_words[level])
 
 
 def _mapping(value: object) -> Mapping[object, object] | None:

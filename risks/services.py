@@ -123,7 +123,15 @@ def _event(
         type=type,
         subject=risk,
         actor=actor,
-        payload={"side": risk.side, "status": risk.status, "level": risk.level, **(payload or {})},
+        payload={
+            "side": risk.side,
+            "status": risk.status,
+            "level": risk.level,
+            "customer": str(risk.customer_id) if risk.customer_id else None,
+            "engagement": str(risk.engagement_id) if risk.engagement_id else None,
+            "project": str(risk.project_id) if risk.project_id else None,
+            **(payload or {}),
+        },
     )
 
 
@@ -654,7 +662,7 @@ def indicator_value_add(
         baseline_probability = locked.baseline_probability or locked.probability
         rating = scoring.rerate(
             scoring.Rating(baseline_probability, locked.impact, 0, "low"),
-            zone,  # type: ignore[arg-type]
+            zone,
             settings.matrix,
         )
         old = (locked.probability, locked.score, locked.level)

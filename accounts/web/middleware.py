@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
-from accounts import audit
+from accounts import audit, zones
 
 
 class UserPreferencesMiddleware:
@@ -24,9 +23,9 @@ class UserPreferencesMiddleware:
             if user.language:
                 translation.activate(user.language)
                 request.LANGUAGE_CODE = translation.get_language()
-            try:
-                timezone.activate(zoneinfo.ZoneInfo(user.timezone))
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            if user.timezone:
+                timezone.activate(zones.zone(user.timezone))
+            else:
                 timezone.deactivate()
         else:
             timezone.deactivate()

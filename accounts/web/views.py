@@ -22,7 +22,6 @@ from django.http import (
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone, translation
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, TemplateView
@@ -30,7 +29,7 @@ from django.views.generic import FormView, TemplateView
 from accounts import audit, departures, selectors, services
 from accounts.mixins import OrgViewMixin
 from accounts.models import ApiKey, AuditEntry, Invitation, Membership, User
-from accounts.requests import OrgRequest
+from accounts.requests import OrgRequest, safe_next
 from accounts.roles import can_change_holder
 from accounts.web.forms import (
     ApiKeyForm,
@@ -130,9 +129,7 @@ class SetLanguageView(View):
 
     def post(self, request: HttpRequest) -> HttpResponse:
         form = LanguageForm(request.POST)
-        next_url = request.POST.get("next") or "/"
-        if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
-            next_url = "/"
+        next_url = safe_next(request, "/") or "/"
         response = HttpResponseRedirect(next_url)
         if form.is_valid():
             language = form.cleaned_data["language"]

@@ -11,7 +11,6 @@ from typing import Any, ClassVar
 
 import django_filters
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
@@ -181,50 +180,37 @@ class _BulkMixin:
         for attempt in range(2):
             try:
                 with transaction.atomic():
-                    pairs, saved = self._upsert(request.org, rows)
+                    results = self._upsert(request.org, rows)
                 break
             except IntegrityError:
                 # A concurrent request created some of these external ids and committed
                 # while we waited on their unique index: read again, they are updates now.
                 if attempt:
                     raise
-        created = sum(1 for (existing, _row) in pairs if existing is None)
-        body = {"created": created, "updated": len(pairs) - created, "ids": [o.pk for o in saved]}
+            except services.BulkItemError as exc:
+                errors: list[Any] = [{} for _ in rows]
+                errors[exc.index] = exc.detail
+                raise ValidationError(errors) from None
+        created = sum(1 for _obj, was_created in results if was_created)
+        body = {
+            "created": created,
+            "updated": len(results) - created,
+            "ids": [obj.pk for obj, _created in results],
+        }
         return Response(BulkResultSerializer(body).data, status=status.HTTP_201_CREATED)
 
-    def _upsert(
-        self, org: Organization, rows: list[dict[str, Any]]
-    ) -> tuple[list[tuple[models.Model | None, dict[str, Any]]], list[models.Model]]:
-        # Locked until commit, in primary-key order (engagements.services, "Lock order"), so
-        # a concurrent bulk can neither update the same rows between our read and our
-        # write nor deadlock with us.
-        known = services.locked_by_external_id(
+    def _upsert(self, org: Organization, rows: list[dict[str, Any]]) -> list[tuple[Any, bool]]:
+        # The shared pipeline (engagements.services.upserts): rows known by external id are
+        # locked until commit in primary-key order ("Lock order"), so a concurrent bulk can
+        # neither update the same rows between our read and our write nor deadlock with us.
+        return services.upsert_many(
             org=org,
+            actor=None,
             model=self.model,
-            external_ids=(row.get("external_id") for row in rows),
+            rows=rows,
+            write=lambda existing, data: self.write(data, existing),  # type: ignore[attr-defined]
+            source=Touchpoint.Source.API,
         )
-        pairs = [(known.get(row.get("external_id") or ""), row) for row in rows]
-        return pairs, self.write_many(pairs)
-
-    def write_many(
-        self, pairs: list[tuple[models.Model | None, dict[str, Any]]]
-    ) -> list[models.Model]:
-        saved: dict[int, models.Model] = {}
-        seen: dict[str, models.Model] = {}
-        for index in services.write_order(pairs):
-            existing, row = pairs[index]
-            # A repeated external_id in one request updates what the earlier item made.
-            existing = existing or seen.get(row.get("external_id") or "")
-            try:
-                obj = self.write(row, existing)
-            except DjangoValidationError as exc:
-                errors: list[Any] = [{} for _ in pairs]
-                errors[index] = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
-                raise ValidationError(errors) from None
-            if row.get("external_id"):
-                seen[row["external_id"]] = obj
-            saved[index] = obj
-        return [saved[index] for index in range(len(pairs))]
 
 
 def _actor(request: Request) -> Any:
@@ -328,19 +314,6 @@ class TouchpointViewSet(_BulkMixin, _ResourceViewSet):
 
     def remove(self, instance: models.Model) -> None:
         services.touchpoint_delete(org=self.request.org, actor=None, touchpoint=instance)
-
-    def write_many(
-        self, pairs: list[tuple[models.Model | None, dict[str, Any]]]
-    ) -> list[models.Model]:
-        try:
-            results = services.touchpoints_log_many(
-                org=self.request.org, actor=None, items=pairs, source=Touchpoint.Source.API
-            )
-        except services.BulkItemError as exc:
-            errors: list[Any] = [{} for _ in pairs]
-            errors[exc.index] = exc.detail
-            raise ValidationError(errors) from None
-        return [tp for tp, _created in results]
 
 
 VIEWSETS: dict[str, Callable] = {

@@ -8,7 +8,6 @@ UID that stays the same for a follow-up however often the feed is fetched.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from django.utils import timezone
 from accounts import selectors as people
 from accounts.inputs import strip_controls
 from accounts.models import Organization, User
+from accounts.zones import token_digest
 from followup.engine import feeds
 from followup.engine.models import CalendarFeed, FollowUp, FollowUpStatus
 
@@ -131,7 +131,7 @@ def render(
 
 
 def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    return token_digest(token)
 
 
 def feed_create(*, org: Organization, user: User) -> str:

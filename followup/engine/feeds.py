@@ -17,7 +17,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from accounts.models import Membership, Organization, User
+from accounts import selectors as people
+from accounts.models import Organization, User
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ def unregister_feed_items(provider: Provider) -> None:
 
 def items_for(org: Organization, user: User) -> list[FeedItem]:
     """Every provider's entries for ``user``, who must still be a member of ``org``."""
-    if not _providers or not Membership.objects.for_org(org).filter(user=user).exists():
+    if not _providers or not people.is_member(org, user):
         return []
     found: list[FeedItem] = []
     for provider in list(_providers):

@@ -20,7 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import audit, inputs
-from accounts.models import Membership, Organization, User
+from accounts import selectors as people
+from accounts.models import Organization, User
 from followup.engine import notifications, reminders
 from followup.engine.calc import recurrence
 from followup.engine.models import TRANSITIONS, FollowUp, FollowUpStatus, Priority
@@ -96,7 +97,7 @@ def _record_change(followup: FollowUp, actor: User | None, type: str = "followup
 
 
 def _require_member(org: Organization, user: User, field: str = "owner") -> None:
-    if not Membership.objects.for_org(org).filter(user=user).exists():
+    if not people.has_membership(org, user):
         raise ValidationError({field: _("Choose a member of this organization.")})
 
 
@@ -106,7 +107,8 @@ def _require_subject(org: Organization, subject: Any) -> None:
     if subject is None:
         return
     if (
-        subjects.for_model(type(subject)) is None
+        (entry := subjects.for_model(type(subject))) is None
+        or not entry.followable
         or getattr(subject, "organization_id", None) != org.pk
     ):
         # The words of ``subjects.resolve``: unknown and foreign read the same.

@@ -90,7 +90,7 @@ class RiskViewSet(TenantModelViewSet):
         return queryset.order_by("-created_at", "-id")
 
     def _fresh(self, pk: Any) -> Risk:
-        return cast(Risk, Risk.objects.for_org(self.request.org).get(pk=pk))
+        return Risk.objects.for_org(self.request.org).get(pk=pk)
 
     def _status(self, risk: Risk, target: str | None) -> None:
         if target is None or target == risk.status:

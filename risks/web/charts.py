@@ -37,7 +37,7 @@ def matrix_svg(cells: Sequence[Cell], link: Callable[[int, int], str], *, title:
     size, pad_l, pad_b, pad_t = 64, 40, 40, 4
     width, height = pad_l + 5 * size + 4, pad_t + 5 * size + pad_b
     total = sum(c.count for c in cells)
-    parts = [
+    parts: list[str] = [
         format_html(
             '<svg class="risk-matrix" viewBox="0 0 {} {}" role="group"'
             ' aria-labelledby="matrix-title matrix-desc" xmlns="http://www.w3.org/2000/svg">',
@@ -165,7 +165,7 @@ def _line_chart(
     def y(v: float) -> float:
         return round(pad_t + inner_h * (1 - (v - bottom) / span), 1)
 
-    parts = [
+    parts: list[str] = [
         format_html(
             '<svg class="chart small-chart" viewBox="0 0 {} {}" role="img"'
             ' aria-labelledby="{}-title {}-desc" xmlns="http://www.w3.org/2000/svg">',

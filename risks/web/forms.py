@@ -297,7 +297,7 @@ class RiskFilterForm(OrgFormMixin, forms.Form):
         if not self.is_bound or not self.is_valid():
             return RiskFilters(**fixed)
         d = self.cleaned_data
-        values = {
+        values: dict[str, Any] = {
             "q": d.get("q") or "",
             "side": d.get("side") or "",
             "status": d.get("status") or RiskStatus.OPEN,

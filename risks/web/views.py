@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -208,8 +208,7 @@ class RiskDetailView(OrgViewMixin, DetailView):  # type: ignore[type-arg]
                 risk.residual_score is not None
                 and (
                     risk.residual_score > risk.score
-                    or scoring.LEVELS.index(risk.residual_level)  # type: ignore[arg-type]
-                    > scoring.LEVELS.index(risk.level)  # type: ignore[arg-type]
+                    or scoring.LEVELS.index(risk.residual_level) > scoring.LEVELS.index(risk.level)
                 )
             ),
             ratings=list(reversed(ratings)),
@@ -282,7 +281,9 @@ class RiskEditView(OrgViewMixin, TemplateView):
     model = Risk
 
     def _risk(self, pk: Any) -> Risk:
-        return access_by_id(Risk.objects.select_related("organization"), self.org, pk)
+        return access_by_id(
+            Risk.objects.for_org(self.org).select_related("organization"), self.org, pk
+        )
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         request = self.org_request
@@ -321,7 +322,7 @@ class RiskTransitionView(OrgViewMixin, TemplateView):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         request = self.org_request
-        risk = access_by_id(Risk.objects, request.org, kwargs["pk"])
+        risk = access_by_id(Risk.objects.for_org(request.org), request.org, kwargs["pk"])
         form = TransitionForm(request.POST, org=request.org)
         target = _url(request.org.slug, "detail", pk=risk.pk)
         if not form.is_valid():
@@ -353,7 +354,7 @@ class IndicatorValueView(OrgViewMixin, TemplateView):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         request = self.org_request
-        risk = access_by_id(Risk.objects, request.org, kwargs["pk"])
+        risk = access_by_id(Risk.objects.for_org(request.org), request.org, kwargs["pk"])
         form = IndicatorValueForm(request.POST, org=request.org)
         target = _url(request.org.slug, "detail", pk=risk.pk)
         if form.is_valid():
@@ -370,7 +371,7 @@ class IndicatorValueView(OrgViewMixin, TemplateView):
             else:
                 messages.success(request, _("The reading was recorded."))
                 return redirect(target)
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
         return redirect(target)
 
 
@@ -394,7 +395,7 @@ class RiskMatrixView(OrgViewMixin, TemplateView):
         heading = _("Risk matrix")
         back: tuple[str, str] | None = None
         if self.scope == "project":
-            project = access_by_id(Project.objects, org, kwargs["pk"])
+            project = access_by_id(Project.objects.for_org(org), org, kwargs["pk"])
             fixed["project"] = project
             heading = _("Risk matrix of %(name)s") % {"name": f"{project.code} {project.name}"}
             back = (
@@ -402,7 +403,7 @@ class RiskMatrixView(OrgViewMixin, TemplateView):
                 f"{project.code} {project.name}",
             )
         elif self.scope == "customer":
-            customer = access_by_id(Customer.objects, org, kwargs["pk"])
+            customer = access_by_id(Customer.objects.for_org(org), org, kwargs["pk"])
             fixed["customer"] = customer
             heading = _("Risk matrix of %(name)s") % {"name": customer.name}
             back = (
@@ -424,8 +425,7 @@ class RiskMatrixView(OrgViewMixin, TemplateView):
             base["customer"] = str(fixed["customer"].pk)
 
         def link(p: int, i: int) -> str:
-            query = QueryDict(mutable=True)
-            query.update(base)
+            query = base.copy()
             query["p"], query["i"] = str(p), str(i)
             if filters.residual:
                 query["residual"] = "on"
@@ -496,7 +496,7 @@ class FmeaSheetView(OrgViewMixin, TemplateView):
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         request = self.org_request
-        project = access_by_id(Project.objects, request.org, kwargs["pk"])
+        project = access_by_id(Project.objects.for_org(request.org), request.org, kwargs["pk"])
         sort = request.GET.get("sort", "-rpn")
         sort = sort if sort in FMEA_SORTS else "-rpn"
         risks = list(self.rows(project, sort))
@@ -528,7 +528,7 @@ class FmeaSheetView(OrgViewMixin, TemplateView):
 class FmeaCsvView(FmeaSheetView):
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         request = self.org_request
-        project = access_by_id(Project.objects, request.org, kwargs["pk"])
+        project = access_by_id(Project.objects.for_org(request.org), request.org, kwargs["pk"])
         sort = request.GET.get("sort", "-rpn")
         risks = list(self.rows(project, sort if sort in FMEA_SORTS else "-rpn"))
         actions = selectors.action_titles(request.org, [r.pk for r in risks])

@@ -209,17 +209,22 @@ def test_a_registered_provider_feeds_open_business_risks_into_health(org):
     from tests.engagements.factories import make_engagement
 
     engagement = make_engagement(org)
-    assert selectors.followup_and_risk_counts(org, [engagement.pk])[engagement.pk][1] is None
+    # The risk register registers the real provider; take it out to test the registry alone.
+    registered = health_providers._providers.get(health_providers.OPEN_BUSINESS_RISKS)
+    health_providers.unregister(health_providers.OPEN_BUSINESS_RISKS)
     seen = []
 
     def provider(org_, customer_of):
         seen.append(dict(customer_of))
         return {engagement.pk: 2}
 
-    health_providers.register(health_providers.OPEN_BUSINESS_RISKS, provider)
     try:
+        assert selectors.followup_and_risk_counts(org, [engagement.pk])[engagement.pk][1] is None
+        health_providers.register(health_providers.OPEN_BUSINESS_RISKS, provider)
         counts = selectors.followup_and_risk_counts(org, [engagement.pk])
         assert counts[engagement.pk][1] == 2
         assert seen == [{engagement.pk: engagement.customer_id}]
     finally:
         health_providers.unregister(health_providers.OPEN_BUSINESS_RISKS)
+        if registered is not None:
+            health_providers.register(health_providers.OPEN_BUSINESS_RISKS, registered)

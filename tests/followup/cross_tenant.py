@@ -232,7 +232,12 @@ def _saved_view(world: World):
 
 
 # A saved view names nothing of another organization: org B saving one saves its own.
-register("followup:saved_filter_create", make=lambda w: Target({}, _saved_view(w).name))
+register(
+    "followup:saved_filter_create",
+    make=lambda w: Target({}, _saved_view(w).name),
+    body=lambda w: {"list": "followups", "name": "mine", "query": "who=all"},
+    body_names_org_a=False,
+)
 register(
     "followup:saved_filter_delete",
     make=lambda w: Target({"pk": _saved_view(w).pk}, _saved_view(w).name),
@@ -301,4 +306,24 @@ register(
     make=lambda w: Target({}, w.owner_a.email),
 )
 register("comment-list", make=comment_list, body=comment_body)
-register("comment-detail", make=comment_item, body=lambda w: {"body": "changed"})
+
+
+def comment_by_key(world):
+    """A comment written through org A's API key: only its author may change it."""
+    from accounts.models import ApiKey
+    from followup.engine import comments
+
+    key = ApiKey.objects.for_org(world.org_a).get()  # the world's one key of org A
+    comment = world.once(
+        "comment_by_key",
+        lambda: comments.comment_post(
+            org=world.org_a,
+            writer=comments.Writer(user=None, api_key=key),
+            subject=_followup(world),
+            body="alpha-secret-comment",
+        ),
+    )
+    return Target({"pk": comment.pk}, "alpha-secret-comment")
+
+
+register("comment-detail", make=comment_by_key, body=lambda w: {"body": "changed"})

@@ -179,8 +179,11 @@ def test_events_name_their_subject_by_registry_key_or_app_and_model(
     events.record(org=org, type="followup.updated", subject=own)
     assert Event.objects.for_org(org).get(type="followup.updated").subject_type == "membership"
     created = Event.objects.for_org(org).get(type="followup.created")
-    assert (created.subject_type, created.subject_id) == ("followup.followup", followup.pk)
-    assert subjects.type_key(FollowUp) == "followup.followup"
+    # A follow-up is a registered subject (comments are about it) under the key "followup".
+    assert (created.subject_type, created.subject_id) == ("followup", followup.pk)
+    assert subjects.type_key(FollowUp) == "followup"
+    # A model nobody registered is named by app label and model.
+    assert subjects.type_key(Event) == "kernel.event"
 
 
 def test_two_apps_models_of_the_same_name_do_not_collide():

@@ -232,3 +232,20 @@ def test_improvement_compares_pre_and_post_action_ratings():
     assert improvement(pre, FmeaRating(8, 6, 6)).priority_change == "unchanged"
     worse = improvement(FmeaRating(5, 4, 4), FmeaRating(5, 8, 7))
     assert (worse.priority_change, worse.rpn_change) == ("raised", 200)
+
+
+# --- Property: raising a factor never lowers the priority (hypothesis) ------------------------
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+ratings = st.integers(min_value=1, max_value=10)
+
+
+@given(s=ratings, o=ratings, d=ratings, factor=st.sampled_from([0, 1, 2]), step=ratings)
+def test_property_raising_severity_occurrence_or_detection_never_lowers_ap(s, o, d, factor, step):
+    before = [s, o, d]
+    after = list(before)
+    after[factor] = min(10, after[factor] + step)
+    assert RANK[action_priority(*after)] >= RANK[action_priority(*before)]
+    assert rpn(*after) >= rpn(*before)

@@ -19,12 +19,12 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.models import Membership
+from accounts import selectors as people
 from followup.engine import comments
 from followup.engine.models import Comment
 from followup.kernel import subjects
 from followup.kernel.api.filters import TenantFilterSet
-from followup.kernel.api.serializers import TenantModelSerializer
+from followup.kernel.api.serializers import InputSerializer, TenantModelSerializer
 from followup.kernel.api.viewsets import TenantModelViewSet
 from followup.kernel.mail import absolute
 
@@ -66,10 +66,14 @@ class CommentSerializer(TenantModelSerializer):
         return absolute(path) if path else ""
 
 
-class CommentInputSerializer(serializers.Serializer[Any]):
+class CommentInputSerializer(InputSerializer):
     subject_type = serializers.CharField(max_length=64)
     subject_id = serializers.UUIDField()
-    body = serializers.CharField(max_length=comments.MAX_BODY, trim_whitespace=True)
+    body = serializers.CharField(
+        max_length=comments.MAX_BODY,
+        trim_whitespace=True,
+        style={"base_template": "textarea.html"},  # multi-line: line breaks allowed
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -81,8 +85,12 @@ class CommentInputSerializer(serializers.Serializer[Any]):
         return attrs
 
 
-class CommentEditSerializer(serializers.Serializer[Any]):
-    body = serializers.CharField(max_length=comments.MAX_BODY, trim_whitespace=True)
+class CommentEditSerializer(InputSerializer):
+    body = serializers.CharField(
+        max_length=comments.MAX_BODY,
+        trim_whitespace=True,
+        style={"base_template": "textarea.html"},  # multi-line: line breaks allowed
+    )
 
 
 class CommentFilter(TenantFilterSet):
@@ -114,10 +122,7 @@ class CommentViewSet(TenantModelViewSet):
         """The key's creator while a member (else the key writes as itself)."""
         key = self.api_key
         person = key.created_by
-        if (
-            person is not None
-            and not Membership.objects.for_org(self.request.org).filter(user=person).exists()
-        ):
+        if person is not None and not people.has_membership(self.request.org, person):
             person = None
         return comments.Writer(user=person, api_key=key)
 

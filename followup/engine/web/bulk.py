@@ -18,7 +18,6 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -26,6 +25,7 @@ from django.views import View
 
 from accounts.mixins import OrgFormMixin, OrgViewMixin
 from accounts.models import Organization, User
+from accounts.requests import safe_next
 from followup.engine import bulk
 from followup.engine.models import BulkChange, FollowUp
 from followup.engine.web.forms import SNOOZE_LABELS, UserChoiceField
@@ -45,12 +45,7 @@ def selected_ids(request: HttpRequest) -> list[uuid.UUID] | None:
 
 
 def back_to(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, {request.get_host()}, request.is_secure()
-    ):
-        return target
-    return default
+    return safe_next(request, default) or default
 
 
 def undo_message(request: HttpRequest, org: Organization, text: str, change: BulkChange) -> str:

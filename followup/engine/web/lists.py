@@ -8,11 +8,11 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 
 from accounts.mixins import OrgViewMixin
+from accounts.requests import safe_next
 from followup.engine import lists
 from followup.engine.models import SavedFilter
 
@@ -59,7 +59,5 @@ class SavedFilterDeleteView(OrgViewMixin, View):
         lists.saved_filter_delete(org=req.org, user=req.user, saved=saved)
         messages.success(request, _("View “%(name)s” deleted.") % {"name": saved.name})
         page = lists.get(saved.list_key)
-        target = request.POST.get("next", "")
-        if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-            target = page.path(req.org) if page is not None else f"/o/{req.org.slug}/"
-        return redirect(target)
+        fallback = page.path(req.org) if page is not None else f"/o/{req.org.slug}/"
+        return redirect(safe_next(request, fallback) or fallback)

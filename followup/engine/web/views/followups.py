@@ -1,82 +1,47 @@
-"""Pages of the follow-up engine (``/o/<org_slug>/...``): follow-ups, notifications,
-preferences, the calendar feed and webhooks. Thin: services and selectors do the work."""
+"""Follow-up pages: list, create, detail, cadence preview, actions, team view."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
-from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
 from accounts.mixins import READ_ONLY, OrgViewMixin
 from accounts.requests import OrgRequest
 from followup.engine import (
     cadence,
-    calendar,
-    myday,
-    notifications,
     selectors,
     services,
-    webhooks,
 )
 from followup.engine.calc import recurrence
 from followup.engine.models import (
     FollowUp,
     FollowUpStatus,
-    Notification,
-    WebhookDelivery,
-    WebhookEndpoint,
 )
 from followup.engine.web.bulk import bulk_form
 from followup.engine.web.forms import (
     SNOOZE_LABELS,
     CadenceForm,
     FollowUpForm,
-    PreferenceForm,
     ReassignForm,
     SnoozeForm,
-    WebhookForm,
 )
-from followup.kernel import events, sorting
-from followup.kernel.models import EventDelivery
-
-READ_EDIT = {**READ_ONLY, "POST": "records.edit"}
-ADMIN_ONLY = dict.fromkeys(("GET", "HEAD", "POST"), "webhooks.manage")
-STATUS_BADGE = {
-    FollowUpStatus.OPEN: "neutral",
-    FollowUpStatus.DONE: "ok",
-    FollowUpStatus.SKIPPED: "warn",
-    FollowUpStatus.CANCELLED: "neutral",
-}
-
-
-def _errors(exc: ValidationError) -> str:
-    return " ".join(exc.messages)
-
-
-def _back(request: OrgRequest, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, False):
-        return target
-    return default
-
-
-def _home(request: OrgRequest) -> str:
-    return reverse("home", kwargs={"org_slug": request.org.slug})
-
-
-# --- Follow-ups -----------------------------------------------------------------------------
+from followup.engine.web.views.base import (
+    READ_EDIT,
+    STATUS_BADGE,
+    _back,
+    _errors,
+    _home,
+)
+from followup.kernel import sorting
 
 
 class FollowUpListView(OrgViewMixin, TemplateView):
@@ -414,314 +379,4 @@ class TeamView(OrgViewMixin, TemplateView):
         context["people"] = selectors.team_overdue(self.org, order=sort.order_by)
         context["sort"] = sort.param
         context["now"] = timezone.now()
-        return context
-
-
-# --- Notifications ----------------------------------------------------------------------------
-
-
-class NotificationsView(OrgViewMixin, TemplateView):
-    template_name = "followup/notifications.html"
-    # Everyone reads and clears their own notifications, viewers included.
-    capabilities = {**READ_ONLY, "POST": "records.view"}
-    model = Notification
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        org, user = self.org, self.request.user
-        sort = sorting.choose(self.request.GET.get("sort"), selectors.NOTIFICATION_SORTS, "-when")
-        unread_only = self.request.GET.get("show") == "unread"
-        inbox = notifications.inbox(org, user)
-        if unread_only:
-            inbox = inbox.filter(read_at__isnull=True)
-        rows = list(inbox.order_by(*sort.order_by)[:100])
-        for row in rows:
-            row.title = notifications.render_title(row)
-        context["rows"] = rows
-        context["unread"] = sum(1 for r in rows if r.read_at is None)
-        context["sort"] = sort.param
-        context["unread_only"] = unread_only
-        return context
-
-    def post(self, request: OrgRequest) -> HttpResponse:
-        count = notifications.mark_read(org=request.org, user=request.user)
-        messages.success(request, _("%(count)d marked as read.") % {"count": count})
-        return redirect("followup:notifications", org_slug=request.org.slug)
-
-
-class NotificationReadView(OrgViewMixin, View):
-    """Mark one read; then go where it points (the follow-up), or back to the list."""
-
-    capabilities = {"POST": "records.view"}
-    model = Notification
-
-    def scope_queryset(self, queryset: Any) -> Any:
-        return queryset.filter(recipient=self.request.user)
-
-    def post(self, request: OrgRequest, pk: Any) -> HttpResponse:
-        notification = self.get_object()
-        notifications.mark_read(org=request.org, user=request.user, ids=[notification.pk])
-        if request.POST.get("open") and notification.url.startswith("/"):
-            return redirect(notification.url)
-        return redirect(
-            _back(request, reverse("followup:notifications", kwargs={"org_slug": request.org.slug}))
-        )
-
-
-class BellView(OrgViewMixin, View):
-    """htmx polling target: the bell with the unread count (no full reload)."""
-
-    capabilities = READ_ONLY
-
-    def get(self, request: OrgRequest) -> HttpResponse:
-        response = render(
-            request,
-            "followup/partials/bell.html",
-            {"unread": notifications.unread_count(request.org, request.user)},
-        )
-        response["Cache-Control"] = "no-store"
-        return response
-
-
-class PreferencesView(OrgViewMixin, TemplateView):
-    template_name = "followup/preferences.html"
-    capabilities = {**READ_ONLY, "POST": "records.view"}
-
-    def _rows(self, data: Any = None) -> list[dict[str, Any]]:
-        rows = []
-        for key, spec, choice in notifications.preferences(self.org, self.request.user):
-            form = PreferenceForm(
-                data,
-                prefix=key.replace(".", "-"),
-                digestible=spec.digestible,
-                initial={"in_app": choice.in_app, "email": choice.email},
-            )
-            rows.append({"key": key, "spec": spec, "form": form})
-        return rows
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context["rows"] = kwargs.get("rows") or self._rows()
-        context["user_tz"] = self.request.user.timezone
-        context["digest_hour"] = settings.FOLLOWUP_DIGEST_HOUR
-        return context
-
-    def post(self, request: OrgRequest) -> HttpResponse:
-        rows = self._rows(request.POST)
-        if not all(row["form"].is_valid() for row in rows):
-            return self.render_to_response(self.get_context_data(rows=rows), status=400)
-        for row in rows:
-            notifications.preference_set(
-                org=request.org,
-                user=request.user,
-                kind=row["key"],
-                in_app=row["form"].cleaned_data["in_app"],
-                email=row["form"].cleaned_data["email"],
-            )
-        messages.success(request, _("Notification settings saved."))
-        return redirect("followup:preferences", org_slug=request.org.slug)
-
-
-# --- Calendar feed ------------------------------------------------------------------------------
-
-
-class CalendarView(OrgViewMixin, TemplateView):
-    """The person's secret calendar address: create, regenerate, revoke."""
-
-    template_name = "followup/calendar.html"
-    capabilities = {**READ_ONLY, "POST": "records.view"}
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context["feed"] = calendar.active_feed(self.org, self.request.user)
-        context["feed_url"] = kwargs.get("feed_url")
-        return context
-
-    def post(self, request: OrgRequest) -> HttpResponse:
-        if request.POST.get("action") == "revoke":
-            calendar.feed_revoke(org=request.org, user=request.user)
-            messages.success(request, _("The calendar address was revoked."))
-            return redirect("followup:calendar", org_slug=request.org.slug)
-        token = calendar.feed_create(org=request.org, user=request.user)
-        url = settings.BASE_URL + reverse("followup:calendar_feed", kwargs={"token": token})
-        # Rendered, not redirected: the secret address must not travel in a redirect.
-        response = self.render_to_response(self.get_context_data(feed_url=url))
-        response["Cache-Control"] = "no-store"
-        return response
-
-
-@never_cache
-def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
-    """Public: the token is the credential. Unknown or revoked: 404, nothing else said."""
-    if request.method not in ("GET", "HEAD"):
-        return HttpResponse(status=405)
-    feed = calendar.feed_by_token(token)
-    if feed is None:
-        raise Http404
-    host = request.get_host().split(":")[0] or "followup"
-    body = calendar.feed_body(feed, base_url=settings.BASE_URL, host=host, now=timezone.now())
-    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
-    response["Content-Disposition"] = 'inline; filename="followup.ics"'
-    return response
-
-
-# --- Webhooks -----------------------------------------------------------------------------------
-
-
-class WebhooksView(OrgViewMixin, TemplateView):
-    template_name = "followup/webhooks.html"
-    capabilities = ADMIN_ONLY
-    model = WebhookEndpoint
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context["endpoints"] = selectors.endpoints(self.org)
-        context["failing_events"] = selectors.failing_event_deliveries(self.org).count()
-        context["form"] = kwargs.get("form") or WebhookForm()
-        context["created"] = kwargs.get("created")
-        return context
-
-    def post(self, request: OrgRequest) -> HttpResponse:
-        form = WebhookForm(request.POST)
-        if form.is_valid():
-            try:
-                endpoint = webhooks.endpoint_create(
-                    org=request.org,
-                    actor=request.user,
-                    url=form.cleaned_data["url"],
-                    event_types=form.cleaned_data["event_types"],
-                    description=form.cleaned_data["description"],
-                )
-            except ValidationError as exc:
-                form.add_error(None, _errors(exc))
-            else:
-                response = self.render_to_response(self.get_context_data(created=endpoint))
-                response["Cache-Control"] = "no-store"
-                return response
-        return self.render_to_response(self.get_context_data(form=form), status=400)
-
-
-class WebhookDetailView(OrgViewMixin, TemplateView):
-    """One endpoint: its settings and its delivery log, with replay."""
-
-    template_name = "followup/webhook_detail.html"
-    capabilities = ADMIN_ONLY
-    model = WebhookEndpoint
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        endpoint = kwargs.get("endpoint") or self.get_object()
-        form = kwargs.get("form") or WebhookForm(
-            initial={
-                "url": endpoint.url,
-                "description": endpoint.description,
-                "event_types": endpoint.event_types,
-                "enabled": endpoint.enabled,
-            }
-        )
-        context.update(
-            endpoint=endpoint,
-            form=form,
-            deliveries=selectors.deliveries(self.org, endpoint)[:100],
-            secret=kwargs.get("secret"),
-        )
-        return context
-
-    def post(self, request: OrgRequest, pk: Any) -> HttpResponse:
-        endpoint = self.get_object()
-        action = request.POST.get("action", "save")
-        if action == "delete":
-            webhooks.endpoint_delete(endpoint=endpoint, actor=request.user)
-            messages.success(request, _("Endpoint deleted."))
-            return redirect("followup:webhooks", org_slug=request.org.slug)
-        if action == "rotate":
-            endpoint = webhooks.endpoint_rotate_secret(endpoint=endpoint, actor=request.user)
-            response = self.render_to_response(
-                self.get_context_data(endpoint=endpoint, secret=endpoint.secret)
-            )
-            response["Cache-Control"] = "no-store"
-            return response
-        form = WebhookForm(request.POST)
-        if form.is_valid():
-            try:
-                webhooks.endpoint_update(endpoint=endpoint, actor=request.user, **form.cleaned_data)
-            except ValidationError as exc:
-                form.add_error(None, _errors(exc))
-            else:
-                messages.success(request, _("Endpoint saved."))
-                return redirect(
-                    "followup:webhook_detail", org_slug=request.org.slug, pk=endpoint.pk
-                )
-        return self.render_to_response(
-            self.get_context_data(endpoint=endpoint, form=form), status=400
-        )
-
-
-class WebhookReplayView(OrgViewMixin, View):
-    capabilities = {"POST": "webhooks.manage"}
-    model = WebhookDelivery
-
-    def post(self, request: OrgRequest, pk: Any) -> HttpResponse:
-        from followup.engine.tasks import replay_webhook
-
-        delivery = self.get_object()
-        replay_webhook.delay(str(request.org.pk), str(delivery.pk))
-        messages.success(
-            request,
-            _("Replay of %(id)s queued: it is sent in a moment.") % {"id": delivery.message_id},
-        )
-        return redirect(
-            "followup:webhook_detail", org_slug=request.org.slug, pk=delivery.endpoint_id
-        )
-
-
-class EventDeliveriesView(OrgViewMixin, TemplateView):
-    """Admins: the outbox's deliveries to subscribers that are failing, with the error of
-    the last attempt and a retry button. Webhook endpoints' own HTTP deliveries are on each
-    endpoint's page; these are the steps before (a subscriber such as the webhook fan-out
-    or the health refresh raising on an event)."""
-
-    template_name = "followup/event_deliveries.html"
-    capabilities = ADMIN_ONLY
-    model = EventDelivery
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context["rows"] = selectors.failing_event_deliveries(self.org)[:200]
-        context["max_attempts"] = events.MAX_ATTEMPTS
-        return context
-
-
-class EventDeliveryRetryView(OrgViewMixin, View):
-    capabilities = {"POST": "webhooks.manage"}
-    model = EventDelivery
-
-    def post(self, request: OrgRequest, pk: Any) -> HttpResponse:
-        delivery = self.get_object()
-        try:
-            events.delivery_retry(org=request.org, delivery_id=delivery.pk)
-        except events.RetryRefused:
-            messages.error(request, _("This delivery is done or being attempted right now."))
-        else:
-            messages.success(request, _("Retry queued: it runs in a moment."))
-        return redirect("followup:event_deliveries", org_slug=request.org.slug)
-
-
-class HomeView(OrgViewMixin, TemplateView):
-    """My day: the organization's home page, the page a rep opens first."""
-
-    template_name = "followup/home.html"
-    model = FollowUp
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        org, user = self.org, self.request.user
-        context["day"] = day = selectors.my_day(org, user)
-        # Other apps' rows (followup.engine.myday), for the signed-in person.
-        context["extra_sections"] = myday.sections(org, self.org_request.user, day)
-        context["snooze_choices"] = SNOOZE_LABELS
-        context["can_edit"] = self.membership.can("records.edit")
-        context["can_team"] = self.membership.can("team.view")
-        if context["can_edit"]:
-            context["bulk"] = bulk_form(org)
         return context

@@ -1,0 +1,93 @@
+"""Customers: save and delete."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounts import audit
+from accounts.models import Organization, User
+from engagements.models import (
+    Customer,
+)
+from engagements.services.shared import (
+    _apply,
+    _change_event,
+    _clean_external_id,
+    _is_member,
+    _locked,
+    _save,
+)
+from followup.kernel import events
+
+CUSTOMER_FIELDS = (
+    "name",
+    "external_id",
+    "industry",
+    "tier",
+    "status",
+    "owner",
+    "annual_value",
+    "currency",
+    "notes",
+)
+
+
+@transaction.atomic
+def customer_save(
+    *,
+    org: Organization,
+    actor: User | None,
+    data: Mapping[str, Any],
+    customer: Customer | None = None,
+) -> Customer:
+    data = dict(data)
+    _clean_external_id(data)
+    if not _is_member(org, data.get("owner")):
+        raise ValidationError({"owner": _("The owner must be a member of the organization.")})
+    created = customer is None
+    row = Customer(organization=org) if customer is None else _locked(org, customer)
+    before = audit.snapshot(row)
+    changed = _apply(customer or row, row, data, CUSTOMER_FIELDS)
+    if created or changed:
+        _save(row, changed)
+    _change_event(
+        org=org,
+        resource="customer",
+        instance=row,
+        created=created,
+        actor=actor,
+        changed=changed,
+        before=before,
+    )
+    return row
+
+
+@transaction.atomic
+def customer_delete(*, org: Organization, actor: User | None, customer: Customer) -> None:
+    customer = _locked(org, customer)
+    events.record(
+        org=org,
+        type="customer.deleted",
+        subject=customer,
+        actor=actor,
+        payload={"name": customer.name},
+    )
+    audit.record(
+        org=org,
+        action="customer.deleted",
+        actor=actor,
+        obj=customer,
+        changes=audit.diff(audit.snapshot(customer), {}),
+        note=_("With %(e)d engagements, %(t)d touchpoints and %(c)d contacts.")
+        % {
+            "e": customer.engagements.count(),
+            "t": customer.touchpoints.count(),
+            "c": customer.contacts.count(),
+        },
+    )
+    customer.delete()

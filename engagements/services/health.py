@@ -1,0 +1,182 @@
+"""Health: recompute an engagement's (and its customer's), daily snapshots, settings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts import audit
+from accounts.models import Organization, User
+from engagements import selectors
+from engagements.calc.health import RED, Health, HealthSettings, compute
+from engagements.models import (
+    Customer,
+    Engagement,
+    HealthSnapshot,
+)
+from followup.engine import notifications
+from followup.kernel import events
+
+RED_KIND = "engagement.turned_red"
+
+
+def _red_dedupe_key(engagement: Engagement) -> str:
+    return f"engagement-red:{engagement.pk}:{engagement.red_since:%Y%m%dT%H%M%S.%f}"
+
+
+def engagement_health_refresh(
+    *,
+    org: Organization,
+    engagement_id: Any,
+    now: datetime | None = None,
+    settings: HealthSettings | None = None,
+    counts: tuple[int, int | None] | None = None,
+) -> Health:
+    """Recompute one engagement's health; on a change of level, record it and, on turning
+    red, notify the owner and managers once for the episode."""
+    now = now or timezone.now()
+    settings = settings or selectors.health_settings(org)
+    with transaction.atomic():
+        # The row lock serializes recomputes, so two of them cannot both see "not red yet"
+        # and open two red episodes.
+        engagement = (
+            Engagement.objects.for_org(org)
+            .select_for_update(of=("self",), no_key=True)
+            .select_related("organization", "owner", "customer")
+            .get(pk=engagement_id)
+        )
+        health = compute(
+            selectors.health_inputs(engagement, now=now, settings=settings, counts=counts), settings
+        )
+        old_level, old_score = engagement.health_level, engagement.health_score
+        signals = health.signals_as_json()
+        if (health.score, health.level, signals) == (
+            old_score,
+            old_level,
+            engagement.health_signals,
+        ):
+            return health
+        updates: dict[str, Any] = {
+            "health_score": health.score,
+            "health_level": health.level,
+            "health_signals": signals,
+            "health_computed_at": now,
+        }
+        turned_red = health.level == RED and old_level != RED
+        if turned_red:
+            updates["red_since"] = now
+        elif health.level != RED:
+            updates["red_since"] = None
+        Engagement.objects.for_org(org).filter(pk=engagement.pk).update_versioned(**updates)
+        for name, value in updates.items():
+            setattr(engagement, name, value)
+        if old_level != health.level:
+            events.record(
+                org=org,
+                type="engagement.health_changed",
+                subject=engagement,
+                payload={
+                    "from": old_level or None,
+                    "to": health.level,
+                    "score": health.score,
+                    "customer": str(engagement.customer_id),
+                },
+            )
+        if turned_red:
+            notifications.notify(
+                org=org,
+                recipients=selectors.notify_on_red(engagement),
+                kind=RED_KIND,
+                params={"engagement": engagement.name, "customer": engagement.customer.name},
+                url=reverse(
+                    "engagements:engagement_detail",
+                    kwargs={"org_slug": org.slug, "pk": engagement.pk},
+                ),
+                subject=engagement,
+                dedupe_key=_red_dedupe_key(engagement),
+            )
+        _customer_health_refresh(org, engagement.customer_id)
+    return health
+
+
+def _customer_health_refresh(org: Organization, customer_id: Any) -> None:
+    """The customer shows its worst active engagement."""
+    worst = (
+        Engagement.objects.for_org(org)
+        .filter(customer=customer_id, status=Engagement.Status.ACTIVE, health_score__isnull=False)
+        .order_by("health_score")
+        .values("health_score", "health_level")
+        .first()
+    ) or {"health_score": None, "health_level": ""}
+    Customer.objects.for_org(org).filter(pk=customer_id).exclude(**worst).update_versioned(**worst)
+
+
+def health_snapshot_take(
+    *, org: Organization, engagement_ids: Iterable[Any], now: datetime | None = None
+) -> int:
+    """Refresh health and store today's snapshot (org's time zone) for each engagement.
+
+    Idempotent per engagement per day: a second run the same day overwrites the row with
+    the current value instead of adding one.
+    """
+    now = now or timezone.now()
+    day = now.astimezone(selectors.org_zone(org)).date()
+    settings = selectors.health_settings(org)
+    ids = list(engagement_ids)
+    counts = selectors.followup_and_risk_counts(org, ids, now=now)
+    taken = 0
+    for engagement_id in ids:
+        if not Engagement.objects.for_org(org).filter(pk=engagement_id).exists():
+            continue  # deleted since the tick listed it
+        health = engagement_health_refresh(
+            org=org,
+            engagement_id=engagement_id,
+            now=now,
+            settings=settings,
+            counts=counts[engagement_id],
+        )
+        HealthSnapshot.objects.for_org(org).update_or_create(
+            organization=org,
+            engagement_id=engagement_id,
+            day=day,
+            defaults={"score": health.score, "level": health.level},
+        )
+        taken += 1
+    return taken
+
+
+@transaction.atomic
+def health_settings_update(
+    *, org: Organization, actor: User | None, values: Mapping[str, Any]
+) -> HealthSettings:
+    settings = HealthSettings(**{**HealthSettings().as_dict(), **values})
+    try:
+        settings.validate()
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+    org = Organization.objects.select_for_update().get(pk=org.pk)
+    before = HealthSettings.from_dict((org.settings or {}).get("health")).as_dict()
+    org.settings = {**(org.settings or {}), "health": settings.as_dict()}
+    org.save(update_fields=["settings"])
+    audit.record(
+        org=org,
+        action="health_settings.updated",
+        actor=actor,
+        obj=org,
+        changes=audit.diff(before, settings.as_dict()),
+    )
+    org_id = str(org.pk)
+
+    def recompute() -> None:
+        from engagements.tasks import refresh_org_health
+
+        refresh_org_health.delay(org_id)
+
+    transaction.on_commit(recompute)
+    return settings

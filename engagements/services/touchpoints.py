@@ -1,0 +1,286 @@
+"""Touchpoints: the one way every channel (page, API, import) logs, corrects and deletes
+them, and what a touch moves (last touch, health, effort)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts import audit, inputs
+from accounts.models import Organization, User
+from engagements import followups, selectors
+from engagements.calc.health import HealthSettings
+from engagements.models import (
+    Contact,
+    Customer,
+    Engagement,
+    Touchpoint,
+)
+from engagements.services.health import engagement_health_refresh
+from engagements.services.locks import _lock_touched
+from engagements.services.shared import (
+    _apply,
+    _change_event,
+    _check_external_id,
+    _clean_external_id,
+    _effort_stale,
+    _is_member,
+    _locked,
+    _same_org,
+)
+from followup.engine.models import FollowUp
+from followup.kernel import events
+
+TOUCHPOINT_FIELDS = (
+    "customer",
+    "engagement",
+    "channel",
+    "occurred_at",
+    "summary",
+    "outcome",
+    "sentiment",
+    "satisfaction",
+    "business_event",
+    "effort_minutes",
+    "next_step",
+    "external_id",
+)
+# A touchpoint may be logged ahead a little (clock skew, a meeting about to start), never
+# for next week: that is a follow-up, not a touchpoint.
+FUTURE_TOLERANCE = timedelta(hours=12)
+
+
+def _pick_engagement(org: Organization, customer: Customer) -> Engagement | None:
+    """The customer's only active engagement; none when there is none.
+
+    With several active engagements the rep has to say which one: a guess would move the
+    wrong engagement's health.
+    """
+    active = list(selectors.active_engagements_of(customer).only("pk", "name")[:2])
+    if len(active) > 1:
+        raise ValidationError(
+            {
+                "engagement": _("%(customer)s has several active engagements: choose one.")
+                % {"customer": customer.name}
+            }
+        )
+    return active[0] if active else None
+
+
+def _validate_touchpoint(org: Organization, tp: Touchpoint, contacts: Sequence[Contact]) -> None:
+    errors: dict[str, list[str]] = {}
+    if tp.engagement is not None and tp.engagement.customer_id != tp.customer_id:
+        errors.setdefault("engagement", []).append(
+            _("This engagement belongs to another customer.")
+        )
+    if any(c.customer_id != tp.customer_id for c in contacts):
+        errors.setdefault("contacts", []).append(_("Every contact must belong to the customer."))
+    if tp.occurred_at and not inputs.in_range(tp.occurred_at):
+        errors.setdefault("occurred_at", []).extend(_range_errors(tp.occurred_at))
+    elif tp.occurred_at and tp.occurred_at > timezone.now() + FUTURE_TOLERANCE:
+        errors.setdefault("occurred_at", []).append(
+            _("A touchpoint cannot be in the future; plan a follow-up instead.")
+        )
+    try:
+        tp.full_clean(exclude=["customer", "engagement", "logged_by"])
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _range_errors(value: Any) -> list[str]:
+    try:
+        inputs.DATE_RANGE(value)
+    except ValidationError as exc:
+        return list(exc.messages)
+    return []
+
+
+def _touch_moved(org: Organization, *, customer_ids: set[Any], engagement_ids: set[Any]) -> None:
+    """Recompute the denormalized last touch of the customers and engagements involved."""
+    tps = Touchpoint.objects.for_org(org)
+    for customer_id in sorted(customer_ids):
+        last = tps.filter(customer=customer_id).aggregate(last=Max("occurred_at"))["last"]
+        Customer.objects.for_org(org).filter(pk=customer_id).exclude(
+            last_touch_at=last
+        ).update_versioned(last_touch_at=last)
+    for engagement_id in sorted(engagement_ids):
+        last = tps.filter(engagement=engagement_id).aggregate(last=Max("occurred_at"))["last"]
+        Engagement.objects.for_org(org).filter(pk=engagement_id).exclude(
+            last_touch_at=last
+        ).update_versioned(last_touch_at=last)
+
+
+def _touchpoint_write(
+    *,
+    org: Organization,
+    actor: User | None,
+    data: Mapping[str, Any],
+    touchpoint: Touchpoint | None,
+    source: str,
+) -> tuple[Touchpoint, list[str], set[Any], set[Any]]:
+    data = dict(data)
+    _clean_external_id(data)
+    seen = touchpoint
+    if touchpoint is not None:
+        touchpoint = _locked(org, touchpoint)
+    customer = data.get("customer") or (touchpoint.customer if touchpoint else None)
+    if customer is None:
+        raise ValidationError({"customer": _("Choose a customer.")})
+    _same_org(org, customer=customer, engagement=data.get("engagement"))
+    created = touchpoint is None
+    # Imports and back-fills may say who logged it (a member of the organization).
+    logged_by = data.pop("logged_by", None)
+    if logged_by is not None and not _is_member(org, logged_by):
+        raise ValidationError({"logged_by": _("Must be a member of the organization.")})
+    if touchpoint is None:
+        touchpoint = Touchpoint(organization=org, logged_by=logged_by or actor, source=source)
+        if data.get("occurred_at") is None:
+            data["occurred_at"] = timezone.now()
+        if data.get("effort_minutes") is None:
+            data["effort_minutes"] = 0
+    old_customer = None if created else touchpoint.customer_id
+    old_engagement = None if created else touchpoint.engagement_id
+    customer_changed = not created and "customer" in data and customer.pk != old_customer
+    if data.get("engagement") is None and (created or "engagement" in data or customer_changed):
+        data["engagement"] = _pick_engagement(org, customer)
+    contacts = data.pop("contacts", None)
+    before = {} if created else audit.snapshot(touchpoint)
+    changed = _apply(seen or touchpoint, touchpoint, data, TOUCHPOINT_FIELDS)
+    contact_list = (
+        list(contacts)
+        if contacts is not None
+        else ([] if created else list(touchpoint.contacts.all()))
+    )
+    _same_org(org, **{f"contacts.{i}": c for i, c in enumerate(contact_list)})
+    _check_external_id(touchpoint)
+    _validate_touchpoint(org, touchpoint, contact_list)
+    if created:
+        touchpoint.save()
+    elif changed:
+        touchpoint.save(update_fields=changed)
+    if contacts is not None:
+        touchpoint.contacts.set(contact_list)
+        if not created:
+            changed.append("contacts")
+    customers = {touchpoint.customer_id, old_customer} - {None}
+    engagements = {touchpoint.engagement_id, old_engagement} - {None}
+    if created or changed:
+        _change_event(
+            org=org,
+            resource="touchpoint",
+            instance=touchpoint,
+            created=created,
+            actor=actor,
+            changed=changed,
+            before=before,
+            # Logging a touchpoint is the record itself (who, when, from where are on it);
+            # the trail keeps corrections and deletions, not the stream of new ones.
+            audit_creation=False,
+        )
+    return touchpoint, changed, customers, engagements
+
+
+def _after_touch(
+    org: Organization,
+    customers: set[Any],
+    engagements: set[Any],
+    settings: HealthSettings | None = None,
+) -> None:
+    _lock_touched(org, customer_ids=customers, engagement_ids=engagements)
+    _touch_moved(org, customer_ids=customers, engagement_ids=engagements)
+    _effort_stale(org)
+    for engagement_id in sorted(engagements):
+        engagement_health_refresh(org=org, engagement_id=engagement_id, settings=settings)
+
+
+@transaction.atomic
+def touchpoint_log(
+    *,
+    org: Organization,
+    actor: User | None,
+    customer: Customer,
+    channel: str,
+    summary: str,
+    engagement: Engagement | None = None,
+    occurred_at: datetime | None = None,
+    contacts: Iterable[Contact] = (),
+    outcome: str = "",
+    sentiment: int | None = None,
+    satisfaction: int | None = None,
+    effort_minutes: int | None = 0,
+    next_step: str = "",
+    external_id: str | None = None,
+    source: str = Touchpoint.Source.UI,
+    answers: FollowUp | None = None,
+    business_event: str = "",
+) -> Touchpoint:
+    """Log a touchpoint: the one way every channel (page, API, import) creates one.
+
+    ``answers``: the open follow-up this touchpoint answers. It is completed in the same
+    transaction (a cadence schedules its next occurrence), or nothing is logged.
+    """
+    data = {
+        "customer": customer,
+        "engagement": engagement,
+        "channel": channel,
+        "summary": summary,
+        "occurred_at": occurred_at,
+        "contacts": list(contacts),
+        "outcome": outcome or "",
+        "sentiment": sentiment,
+        "satisfaction": satisfaction,
+        "effort_minutes": effort_minutes,
+        "next_step": next_step or "",
+        "external_id": external_id,
+        "business_event": business_event or "",
+    }
+    touchpoint, _changed, customers, engagements = _touchpoint_write(
+        org=org, actor=actor, data=data, touchpoint=None, source=source
+    )
+    if answers is not None:
+        followups.check_answer(org, answers, touchpoint.customer, touchpoint.engagement)
+        followups.complete_with(followup=answers, touchpoint=touchpoint, actor=actor)
+    _after_touch(org, customers, engagements)
+    return touchpoint
+
+
+@transaction.atomic
+def touchpoint_update(
+    *, org: Organization, actor: User | None, touchpoint: Touchpoint, data: Mapping[str, Any]
+) -> Touchpoint:
+    if data.get("answers") is not None:
+        raise ValidationError({"followup": _("Only a new touchpoint can complete a follow-up.")})
+    data = {k: v for k, v in data.items() if k != "answers"}
+    touchpoint, changed, customers, engagements = _touchpoint_write(
+        org=org, actor=actor, data=data, touchpoint=touchpoint, source=touchpoint.source
+    )
+    if {"occurred_at", "customer", "engagement", "sentiment", "satisfaction"} & set(changed):
+        _after_touch(org, customers, engagements)
+    return touchpoint
+
+
+@transaction.atomic
+def touchpoint_delete(*, org: Organization, actor: User | None, touchpoint: Touchpoint) -> None:
+    touchpoint = _locked(org, touchpoint)
+    customers = {touchpoint.customer_id}
+    engagements = {touchpoint.engagement_id} - {None}
+    events.record(org=org, type="touchpoint.deleted", subject=touchpoint, actor=actor)
+    audit.record(
+        org=org,
+        action="touchpoint.deleted",
+        actor=actor,
+        obj=touchpoint,
+        changes=audit.diff(audit.snapshot(touchpoint), {}),
+    )
+    touchpoint.delete()
+    _after_touch(org, customers, engagements)

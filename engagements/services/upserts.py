@@ -1,0 +1,124 @@
+"""Writes of many rows by external id (bulk API, CSV import): one pipeline for every kind.
+
+``upsert_many`` locks the rows already known by external id (see ``locks``, "Lock order"),
+applies the rows in ``write_order`` (updates first, then inserts by external id), lets a
+repeated external id update what its earlier row made, and names the failing row in
+``BulkItemError``. Customers and contacts are written row by row through their service;
+touchpoints through ``touchpoints_log_many``, which recomputes last touch and health once
+per customer and engagement at the end instead of once per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounts.models import Organization, User
+from engagements import followups, selectors
+from engagements.models import Touchpoint
+from engagements.services.locks import locked_by_external_id, write_order
+from engagements.services.touchpoints import _after_touch, _touchpoint_write
+
+Item = tuple[Any, Mapping[str, Any]]
+# Writes one row: (the existing object or None, its data) -> the saved object.
+RowWriter = Callable[[Any, dict[str, Any]], Any]
+
+
+class BulkItemError(ValidationError):
+    """One item of a many-item write failed; ``index`` says which, ``error`` why."""
+
+    def __init__(self, index: int, error: ValidationError) -> None:
+        super().__init__(error.messages)
+        self.index = index
+        self.error = error
+
+    @property
+    def detail(self) -> dict[str, list[str]] | list[str]:
+        return self.error.message_dict if hasattr(self.error, "error_dict") else self.error.messages
+
+
+def write_in_order(items: Sequence[Item], write: RowWriter) -> list[tuple[Any, bool]]:
+    """Apply ``write`` to each ``(existing, data)`` item in ``write_order``; results (the
+    object, and whether it was created) come back in the items' order. A repeated external
+    id updates what its earlier item made. A failing item raises ``BulkItemError``."""
+    results: dict[int, tuple[Any, bool]] = {}
+    seen: dict[str, Any] = {}
+    for index in write_order(items):
+        existing, data = items[index]
+        external_id = data.get("external_id") or ""
+        instance = existing or (seen.get(external_id) if external_id else None)
+        try:
+            obj = write(instance, dict(data))
+        except ValidationError as exc:
+            raise BulkItemError(index, exc) from None
+        if external_id:
+            seen[external_id] = obj
+        results[index] = (obj, instance is None)
+    return [results[index] for index in range(len(items))]
+
+
+@transaction.atomic
+def upsert_many(
+    *,
+    org: Organization,
+    actor: User | None,
+    model: type[Any],
+    rows: Sequence[Mapping[str, Any]],
+    write: RowWriter | None = None,
+    source: str = Touchpoint.Source.API,
+) -> list[tuple[Any, bool]]:
+    """Create or update ``rows`` of ``model`` by external id, all or nothing.
+
+    ``write`` writes one customer or contact (the caller's service call); touchpoints go
+    through ``touchpoints_log_many`` with ``source``."""
+    known = locked_by_external_id(
+        org=org, model=model, external_ids=(row.get("external_id") for row in rows)
+    )
+    items = [(known.get(row.get("external_id") or ""), row) for row in rows]
+    if model is Touchpoint:
+        return touchpoints_log_many(org=org, actor=actor, items=items, source=source)
+    if write is None:
+        raise TypeError(f"upsert_many of {model.__name__} needs a row writer")
+    return write_in_order(items, write)
+
+
+@transaction.atomic
+def touchpoints_log_many(
+    *,
+    org: Organization,
+    actor: User | None,
+    items: Sequence[tuple[Touchpoint | None, Mapping[str, Any]]],
+    source: str,
+) -> list[tuple[Touchpoint, bool]]:
+    """Create or update many touchpoints (bulk API, CSV import) in one transaction.
+
+    Each item has the same effects as ``touchpoint_log``; health is recomputed once per
+    engagement at the end instead of once per row. The caller locks the touchpoints to
+    update (``locked_by_external_id``) before it reads them; ``upsert_many`` does both.
+    """
+    customers: set[Any] = set()
+    engagements: set[Any] = set()
+
+    def write(existing: Touchpoint | None, data: dict[str, Any]) -> Touchpoint:
+        answers = data.pop("answers", None)
+        if answers is not None and existing is not None:
+            raise ValidationError(
+                {"followup": _("Only a new touchpoint can complete a follow-up.")}
+            )
+        tp, _changed, c, e = _touchpoint_write(
+            org=org, actor=actor, data=data, touchpoint=existing, source=source
+        )
+        if answers is not None:
+            followups.check_answer(org, answers, tp.customer, tp.engagement)
+            followups.complete_with(followup=answers, touchpoint=tp, actor=actor)
+        customers.update(c)
+        engagements.update(e)
+        return tp
+
+    results = write_in_order(items, write)
+    _after_touch(org, customers, engagements, selectors.health_settings(org))
+    return results

@@ -1,0 +1,146 @@
+"""The quick log: a touchpoint in a few keystrokes, also answering a follow-up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.generic import TemplateView
+
+from accounts.mixins import OrgViewMixin
+from accounts.models import Organization
+from accounts.requests import OrgRequest, safe_next
+from accounts.tenancy import access_by_id
+from engagements import followups, selectors, services
+from engagements.web.forms import (
+    QuickLogForm,
+)
+from engagements.web.views.base import (
+    EDIT,
+    _form_errors_into,
+)
+from followup.engine.models import FollowUp
+from followup.kernel import idempotent_forms
+
+
+def _answering(org: Organization, followup_id: str) -> dict[str, Any]:
+    """Initial quick-log values for answering a follow-up of this organization."""
+    try:
+        followup = access_by_id(FollowUp.objects, org, followup_id)
+    except Http404:
+        return {}  # unknown, malformed or foreign: a plain quick log
+    customer, engagement = followups.subject_of(org, followup)
+    values: dict[str, Any] = {"followup": followup.pk}
+    if customer is not None:
+        values["customer"] = customer.pk
+    if engagement is not None:
+        values["engagement"] = engagement.pk
+    return values
+
+
+class QuickLogView(OrgViewMixin, TemplateView):
+    """Log a touchpoint in a few keystrokes: from the header, a customer or an engagement.
+
+    With htmx the form swaps itself (errors inline, or a fresh form after saving) and the
+    new entry is added to the page's timeline out of band; without JavaScript it is a
+    plain form that redirects back.
+    """
+
+    template_name = "engagements/quick_log.html"
+    capabilities = EDIT
+
+    def _form(self, data: Any = None, initial: dict[str, Any] | None = None) -> QuickLogForm:
+        return QuickLogForm(
+            data,
+            org=self.org,
+            user=self.request.user,
+            search=self.request.GET.get("q", "").strip(),
+            initial=initial or {},
+        )
+
+    def get(self, request: OrgRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # A reload (customer chosen, search typed) keeps what the rep already entered.
+        keep = set(QuickLogForm.base_fields) - {"contacts"}
+        initial: dict[str, Any] = {k: v for k, v in request.GET.items() if k in keep and v}
+        contacts = [c for c in request.GET.getlist("contacts") if c]
+        if contacts:  # "log this call" after a tel: link names the contact called
+            initial["contacts"] = contacts
+        if "followup" in initial and "customer" not in initial:
+            # Answering a follow-up: its customer (and engagement) are already known.
+            initial.update(_answering(request.org, initial["followup"]))
+        form = self._form(initial=initial)
+        context = self.get_context_data(form=form, next=safe_next(request) or "")
+        if request.htmx:
+            return render(request, f"{self.template_name}#quick-log-form", context)
+        context["timeline"] = selectors.recent_touchpoints_by(request.org, request.user)
+        return self.render_to_response(context)
+
+    def post(self, request: OrgRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # The offline outbox resends with the key it made when the rep tapped Save: the
+        # second time, the first answer comes back and nothing is logged again.
+        return idempotent_forms.run(request, request.org, lambda: self._log(request))
+
+    def _log(self, request: OrgRequest) -> HttpResponse:
+        form = self._form(request.POST)
+        touchpoint = None
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                touchpoint = services.touchpoint_log(
+                    org=request.org,
+                    actor=request.user,
+                    customer=d["customer"],
+                    engagement=d["engagement"],
+                    channel=d["channel"],
+                    summary=d["summary"],
+                    occurred_at=d["occurred_at"],
+                    contacts=d.get("contacts") or (),
+                    outcome=d["outcome"],
+                    sentiment=d["sentiment"],
+                    satisfaction=d["satisfaction"],
+                    effort_minutes=d["effort_minutes"],
+                    next_step=d["next_step"],
+                    answers=d.get("followup"),
+                    business_event=d.get("business_event") or "",
+                )
+            except ValidationError as exc:
+                _form_errors_into(form, exc)
+        next_url = safe_next(request)
+        if touchpoint is None:
+            context = self.get_context_data(form=form, next=next_url or "")
+            if request.htmx:
+                # htmx swaps only 2xx answers; the form with its errors is the answer. The
+                # offline outbox tells a refusal from a save by this header.
+                response = render(request, f"{self.template_name}#quick-log-form", context)
+                response[idempotent_forms.INVALID_HEADER] = "1"
+                return response
+            context["timeline"] = selectors.recent_touchpoints_by(request.org, request.user)
+            return self.render_to_response(context, status=400)
+        if request.htmx:
+            keep = {"customer": touchpoint.customer} if request.POST.get("keep_customer") else {}
+            if keep and request.POST.get("keep_engagement") and touchpoint.engagement_id:
+                keep["engagement"] = touchpoint.engagement
+            context = self.get_context_data(
+                form=QuickLogForm(org=request.org, user=request.user, initial=keep),
+                next=next_url or "",
+                logged=touchpoint,
+                keep_customer=bool(keep),
+                keep_engagement=bool(request.POST.get("keep_engagement")),
+            )
+            return render(request, f"{self.template_name}#quick-log-saved", context)
+        messages.success(
+            request,
+            _("Touchpoint logged for %(customer)s.") % {"customer": touchpoint.customer.name},
+        )
+        return redirect(
+            next_url
+            or reverse(
+                "engagements:customer_detail",
+                kwargs={"org_slug": request.org.slug, "pk": touchpoint.customer_id},
+            )
+        )
