@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from accounts import audit
 from accounts.models import Organization, User
 from accounts.rls import org_context
 from accounts.selectors import is_member
@@ -62,12 +63,12 @@ def escalate(*, org: Organization, actor: User | None, risk: Risk) -> Risk:
     """Carry a business risk into each live project of its customer, once per project."""
     with transaction.atomic():
         source = _lock(org, risk.pk)
-        if source.side != Side.BUSINESS:
-            raise EscalationRefused(
-                _("Only a business risk escalates into the projects of its customer.")
-            )
         if source.status == RiskStatus.CLOSED:
             raise EscalationRefused(_("A closed risk cannot be escalated."))
+        if source.side != Side.BUSINESS:
+            # A project risk escalates upwards (to the sponsor, by its strategy), into no
+            # other register.
+            return _escalate_upwards(org, actor, source)
         done = set(
             Escalation.objects.for_org(org)
             .filter(source=source)
@@ -95,6 +96,28 @@ def escalate(*, org: Organization, actor: User | None, risk: Risk) -> Risk:
                 },
             )
     return source
+
+
+def _escalate_upwards(org: Organization, actor: User | None, risk: Risk) -> Risk:
+    previous = risk.strategy
+    if previous != Strategy.ESCALATE:
+        risk.strategy = Strategy.ESCALATE
+        risk.save(update_fields=["strategy"])
+        audit.record(
+            org=org,
+            action="risk.escalated",
+            actor=actor,
+            obj=risk,
+            changes={"strategy": [previous, Strategy.ESCALATE]},
+        )
+        events.record(
+            org=org,
+            type="risk.escalated",
+            subject=risk,
+            actor=actor if actor is not None and actor.pk else None,
+            payload={"escalated_to": [], "projects": [], "change_requests": []},
+        )
+    return risk
 
 
 def _escalate_into(

@@ -37,7 +37,13 @@ def new_project(api, **fields):
     return post(
         api,
         "/api/v1/projects/",
-        {"code": "EV-1", "name": "Earned", "start_date": "2027-01-04", "calendar": OFFICE, **fields},
+        {
+            "code": "EV-1",
+            "name": "Earned",
+            "start_date": "2027-01-04",
+            "calendar": OFFICE,
+            **fields,
+        },
     )
 
 
@@ -124,7 +130,14 @@ def test_pv_spreads_over_monday_to_friday_with_a_holiday(api):
     assert ev(api, project, "2027-01-18")["pv"] == "5000.00"
     daily = ev(api, project, "2027-01-18", step="day")["series"]
     assert [p["pv"] for p in daily] == [
-        "1000.00", "2000.00", "2000.00", "3000.00", "4000.00", "4000.00", "4000.00", "5000.00",
+        "1000.00",
+        "2000.00",
+        "2000.00",
+        "3000.00",
+        "4000.00",
+        "4000.00",
+        "4000.00",
+        "5000.00",
     ]
 
 
@@ -172,8 +185,13 @@ def test_the_drill_down_gives_each_package_its_figures(api):
     post(
         api,
         "/api/v1/cost-entries/",
-        {"project": project["id"], "work_item": a["id"], "category": "material",
-         "amount": "800.00", "date": "2027-01-04"},
+        {
+            "project": project["id"],
+            "work_item": a["id"],
+            "category": "material",
+            "amount": "800.00",
+            "date": "2027-01-04",
+        },
     )
     response = api.get(
         f"/api/v1/projects/{project['id']}/earned-value/work-items/", {"as_of": "2027-01-05"}
@@ -280,8 +298,12 @@ def test_the_requester_cannot_approve_their_own_change_request(api, org):
     cr = post(
         api,
         "/api/v1/change-requests/",
-        {"project": str(project.pk), "title": "T", "reason": "R",
-         "changes": [{"kind": "duration", "work_item": str(items["A"].pk), "duration_days": 4}]},
+        {
+            "project": str(project.pk),
+            "title": "T",
+            "reason": "R",
+            "changes": [{"kind": "duration", "work_item": str(items["A"].pk), "duration_days": 4}],
+        },
     )
     url = f"/api/v1/change-requests/{cr['id']}/"
     post(api, url + "submit/", status=200)
@@ -301,8 +323,12 @@ def test_direct_edits_of_baselined_budget_on_an_active_project_are_refused(api, 
     line = post(
         api,
         "/api/v1/budget-lines/",
-        {"project": project["id"], "work_item": package["id"], "category": "equipment",
-         "amount": "5000.00"},
+        {
+            "project": project["id"],
+            "work_item": package["id"],
+            "category": "equipment",
+            "amount": "5000.00",
+        },
     )
     assert api.get(f"/api/v1/work-items/{package['id']}/").json()["budget"] == "5000.00"
     set_baseline(api, project)
@@ -323,8 +349,11 @@ def test_direct_edits_of_baselined_budget_on_an_active_project_are_refused(api, 
 
     # Progress, actuals and unbaselined items change freely.
     patch(api, f"/api/v1/work-items/{package['id']}/", {"percent_complete": 30})
-    post(api, "/api/v1/cost-entries/", {"project": project["id"], "category": "other",
-                                        "amount": "10.00", "date": "2027-01-05"})
+    post(
+        api,
+        "/api/v1/cost-entries/",
+        {"project": project["id"], "category": "other", "amount": "10.00", "date": "2027-01-05"},
+    )
     extra = new_item(api, project, "Extra", 1, "10.00")
     patch(api, f"/api/v1/work-items/{extra['id']}/", {"budget": "20.00"})
 
@@ -333,8 +362,12 @@ def test_bad_changes_are_a_problem_naming_the_change(api, org):
     project, items = _network(org)
     response = api.post(
         "/api/v1/change-requests/",
-        {"project": str(project.pk), "title": "T", "reason": "R",
-         "changes": [{"kind": "duration", "work_item": str(items["A"].pk), "duration_days": -1}]},
+        {
+            "project": str(project.pk),
+            "title": "T",
+            "reason": "R",
+            "changes": [{"kind": "duration", "work_item": str(items["A"].pk), "duration_days": -1}],
+        },
         format="json",
     )
     body = assert_problem(response, 400)
@@ -361,13 +394,29 @@ def test_the_new_lists_keep_a_constant_number_of_queries(api, org):
 
     def rows(n):
         for _ in range(n):
-            control.cost_entry_create(org=org, actor=None, project=project,
-                                      data={"category": "other", "amount": "1.00",
-                                            "date": "2027-01-05", "work_item": package})
-            control.budget_line_create(org=org, actor=None, project=project,
-                                       data={"category": "material", "amount": "1.00"})
+            control.cost_entry_create(
+                org=org,
+                actor=None,
+                project=project,
+                data={
+                    "category": "other",
+                    "amount": "1.00",
+                    "date": "2027-01-05",
+                    "work_item": package,
+                },
+            )
+            control.budget_line_create(
+                org=org,
+                actor=None,
+                project=project,
+                data={"category": "material", "amount": "1.00"},
+            )
             control.change_request_draft(
-                org=org, actor=None, project=project, title="T", reason="R",
+                org=org,
+                actor=None,
+                project=project,
+                title="T",
+                reason="R",
                 changes=[{"kind": "duration", "work_item": str(package.pk), "duration_days": 4}],
             )
 

@@ -120,10 +120,14 @@ def test_a_business_risk_of_a_customer_without_projects_escalates_into_nothing(o
     assert not escalated(org).exists()
 
 
-def test_a_project_risk_does_not_escalate_into_projects(org, member, world):
+def test_a_project_risk_escalates_upwards_into_no_other_register(org, member, world):
     project_risk = make_risk(org, world["live"][0])
-    with pytest.raises(escalation.EscalationRefused):
+    for _ in range(2):
         escalation.escalate(org=org, actor=member, risk=project_risk)
+    assert fresh(project_risk).strategy == "escalate"
+    assert not escalated(org).exists()
+    assert not ChangeRequest.objects.for_org(org).exists()
+    assert Event.objects.for_org(org).filter(type="risk.escalated").count() == 1
 
 
 def test_the_contingency_of_an_occurred_project_risk_is_drawn_once(org, owner, world):
