@@ -8,10 +8,12 @@ from typing import Any
 
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from accounts import audit
+from accounts import audit, departures
+from accounts.departures import Departure, Tally
 from accounts.models import Organization, User
-from followup.engine import notifications
+from followup.engine import lists, notifications
 from followup.kernel import events, search, subjects
 from followup.kernel.models import Event
 from followup.kernel.search import Result
@@ -79,6 +81,37 @@ def register() -> None:
         help=_("Holds when every open high risk of the project has a response strategy."),
     )
     search.register("risks", _("Risks"), find_risks, order=60)
+    lists.register("risks", "risks:list", _("Risk register"))
+    departures.register("risks", holdings=_held, leave=_leave)
+
+
+def _held(org: Organization, person: User) -> list[Tally]:
+    from risks.models import Risk
+
+    count = Risk.objects.for_org(org).filter(owner=person).count()
+    return [
+        Tally(
+            "risks", count, ngettext("%(count)d risk", "%(count)d risks", count) % {"count": count}
+        )
+    ]
+
+
+def _leave(departure: Departure) -> list[Tally]:
+    """A member leaves: the risks they own go to the same person as their follow-ups (or
+    keep no owner when those are cancelled)."""
+    from risks import services
+
+    successor = departure.successor
+    count = services.risks_hand_over(
+        org=departure.org, actor=departure.actor, person=departure.person, successor=successor
+    )
+    if successor is not None:
+        text = ngettext(
+            "%(count)d risk went to %(name)s", "%(count)d risks went to %(name)s", count
+        ) % {"count": count, "name": successor.name}
+        return [Tally("risks_handed_over", count, text)]
+    text = ngettext("%(count)d risk has no owner now", "%(count)d risks have no owner now", count)
+    return [Tally("risks_unowned", count, text % {"count": count})]
     events.subscribe("risks.health", refresh_health_on_risk_change, types=set(EVENT_TYPES))
 
 

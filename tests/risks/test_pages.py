@@ -244,3 +244,13 @@ def test_a_matrix_that_is_not_monotone_is_refused_naming_the_cell(owner_client, 
     response = owner_client.post("/o/acme/risks/settings/", {**cells, **words, "categories": "A"})
     assert response.status_code == 400
     assert "P3 x I4" in body(response)
+
+
+def test_the_register_offers_saved_views(member_client, org):
+    page = body(member_client.get("/o/acme/risks/?side=business"))
+    assert "Save this view" in page
+    response = member_client.post(
+        "/o/acme/saved-views/", {"list": "risks", "name": "Business only", "query": "side=business"}
+    )
+    assert response.status_code == 302
+    assert "Business only" in body(member_client.get("/o/acme/risks/"))

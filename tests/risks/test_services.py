@@ -147,3 +147,16 @@ def test_an_indicator_crossing_rerates_the_risk_in_both_directions(org, member):
     assert (risk.indicator_zone, risk.probability, risk.level) == ("green", 2, "medium")
     sources = list(selectors.ratings_of(org, risk).values_list("source", flat=True))
     assert sources == ["assessed", "indicator", "indicator", "indicator"]
+
+
+def test_a_leaving_member_hands_their_risks_over(org, owner, member):
+    from accounts import services as account_services
+    from accounts.models import Membership
+
+    risk = make_risk(org, make_customer(org), owner=member)
+    memberships = Membership.objects.for_org(org)
+    account_services.membership_remove(
+        actor=memberships.get(user=owner), membership=memberships.get(user=member), successor=owner
+    )
+    risk.refresh_from_db()
+    assert risk.owner == owner
