@@ -38,13 +38,17 @@ _ADMIN_CHANGES = {
     # project's first baseline (its manager may too)
     "changes.approve",
 }
-_ADMIN = _MANAGE_TEAM | _ADMIN_CHANGES | {
-    "members.manage",  # invite, change roles, remove
-    "apikeys.manage",
-    "webhooks.manage",
-    "org.manage",  # organization settings
-    "audit.view",  # the audit trail of the whole organization
-}
+_ADMIN = (
+    _MANAGE_TEAM
+    | _ADMIN_CHANGES
+    | {
+        "members.manage",  # invite, change roles, remove
+        "apikeys.manage",
+        "webhooks.manage",
+        "org.manage",  # organization settings
+        "audit.view",  # the audit trail of the whole organization
+    }
+)
 
 CAPABILITIES: dict[str, frozenset[str]] = {
     Role.VIEWER: frozenset(_READ),

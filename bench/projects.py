@@ -3,6 +3,7 @@
     .venv/bin/python bench/projects.py --section schedule [--rounds 15] [--seed 20270104]
     .venv/bin/python bench/projects.py --section gantt [--rebuild]
     .venv/bin/python bench/projects.py --section api [--rebuild]
+    .venv/bin/python bench/projects.py --section earned_value [--rebuild] [--rounds 10]
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/followup_bench_x ...
 
 Run by hand, never by CI. ``schedule`` needs no database and no Django settings: it times
@@ -29,6 +30,10 @@ Sections (one function each, ``SECTIONS`` below; earned value has its own script
   and the critical items) of a project of 10,000 work items and 20,000 links, beside a
   20-item project; and one ``PATCH`` of a duration there, which recomputes and stores the
   whole schedule in the request (the cost of a write on a big plan).
+- ``earned_value``: a baselined project of about 10,000 work packages with three dated
+  progress records each and 100,000 cost entries over a year: the earned-value API at a
+  status date (figures and the weekly series), its per-work-package drill-down, and the
+  project page with the S-curve, beside a 20-item project: p50 / p95 and queries.
 """
 
 from __future__ import annotations
@@ -459,14 +464,14 @@ def _measure(who, url: str, runs: int = RUNS) -> tuple[float, float, int, int]:
     return p50, p95, len(queries.captured_queries), len(response.content)
 
 
-def _report(rows: list[tuple[str, object, str, object, str]]) -> None:
+def _report(rows: list[tuple[str, object, str, object, str]], runs: int = RUNS) -> None:
     print(
         f"\n{'request':<44} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8} {'KB':>7} "
         f"{'small p50':>10} {'ratio':>6}"
     )
     for label, who, url, small_who, small_url in rows:
-        p50, p95, queries, size = _measure(who, url)
-        base, _p95, _q, _size = _measure(small_who, small_url)
+        p50, p95, queries, size = _measure(who, url, runs)
+        base, _p95, _q, _size = _measure(small_who, small_url, runs)
         print(
             f"{label:<44} {p50:>8.1f} {p95:>8.1f} {queries:>8} {size / 1024:>7.0f} "
             f"{base:>10.1f} {p50 / base:>6.1f}"
@@ -614,10 +619,124 @@ def _measure_edit(api, org, big, small) -> None:
     )
 
 
+def _baselined(org, manager, project, costs: int, seed: int) -> None:
+    """Baseline 1, three dated progress records per package and ``costs`` cost entries."""
+    from decimal import Decimal
+
+    from django.db import connection, transaction
+
+    from projects import control
+    from projects.models import Baseline, CostEntry, ProgressRecord, WorkItem
+
+    if Baseline.objects.for_org(org).filter(project=project).exists():
+        return
+    started = time.perf_counter()
+    rng = random.Random(seed)
+    leaves = list(
+        WorkItem.objects.for_org(org)
+        .filter(project=project, is_summary=False)
+        .values_list("pk", "early_start")
+    )
+    with transaction.atomic():
+        for pk, _start in leaves:
+            budget = Decimal(rng.randrange(100, 10**6)).scaleb(-2)
+            WorkItem.objects.for_org(org).filter(pk=pk).update(budget=budget)
+        control.baseline_create(org=org, actor=manager, project=project, name="Bench plan")
+        ProgressRecord.objects.bulk_create(
+            [
+                ProgressRecord(
+                    organization=org,
+                    project=project,
+                    work_item_id=pk,
+                    date=(start or START) + timedelta(days=rng.randrange(0, 200)),
+                    percent_complete=Decimal(rng.randrange(0, 101)),
+                )
+                for pk, start in leaves
+                for _ in range(3)
+            ],
+            batch_size=5000,
+        )
+        CostEntry.objects.bulk_create(
+            [
+                CostEntry(
+                    organization=org,
+                    project=project,
+                    work_item_id=rng.choice(leaves)[0],
+                    category="labour",
+                    date=START + timedelta(days=rng.randrange(365)),
+                    amount=Decimal(rng.randrange(1, 10**6)).scaleb(-2),
+                )
+                for _ in range(costs)
+            ],
+            batch_size=5000,
+        )
+    with connection.cursor() as cursor:
+        for table in ("projects_costentry", "projects_progressrecord", "projects_baselineitem"):
+            cursor.execute(f"ANALYZE {table}")
+    print(f"  baselined {project.code}: {time.perf_counter() - started:.1f}s")
+
+
+def section_earned_value(args: argparse.Namespace) -> None:
+    _django(args)
+    from django.test import Client
+    from rest_framework.test import APIClient
+
+    from accounts.roles import Role
+    from accounts.services import api_key_create
+    from projects.models import CostEntry, WorkItem
+
+    org, manager, big, small = _projects(args, "EV-10000", 10_650, 20_000)
+    _baselined(org, manager, big, 100_000, args.seed)
+    _baselined(org, manager, small, 200, args.seed)
+    key = api_key_create(org=org, name="bench", role=Role.ADMIN, created_by=None, granter_role=None)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {key.plain}")
+    browser = Client()
+    browser.force_login(manager)
+    packages = WorkItem.objects.for_org(org).filter(project=big, is_summary=False).count()
+    costs = CostEntry.objects.for_org(org).filter(project=big).count()
+    print(
+        f"Python {platform.python_version()}, {os.cpu_count()} cores; PostgreSQL; project of "
+        f"{packages:,} work packages, {costs:,} cost entries; {args.rounds} runs each"
+    )
+    as_of = (START + timedelta(days=180)).isoformat()
+    ev = "/api/v1/projects/{}/earned-value/?as_of=" + as_of
+    items = "/api/v1/projects/{}/earned-value/work-items/?as_of=" + as_of
+    page = "/o/bench-projects/projects/{}/?as_of=" + as_of
+    _report(
+        [
+            ("API earned value + weekly series", api, ev.format(big.pk), api, ev.format(small.pk)),
+            (
+                "API earned value + daily series",
+                api,
+                ev.format(big.pk) + "&step=day",
+                api,
+                ev.format(small.pk) + "&step=day",
+            ),
+            (
+                "API drill-down per work package",
+                api,
+                items.format(big.pk),
+                api,
+                items.format(small.pk),
+            ),
+            (
+                "Project page with the S-curve",
+                browser,
+                page.format(big.pk),
+                browser,
+                page.format(small.pk),
+            ),
+        ],
+        runs=args.rounds,
+    )
+
+
 SECTIONS: dict[str, Callable[[argparse.Namespace], None]] = {
     "schedule": section_schedule,
     "gantt": section_gantt,
     "api": section_api,
+    "earned_value": section_earned_value,
 }
 
 

@@ -14,26 +14,31 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from accounts.models import Organization
-from projects.models import Baseline, BaselineItem, Project, ProjectStatus
+from projects.models import Baseline, BaselineItem, BudgetLine, Project, ProjectStatus
 
 # Fields of a work item that a baseline holds (its planned dates follow from these).
-BASELINED_ITEM_FIELDS = frozenset({"duration_days", "effort_hours", "budget", "start_no_earlier_than"})
+BASELINED_ITEM_FIELDS = frozenset(
+    {"duration_days", "effort_hours", "budget", "start_no_earlier_than"}
+)
 
 _through_change_request: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "through_change_request", default=False
 )
 
 
-class BaselineLocked(Exception):
-    """A direct edit of baselined scope or budget on an active project (the API's 409)."""
+class BaselineLocked(ValidationError):
+    """A direct edit of baselined scope or budget on an active project: a form error on the
+    fields in the UI, a 409 pointing to change requests in the API."""
 
     def __init__(self, message: str, fields: Iterable[str] = ()) -> None:
-        super().__init__(message)
-        self.message = message
-        self.fields = sorted(fields)
+        names = sorted(fields)
+        super().__init__({name: [message] for name in names} if names else message)
+        self.text = message
+        self.fields = names
 
 
 @contextmanager
@@ -67,7 +72,11 @@ def refuse_baselined_item(
     baseline = current_baseline(org, project)
     if baseline is None:
         return
-    if not BaselineItem.objects.for_org(org).filter(baseline=baseline, work_item_key=item_id).exists():
+    if (
+        not BaselineItem.objects.for_org(org)
+        .filter(baseline=baseline, work_item_key=item_id)
+        .exists()
+    ):
         return
     raise BaselineLocked(
         _(
@@ -91,4 +100,20 @@ def refuse_baselined_line(org: Organization, project: Project, line_id: Any) -> 
             )
             % {"n": baseline.number},
             ["amount"],
+        )
+
+
+def refuse_budget_with_lines(org: Organization, item_id: Any, fields: Iterable[str]) -> None:
+    """A work package with budget lines takes its budget from them: a direct budget is
+    refused (change the lines instead)."""
+    if (
+        "budget" in set(fields)
+        and BudgetLine.objects.for_org(org).filter(work_item_id=item_id).exists()
+    ):
+        raise ValidationError(
+            {
+                "budget": _(
+                    "This work package's budget is the sum of its budget lines: change those."
+                )
+            }
         )

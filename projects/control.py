@@ -29,7 +29,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max, Sum
+from django.db.models import Max, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -140,7 +140,7 @@ def _lock(org: Organization, project: Project | Any) -> Project:
 def money(value: Any, field: str, *, signed: bool = False) -> Decimal:
     """A decimal amount with at most 2 places (never a float); a ValidationError naming
     ``field`` otherwise."""
-    if isinstance(value, float) or isinstance(value, bool):
+    if isinstance(value, float | bool):
         raise ValidationError({field: _("Give the amount as a decimal string, e.g. 1250.00.")})
     try:
         amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
@@ -175,9 +175,7 @@ def _project_item(
         return None
     pk = item.pk if isinstance(item, WorkItem) else item
     try:
-        found = (
-            WorkItem.objects.for_org(org).filter(project=project, pk=uuid.UUID(str(pk))).first()
-        )
+        found = WorkItem.objects.for_org(org).filter(project=project, pk=uuid.UUID(str(pk))).first()
     except ValueError:
         found = None
     if found is None:
@@ -359,11 +357,13 @@ def _reserve_move(
 ) -> ReserveEntry:
     if reserve not in ReserveKind.values:
         raise ValidationError({"reserve": _("Unknown reserve.")})
-    if amount < 0 and change_request is None and reserve_balance(org, project, reserve) + amount < 0:
+    if (
+        amount < 0
+        and change_request is None
+        and reserve_balance(org, project, reserve) + amount < 0
+    ):
         raise ChangeRefused(
-            _(
-                "The %(reserve)s holds %(balance)s: a larger draw-down needs a change request."
-            )
+            _("The %(reserve)s holds %(balance)s: a larger draw-down needs a change request.")
             % {
                 "reserve": ReserveKind(reserve).label.lower(),
                 "balance": reserve_balance(org, project, reserve),
@@ -445,7 +445,11 @@ def contingency_draw(
         "reserve.drawn",
         locked,
         actor,
-        {"reserve": ReserveKind.CONTINGENCY, "amount": str(value), "risk": entry.risk_id and str(entry.risk_id)},
+        {
+            "reserve": ReserveKind.CONTINGENCY,
+            "amount": str(value),
+            "risk": entry.risk_id and str(entry.risk_id),
+        },
     )
     return entry
 
@@ -524,7 +528,9 @@ def cost_entry_update(
             action="cost_entry.updated",
             actor=actor,
             obj=fresh,
-            changes=audit.diff({k: before.get(k) for k in changed}, {k: after.get(k) for k in changed}),
+            changes=audit.diff(
+                {k: before.get(k) for k in changed}, {k: after.get(k) for k in changed}
+            ),
         )
         _event(org, "cost_entry.updated", fresh, actor, {"changed": sorted(changed)})
     return fresh
@@ -550,11 +556,13 @@ def labour_rate_for(org: Organization, person: User) -> Decimal | None:
     """The person's own hourly rate, else their role's; None without either."""
     rates = {
         (r.person_id, r.role): r.rate
-        for r in LabourRate.objects.for_org(org).filter(person__in=[person.pk, None])
+        for r in LabourRate.objects.for_org(org).filter(Q(person=person) | Q(person__isnull=True))
     }
     if (person.pk, "") in rates:
         return rates[(person.pk, "")]
-    role = Membership.objects.for_org(org).filter(user=person).values_list("role", flat=True).first()
+    role = (
+        Membership.objects.for_org(org).filter(user=person).values_list("role", flat=True).first()
+    )
     return rates.get((None, role or ""))
 
 
@@ -572,7 +580,9 @@ def labour_rate_set(
         raise ValidationError({"person": _("Give either a person or a role.")})
     if person is not None and not services._is_member(org, person):
         raise ValidationError({"person": _("Must be a member of the organization.")})
-    found = LabourRate.objects.for_org(org).filter(person=person, role=role if person is None else "")
+    found = LabourRate.objects.for_org(org).filter(
+        person=person, role=role if person is None else ""
+    )
     row = found.select_for_update().first()
     if row is None:
         row = LabourRate.objects.create(
@@ -581,7 +591,13 @@ def labour_rate_set(
     elif row.rate != value:
         row.rate = value
         row.save(update_fields=["rate", "version", "updated_at"])
-    audit.record(org=org, action="labour_rate.set", actor=actor, obj=row, changes={"rate": [None, str(value)]})
+    audit.record(
+        org=org,
+        action="labour_rate.set",
+        actor=actor,
+        obj=row,
+        changes={"rate": [None, str(value)]},
+    )
     return row
 
 
@@ -606,7 +622,10 @@ def labour_cost_log(
     rate = labour_rate_for(org, person)
     if rate is None:
         raise ValidationError(
-            {"person": _("No hourly rate is set for %(name)s or their role.") % {"name": person.name}}
+            {
+                "person": _("No hourly rate is set for %(name)s or their role.")
+                % {"name": person.name}
+            }
         )
     entry = cost_entry_create(
         org=org,
@@ -802,12 +821,18 @@ def clean_changes(org: Organization, project: Project, changes: Any) -> list[dic
                 {at: _("Unknown keys: %(keys)s.") % {"keys": ", ".join(sorted(map(str, extra)))}}
             )
         change: dict[str, Any] = {"kind": kind}
-        if "work_item" in CHANGE_KINDS[kind] and (kind != "budget_line" and kind != "reserve_transfer"):
-            item = _project_item(org, project, _ref(raw.get("work_item"), f"{at}.work_item"), f"{at}.work_item")
+        if "work_item" in CHANGE_KINDS[kind] and (
+            kind != "budget_line" and kind != "reserve_transfer"
+        ):
+            item = _project_item(
+                org, project, _ref(raw.get("work_item"), f"{at}.work_item"), f"{at}.work_item"
+            )
             assert item is not None
             change["work_item"] = str(item.pk)
         if kind == "duration":
-            change["duration_days"] = _int(raw.get("duration_days"), f"{at}.duration_days", 0, 10_000)
+            change["duration_days"] = _int(
+                raw.get("duration_days"), f"{at}.duration_days", 0, 10_000
+            )
         elif kind == "dates":
             value = raw.get("start_no_earlier_than")
             if value in (None, ""):
@@ -828,6 +853,15 @@ def clean_changes(org: Organization, project: Project, changes: Any) -> list[dic
             change["effort_hours"] = str(money(raw.get("effort_hours"), f"{at}.effort_hours"))
         elif kind == "budget":
             change["budget"] = str(money(raw.get("budget"), f"{at}.budget"))
+            if BudgetLine.objects.for_org(org).filter(work_item_id=change["work_item"]).exists():
+                raise ValidationError(
+                    {
+                        f"{at}.budget": _(
+                            "This work package's budget is the sum of its budget lines: "
+                            "propose a budget_line change instead."
+                        )
+                    }
+                )
         elif kind == "budget_line":
             if raw.get("line"):
                 line = (
@@ -845,7 +879,9 @@ def clean_changes(org: Organization, project: Project, changes: Any) -> list[dic
             change["description"] = str(raw.get("description") or "").strip()[:300]
             target = raw.get("work_item")
             if target:
-                item = _project_item(org, project, _ref(target, f"{at}.work_item"), f"{at}.work_item")
+                item = _project_item(
+                    org, project, _ref(target, f"{at}.work_item"), f"{at}.work_item"
+                )
                 change["work_item"] = str(item.pk) if item else None
         elif kind == "remove_budget_line":
             line = (
@@ -861,7 +897,9 @@ def clean_changes(org: Organization, project: Project, changes: Any) -> list[dic
             if not name or len(name) > 300:
                 raise ValidationError({f"{at}.name": _("Give the work item a name.")})
             change["name"] = name
-            change["duration_days"] = _int(raw.get("duration_days", 1), f"{at}.duration_days", 0, 10_000)
+            change["duration_days"] = _int(
+                raw.get("duration_days", 1), f"{at}.duration_days", 0, 10_000
+            )
             change["effort_hours"] = str(money(raw.get("effort_hours", "0"), f"{at}.effort_hours"))
             change["budget"] = str(money(raw.get("budget", "0"), f"{at}.budget"))
             for key in ("parent", "predecessor"):
@@ -894,7 +932,9 @@ def clean_changes(org: Organization, project: Project, changes: Any) -> list[dic
                     change["work_item"] = str(item.pk) if item else None
         elif kind == "project_status":
             if raw.get("status") != ProjectStatus.ON_HOLD:
-                raise ValidationError({f"{at}.status": _("A change request can put a project on hold.")})
+                raise ValidationError(
+                    {f"{at}.status": _("A change request can put a project on hold.")}
+                )
             change["status"] = ProjectStatus.ON_HOLD
         out.append(change)
     return out
@@ -908,7 +948,7 @@ def _apply_changes(
         for change in cr.changes:
             kind = change["kind"]
 
-            def item(key: str = "work_item") -> WorkItem:
+            def item(key: str = "work_item", change: dict[str, Any] = change) -> WorkItem:
                 found = _project_item(org, project, change.get(key), key)
                 assert found is not None
                 return found
@@ -985,7 +1025,9 @@ def _apply_changes(
                         },
                     )
                 else:
-                    _reserve_move(org, actor, project, change["to"], amount, note, change_request=cr)
+                    _reserve_move(
+                        org, actor, project, change["to"], amount, note, change_request=cr
+                    )
             elif kind == "project_status":
                 fresh = Project.objects.for_org(org).get(pk=project.pk)
                 if fresh.status != ProjectStatus.ON_HOLD:
@@ -1032,23 +1074,32 @@ def compute_impact(org: Organization, cr: ChangeRequest) -> dict[str, Any]:
             _apply_changes(org, None, locked, cr)
             after = Project.objects.for_org(org).get(pk=project.pk)
             result = {
-                "finish_after": after.schedule_finish.isoformat() if after.schedule_finish else None,
+                "finish_after": after.schedule_finish.isoformat()
+                if after.schedule_finish
+                else None,
                 "critical_after": list(after.critical_path or []),
                 "budget_after": str(plan_budget(org, after)),
                 "error": "",
             }
         except (ValidationError, services.TransitionRefused, ChangeRefused) as exc:
-            message = getattr(exc, "message", None) or "; ".join(getattr(exc, "messages", [str(exc)]))
+            message = getattr(exc, "message", None) or "; ".join(
+                getattr(exc, "messages", [str(exc)])
+            )
             result = {"error": str(message)}
     impact = {**before, **result, "computed_at": timezone.now().isoformat()}
     if impact.get("finish_after") and impact.get("finish_before"):
         calendar = selectors.project_calendar(project)
-        a, b = date.fromisoformat(impact["finish_before"]), date.fromisoformat(impact["finish_after"])
+        a, b = (
+            date.fromisoformat(impact["finish_before"]),
+            date.fromisoformat(impact["finish_after"]),
+        )
         impact["finish_shift_days"] = (
             calendar.count(a, b) - 1 if b > a else -(calendar.count(b, a) - 1) if b < a else 0
         )
     if impact.get("budget_after") is not None and impact.get("budget_before") is not None:
-        impact["budget_change"] = str(Decimal(impact["budget_after"]) - Decimal(impact["budget_before"]))
+        impact["budget_change"] = str(
+            Decimal(impact["budget_after"]) - Decimal(impact["budget_before"])
+        )
     names = dict(
         WorkItem.objects.for_org(org)
         .filter(pk__in={*impact.get("critical_before", []), *impact.get("critical_after", [])})
@@ -1114,7 +1165,9 @@ def change_request_draft(
         errors["reason"] = _("Say why the change is needed.")
     if errors:
         raise ValidationError(errors)
-    cleaned = clean_changes(org, locked, list(changes) if isinstance(changes, Sequence) else changes)
+    cleaned = clean_changes(
+        org, locked, list(changes) if isinstance(changes, Sequence) else changes
+    )
     number = (
         ChangeRequest.objects.for_org(org).filter(project=locked).aggregate(n=Max("number"))["n"]
         or 0
@@ -1169,13 +1222,19 @@ def change_request_update(
         fresh.save(update_fields=[*changed, "version", "updated_at"])
         _store_impact(org, fresh)
         audit.record(
-            org=org, action="change_request.updated", actor=actor, obj=fresh, changes={k: [None, None] for k in changed}
+            org=org,
+            action="change_request.updated",
+            actor=actor,
+            obj=fresh,
+            changes={k: [None, None] for k in changed},
         )
     return fresh
 
 
 @transaction.atomic
-def change_request_submit(*, org: Organization, actor: User | None, cr: ChangeRequest) -> ChangeRequest:
+def change_request_submit(
+    *, org: Organization, actor: User | None, cr: ChangeRequest
+) -> ChangeRequest:
     project, fresh = _lock_cr(org, cr)
     _move(fresh, CR.SUBMITTED)
     if not fresh.changes:
@@ -1184,8 +1243,20 @@ def change_request_submit(*, org: Organization, actor: User | None, cr: ChangeRe
     fresh.submitted_at = timezone.now()
     fresh.save(update_fields=["status", "submitted_at", "version", "updated_at"])
     _store_impact(org, fresh)
-    audit.record(org=org, action="change_request.submitted", actor=actor, obj=fresh, changes={"status": [CR.DRAFT, CR.SUBMITTED]})
-    _event(org, "change_request.submitted", fresh, actor, {"project": str(project.pk), "number": fresh.number})
+    audit.record(
+        org=org,
+        action="change_request.submitted",
+        actor=actor,
+        obj=fresh,
+        changes={"status": [CR.DRAFT, CR.SUBMITTED]},
+    )
+    _event(
+        org,
+        "change_request.submitted",
+        fresh,
+        actor,
+        {"project": str(project.pk), "number": fresh.number},
+    )
     return fresh
 
 
@@ -1215,11 +1286,30 @@ def _decide(
     fresh.decision_note = (note or "").strip()
     fresh.save(
         update_fields=[
-            "status", "decided_by", "decided_by_label", "decided_at", "decision_note", "version", "updated_at",
+            "status",
+            "decided_by",
+            "decided_by_label",
+            "decided_at",
+            "decision_note",
+            "version",
+            "updated_at",
         ]
     )
-    audit.record(org=org, action=f"change_request.{to}", actor=actor, obj=fresh, changes={"status": [CR.SUBMITTED, to]}, note=fresh.decision_note)
-    _event(org, f"change_request.{to}", fresh, actor, {"project": str(project.pk), "number": fresh.number})
+    audit.record(
+        org=org,
+        action=f"change_request.{to}",
+        actor=actor,
+        obj=fresh,
+        changes={"status": [CR.SUBMITTED, to]},
+        note=fresh.decision_note,
+    )
+    _event(
+        org,
+        f"change_request.{to}",
+        fresh,
+        actor,
+        {"project": str(project.pk), "number": fresh.number},
+    )
     return fresh
 
 
@@ -1270,9 +1360,23 @@ def change_request_implement(
     fresh.status = CR.IMPLEMENTED
     fresh.implemented_at = timezone.now()
     fresh.implemented_by_label = _label(actor)
-    fresh.save(update_fields=["status", "implemented_at", "implemented_by_label", "version", "updated_at"])
-    audit.record(org=org, action="change_request.implemented", actor=actor, obj=fresh, changes={"status": [CR.APPROVED, CR.IMPLEMENTED]})
-    _event(org, "change_request.implemented", fresh, actor, {"project": str(project.pk), "number": fresh.number})
+    fresh.save(
+        update_fields=["status", "implemented_at", "implemented_by_label", "version", "updated_at"]
+    )
+    audit.record(
+        org=org,
+        action="change_request.implemented",
+        actor=actor,
+        obj=fresh,
+        changes={"status": [CR.APPROVED, CR.IMPLEMENTED]},
+    )
+    _event(
+        org,
+        "change_request.implemented",
+        fresh,
+        actor,
+        {"project": str(project.pk), "number": fresh.number},
+    )
     return fresh
 
 

@@ -4,6 +4,11 @@
   started two months ago, through the initiating and planning gates (evidence attested by
   the sponsor), now executing, with a WBS of phases, work packages and milestones, links,
   progress, and one milestone that is late (an early warning on the project page).
+  Its control story: budget lines for labour, material and equipment, reserves, baseline 1
+  (the approved plan), actual costs (equipment over its budget: customs and freight), and an
+  approved, implemented change request (customs delay: more days and money from the
+  management reserve) that set baseline 2, so the S-curve and the indices say "behind
+  schedule, over budget" and why.
 - The key software customer's integration project, executing, with a milestone review a few
   working days ahead (the review itself belongs to the risk register).
 
@@ -20,9 +25,18 @@ from typing import Any
 from django.utils import timezone
 
 from followup.kernel.demo import DemoContext
-from projects import selectors, services
+from projects import control, selectors, services
 from projects.calc.calendar import WorkCalendar
-from projects.models import Decision, GateCriterion, PhaseTransition, Project, WorkItem
+from projects.models import (
+    Baseline,
+    Decision,
+    GateCriterion,
+    PhaseTransition,
+    ProgressRecord,
+    Project,
+    ReserveKind,
+    WorkItem,
+)
 
 LINE = "demo-production-line"
 SOFTWARE = "demo-northwind-integration"
@@ -183,6 +197,7 @@ def _production_line(ctx: DemoContext, today: date, engagement: Any) -> Project:
     )
     _plan(ctx, project, LINE_WBS, LINE_LINKS, today)
     _pass_gates(ctx, project, until="executing", start=start)
+    _control(ctx, project, today, start)
     return project
 
 
@@ -331,3 +346,145 @@ def _pass_gates(ctx: DemoContext, project: Project, *, until: str, start: date) 
         PhaseTransition.objects.for_org(org).filter(pk=transition.pk).update(
             created_at=when, updated_at=when
         )
+
+
+# Budget category of a work package, by a word of its name (the rest is labour).
+CATEGORY_WORDS = [
+    ("Delivery", "equipment"),
+    ("Conveyor", "equipment"),
+    ("Installation", "equipment"),
+    ("Order", "equipment"),
+    ("Foundations", "material"),
+    ("Power", "material"),
+]
+# Actual cost per earned unit, by category: equipment runs over (customs and freight).
+COST_FACTOR = {"equipment": Decimal("1.12"), "material": Decimal("1.03"), "labour": Decimal(1)}
+
+
+def _category(name: str) -> str:
+    return next((category for word, category in CATEGORY_WORDS if word in name), "labour")
+
+
+def _control(ctx: DemoContext, project: Project, today: date, start: date) -> None:
+    """Budget lines, reserves, baseline 1, dated progress, actual costs and an implemented
+    change request (baseline 2): the production line's earned-value story."""
+    org, manager, sponsor = project.organization, ctx.users["manager"], ctx.users["owner"]
+    leaves = list(
+        WorkItem.objects.for_org(org)
+        .filter(project=project, is_summary=False, budget__gt=0)
+        .order_by("wbs_path")
+    )
+    for leaf in leaves:
+        control.budget_line_create(
+            org=org,
+            actor=manager,
+            project=project,
+            data={
+                "category": _category(leaf.name),
+                "work_item": leaf,
+                "amount": leaf.budget,
+                "description": leaf.name,
+            },
+        )
+    for reserve, amount, reason in (
+        (ReserveKind.CONTINGENCY, 60_000, "Identified risks: supplier delay, customs"),
+        (ReserveKind.MANAGEMENT, 40_000, "Unknowns, held by the sponsor"),
+    ):
+        control.reserve_set_aside(
+            org=org, actor=manager, project=project, reserve=reserve, amount=amount, reason=reason
+        )
+    first = control.baseline_create(org=org, actor=manager, project=project, name="Approved plan")
+    # The plan was approved at the planning gate; the demo back-dates the row once.
+    gate_day = timezone.make_aware(datetime.combine(start + timedelta(days=35), time(16, 0)))
+    Baseline.objects.for_org(org).filter(pk=first.pk).update(created_at=gate_day)
+
+    # Progress as it was recorded: done work on its finish day, work under way twice.
+    items = {
+        i.pk: i for i in WorkItem.objects.for_org(org).filter(project=project, is_summary=False)
+    }
+    for record in ProgressRecord.objects.for_org(org).filter(project=project):
+        leaf = items[record.work_item_id]
+        if record.percent_complete >= 100 and leaf.actual_finish:
+            day = leaf.actual_finish
+        else:
+            day = today - timedelta(days=3)
+        ProgressRecord.objects.for_org(org).filter(pk=record.pk).update(date=day)
+    for leaf in items.values():
+        if 0 < leaf.percent_complete < 100 and leaf.actual_start:
+            halfway = leaf.actual_start + (today - leaf.actual_start) / 2
+            ProgressRecord.objects.create(
+                organization=org,
+                project=project,
+                work_item=leaf,
+                date=halfway,
+                percent_complete=(leaf.percent_complete / 2).quantize(Decimal("0.01")),
+            )
+
+    # Actual costs: what the earned work cost, booked as it went (two entries a package).
+    control.labour_rate_set(org=org, actor=sponsor, role="manager", rate="260.00")
+    for leaf in items.values():
+        if not leaf.percent_complete or not leaf.actual_start or not leaf.budget:
+            continue
+        category = _category(leaf.name)
+        earned = leaf.budget * leaf.percent_complete / 100
+        spent = (earned * COST_FACTOR.get(category, Decimal(1))).quantize(Decimal("0.01"))
+        last = min(leaf.actual_finish or today, today)
+        halfway = leaf.actual_start + (last - leaf.actual_start) / 2
+        for day, share in ((halfway, Decimal("0.4")), (last, Decimal("0.6"))):
+            control.cost_entry_create(
+                org=org,
+                actor=manager,
+                project=project,
+                data={
+                    "category": category,
+                    "work_item": leaf,
+                    "amount": (spent * share).quantize(Decimal("0.01")),
+                    "date": day,
+                    "note": "Invoice" if category != "labour" else "Timesheets",
+                },
+            )
+    hire = next((i for i in items.values() if i.name == "Hire operators"), None)
+    if hire is not None:
+        control.labour_cost_log(
+            org=org,
+            actor=manager,
+            project=project,
+            person=manager,
+            hours=Decimal(16),
+            on=today - timedelta(days=1),
+            work_item=hire,
+            note="Interviews",
+        )
+
+    # The customs delay: three more days and 25,000 from the management reserve.
+    delivery = next(i for i in items.values() if i.name == "Delivery and customs")
+    cr = control.change_request_draft(
+        org=org,
+        actor=manager,
+        project=project,
+        title="Customs hold on the machining centres",
+        reason=(
+            "Customs held the machining centres for inspection: three more working days "
+            "and expedited freight from the port."
+        ),
+        changes=[
+            {
+                "kind": "duration",
+                "work_item": str(delivery.pk),
+                "duration_days": delivery.duration_days + 3,
+            },
+            {
+                "kind": "reserve_transfer",
+                "from": "management",
+                "to": "budget",
+                "amount": "25000.00",
+                "category": "equipment",
+                "work_item": str(delivery.pk),
+            },
+        ],
+    )
+    control.change_request_submit(org=org, actor=manager, cr=cr)
+    control.change_request_approve(
+        org=org, actor=sponsor, cr=cr, note="Approved by the sponsor.", can=lambda cap: False
+    )
+    control.change_request_implement(org=org, actor=manager, cr=cr)

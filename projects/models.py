@@ -638,9 +638,7 @@ class CostEntry(TenantModel):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    hours = models.DecimalField(
-        _("hours"), max_digits=10, decimal_places=2, null=True, blank=True
-    )
+    hours = models.DecimalField(_("hours"), max_digits=10, decimal_places=2, null=True, blank=True)
     rate = models.DecimalField(_("rate"), max_digits=12, decimal_places=2, null=True, blank=True)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -762,4 +760,8 @@ class ChangeRequest(TenantModel):
         indexes = [models.Index(fields=["organization", "status"], name="cr_org_status_idx")]
 
     def __str__(self) -> str:
-        return f"CR-{self.number} {self.title}"
+        return f"{self.code} {self.title}"
+
+    @property
+    def code(self) -> str:
+        return f"CR-{self.number}"

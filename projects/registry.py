@@ -20,7 +20,9 @@ EVENT_TYPES = {
     "dependency.created": _("Two work items were linked."),
     "dependency.updated": _("A dependency was changed."),
     "dependency.deleted": _("A dependency was removed."),
-    "baseline.created": _("A project's baseline was set (the first, or the next one by a change request)."),
+    "baseline.created": _(
+        "A project's baseline was set (the first, or the next one by a change request)."
+    ),
     "budget_line.created": _("A budget line was added to a project."),
     "budget_line.updated": _("A budget line was changed."),
     "budget_line.deleted": _("A budget line was removed."),

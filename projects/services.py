@@ -1479,6 +1479,7 @@ def work_item_update(
         if locked.is_archived and set(changed) - {"name", "external_id"}:
             _refuse_archived(locked)
         change_guard.refuse_baselined_item(org, locked, fresh.pk, changed)
+        change_guard.refuse_budget_with_lines(org, fresh.pk, changed)
         _progress_rules(fresh, changed)
         _check_item(org, locked, fresh)
         fresh.save(update_fields=changed)

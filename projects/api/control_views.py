@@ -47,13 +47,13 @@ CHANGE_REQUESTS_URL = "/api/v1/change-requests/"
 
 def baseline_locked(exc: change_guard.BaselineLocked) -> ProblemError:
     return Conflict(
-        exc.message,
+        exc.text,
         problem_type=PROBLEM_BASE + "baseline-locked",
         extensions={
             "change_requests": CHANGE_REQUESTS_URL,
             "fields": exc.fields,
             "errors": [
-                {"field": name, "message": exc.message, "code": "baseline_locked"}
+                {"field": name, "message": exc.text, "code": "baseline_locked"}
                 for name in exc.fields
             ],
         },
@@ -102,7 +102,9 @@ def baselines(view: Any, request: ApiRequest, project: Project) -> Response:
         .prefetch_related(_items(org))
         .order_by("number")
     )
-    return Response({"results": BaselineSerializer(rows, many=True).data})
+    return Response(
+        {"project": str(project.pk), "results": BaselineSerializer(rows, many=True).data}
+    )
 
 
 def _items(org: Any) -> models.Prefetch[Any]:
@@ -261,7 +263,7 @@ class ChangeRequestViewSet(
 
     def scope_queryset(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
         org = self.request.org
-        return queryset.annotate(
+        return queryset.annotate(  # type: ignore[no-any-return]
             baseline_number=Subquery(
                 Baseline.objects.for_org(org)
                 .filter(change_request=OuterRef("pk"))
@@ -297,7 +299,9 @@ class ChangeRequestViewSet(
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         if "project" in values and values["project"].pk != cr.project_id:
-            raise ValidationError({"project": [_("A change request cannot move to another project.")]})
+            raise ValidationError(
+                {"project": [_("A change request cannot move to another project.")]}
+            )
         try:
             fresh = control.change_request_update(
                 org=request.org, actor=_actor(request), cr=cr, data=values

@@ -329,8 +329,12 @@ class ProjectViewSet(_ProjectPartViewSet):
     @extend_schema(
         parameters=[
             OpenApiParameter("as_of", str, description="Status date, YYYY-MM-DD (default today)."),
-            OpenApiParameter("step", str, description="Series step: day or week (default: "
-                             "daily up to 120 days, then weekly)."),
+            OpenApiParameter(
+                "step",
+                str,
+                description="Series step: day or week (default: "
+                "daily up to 120 days, then weekly).",
+            ),
         ]
     )
     @action(detail=True, methods=["get"], url_path="earned-value", url_name="earned-value")

@@ -10,252 +10,759 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_audit_trail'),
-        ('projects', '0002_work_item_project_id_idx'),
+        ("accounts", "0002_audit_trail"),
+        ("projects", "0002_work_item_project_id_idx"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ChangeRequest',
+            name="ChangeRequest",
             fields=[
-                ('id', models.UUIDField(default=accounts.ids.uuid7, editable=False, primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('number', models.PositiveIntegerField(verbose_name='number')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('reason', models.TextField(verbose_name='reason')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('implemented', 'Implemented')], default='draft', max_length=16, verbose_name='status')),
-                ('changes', models.JSONField(blank=True, default=list, verbose_name='proposed changes')),
-                ('impact', models.JSONField(blank=True, default=dict, editable=False)),
-                ('requested_via_key', models.UUIDField(blank=True, editable=False, null=True)),
-                ('requested_by_label', models.CharField(blank=True, max_length=300)),
-                ('submitted_at', models.DateTimeField(blank=True, null=True)),
-                ('decided_by_label', models.CharField(blank=True, max_length=300)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('decision_note', models.TextField(blank=True, verbose_name='decision note')),
-                ('implemented_by_label', models.CharField(blank=True, max_length=300)),
-                ('implemented_at', models.DateTimeField(blank=True, null=True)),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.organization')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='change_requests', to='projects.project')),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=accounts.ids.uuid7,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, editable=False
+                    ),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, editable=False
+                    ),
+                ),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                ("number", models.PositiveIntegerField(verbose_name="number")),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("reason", models.TextField(verbose_name="reason")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("submitted", "Submitted"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("implemented", "Implemented"),
+                        ],
+                        default="draft",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "changes",
+                    models.JSONField(blank=True, default=list, verbose_name="proposed changes"),
+                ),
+                ("impact", models.JSONField(blank=True, default=dict, editable=False)),
+                ("requested_via_key", models.UUIDField(blank=True, editable=False, null=True)),
+                ("requested_by_label", models.CharField(blank=True, max_length=300)),
+                ("submitted_at", models.DateTimeField(blank=True, null=True)),
+                ("decided_by_label", models.CharField(blank=True, max_length=300)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("decision_note", models.TextField(blank=True, verbose_name="decision note")),
+                ("implemented_by_label", models.CharField(blank=True, max_length=300)),
+                ("implemented_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.organization",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="change_requests",
+                        to="projects.project",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'change request',
-                'ordering': ['project', '-number'],
+                "verbose_name": "change request",
+                "ordering": ["project", "-number"],
             },
         ),
         migrations.CreateModel(
-            name='Baseline',
+            name="Baseline",
             fields=[
-                ('id', models.UUIDField(default=accounts.ids.uuid7, editable=False, primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('number', models.PositiveIntegerField(verbose_name='number')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('created_by_label', models.CharField(blank=True, max_length=300)),
-                ('start', models.DateField(blank=True, null=True)),
-                ('finish', models.DateField(blank=True, null=True)),
-                ('duration_days', models.PositiveIntegerField(default=0)),
-                ('effort_hours', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=14)),
-                ('budget', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=18)),
-                ('unassigned_budget', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=18)),
-                ('contingency_reserve', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=18)),
-                ('management_reserve', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=18)),
-                ('critical_path', models.JSONField(blank=True, default=list)),
-                ('budget_lines', models.JSONField(blank=True, default=list)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.organization')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='baselines', to='projects.project')),
-                ('change_request', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.RESTRICT, related_name='+', to='projects.changerequest', verbose_name='change request')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=accounts.ids.uuid7,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, editable=False
+                    ),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, editable=False
+                    ),
+                ),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                ("number", models.PositiveIntegerField(verbose_name="number")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("created_by_label", models.CharField(blank=True, max_length=300)),
+                ("start", models.DateField(blank=True, null=True)),
+                ("finish", models.DateField(blank=True, null=True)),
+                ("duration_days", models.PositiveIntegerField(default=0)),
+                (
+                    "effort_hours",
+                    models.DecimalField(decimal_places=2, default=Decimal("0"), max_digits=14),
+                ),
+                (
+                    "budget",
+                    models.DecimalField(decimal_places=2, default=Decimal("0"), max_digits=18),
+                ),
+                (
+                    "unassigned_budget",
+                    models.DecimalField(decimal_places=2, default=Decimal("0"), max_digits=18),
+                ),
+                (
+                    "contingency_reserve",
+                    models.DecimalField(decimal_places=2, default=Decimal("0"), max_digits=18),
+                ),
+                (
+                    "management_reserve",
+                    models.DecimalField(decimal_places=2, default=Decimal("0"), max_digits=18),
+                ),
+                ("critical_path", models.JSONField(blank=True, default=list)),
+                ("budget_lines", models.JSONField(blank=True, default=list)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.organization",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="baselines",
+                        to="projects.project",
+                    ),
+                ),
+                (
+                    "change_request",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.RESTRICT,
+                        related_name="+",
+                        to="projects.changerequest",
+                        verbose_name="change request",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'baseline',
-                'ordering': ['project', 'number'],
+                "verbose_name": "baseline",
+                "ordering": ["project", "number"],
             },
         ),
         migrations.CreateModel(
-            name='CostCategory',
+            name="CostCategory",
             fields=[
-                ('id', models.UUIDField(default=accounts.ids.uuid7, editable=False, primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('key', models.SlugField(max_length=40, verbose_name='key')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.organization')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=accounts.ids.uuid7,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, editable=False
+                    ),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, editable=False
+                    ),
+                ),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                ("key", models.SlugField(max_length=40, verbose_name="key")),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'cost category',
-                'ordering': ['name'],
+                "verbose_name": "cost category",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='CostEntry',
+            name="CostEntry",
             fields=[
-                ('id', models.UUIDField(default=accounts.ids.uuid7, editable=False, primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('category', models.CharField(default='other', max_length=40, verbose_name='category')),
-                ('date', models.DateField(verbose_name='date')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=16, verbose_name='amount')),
-                ('note', models.TextField(blank=True, verbose_name='note')),
-                ('hours', models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True, verbose_name='hours')),
-                ('rate', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True, verbose_name='rate')),
-                ('entered_by_label', models.CharField(blank=True, max_length=300)),
-                ('entered_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.organization')),
-                ('person', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='person')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='cost_entries', to='projects.project')),
-                ('work_item', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='cost_entries', to='projects.workitem', verbose_name='work item')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=accounts.ids.uuid7,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, editable=False
+                    ),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, editable=False
+                    ),
+                ),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                (
+                    "category",
+                    models.CharField(default="other", max_length=40, verbose_name="category"),
+                ),
+                ("date", models.DateField(verbose_name="date")),
+                (
+                    "amount",
+                    models.DecimalField(decimal_places=2, max_digits=16, verbose_name="amount"),
+                ),
+                ("note", models.TextField(blank=True, verbose_name="note")),
+                (
+                    "hours",
+                    models.DecimalField(
+                        blank=True, decimal_places=2, max_digits=10, null=True, verbose_name="hours"
+                    ),
+                ),
+                (
+                    "rate",
+                    models.DecimalField(
+                        blank=True, decimal_places=2, max_digits=12, null=True, verbose_name="rate"
+                    ),
+                ),
+                ("entered_by_label", models.CharField(blank=True, max_length=300)),
+                (
+                    "entered_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.organization",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="person",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="cost_entries",
+                        to="projects.project",
+                    ),
+                ),
+                (
+                    "work_item",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="cost_entries",
+                        to="projects.workitem",
+                        verbose_name="work item",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'cost entry',
-                'verbose_name_plural': 'cost entries',
-                'ordering': ['project', 'date', 'id'],
+                "verbose_name": "cost entry",
+                "verbose_name_plural": "cost entries",
+                "ordering": ["project", "date", "id"],
             },
         ),
         migrations.CreateModel(
-            name='LabourRate',
+            name="LabourRate",
             fields=[
-                ('id', models.UUIDField(default=accounts.ids.uuid7, editable=False, primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('role', models.CharField(blank=True, max_length=16, verbose_name='role')),
-                ('rate', models.DecimalField(decimal_places=2, max_digits=12, validators=[django.core.validators.MinValueValidator(Decimal('0'))], verbose_name='hourly rate')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.organization')),
-                ('person', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='person')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=accounts.ids.uuid7,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, editable=False
+                    ),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, editable=False
+                    ),
+                ),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                ("role", models.CharField(blank=True, max_length=16, verbose_name="role")),
+                (
+                    "rate",
+                    models.DecimalField(
+                        decimal_places=2,
+                        max_digits=12,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+                        verbose_name="hourly rate",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.organization",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="person",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'labour rate',
+                "verbose_name": "labour rate",
             },
         ),
         migrations.CreateModel(
-            name='ProgressRecord',
+            name="ProgressRecord",
             fields=[
-                ('id', models.UUIDField(default=accounts.ids.uuid7, editable=False, primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('date', models.DateField(verbose_name='date')),
-                ('percent_complete', models.DecimalField(decimal_places=2, max_digits=5)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.organization')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='projects.project')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('work_item', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='progress', to='projects.workitem')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=accounts.ids.uuid7,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, editable=False
+                    ),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, editable=False
+                    ),
+                ),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                ("date", models.DateField(verbose_name="date")),
+                ("percent_complete", models.DecimalField(decimal_places=2, max_digits=5)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.organization",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="projects.project",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "work_item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="progress",
+                        to="projects.workitem",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['work_item', 'date', 'created_at'],
+                "ordering": ["work_item", "date", "created_at"],
             },
         ),
         migrations.CreateModel(
-            name='ReserveEntry',
+            name="ReserveEntry",
             fields=[
-                ('id', models.UUIDField(default=accounts.ids.uuid7, editable=False, primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('reserve', models.CharField(choices=[('contingency', 'Contingency reserve'), ('management', 'Management reserve')], max_length=16, verbose_name='reserve')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=16, verbose_name='amount')),
-                ('reason', models.TextField(verbose_name='reason')),
-                ('risk_id', models.UUIDField(blank=True, null=True)),
-                ('actor_label', models.CharField(blank=True, max_length=300)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('change_request', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.RESTRICT, related_name='+', to='projects.changerequest')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.organization')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reserve_entries', to='projects.project')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=accounts.ids.uuid7,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, editable=False
+                    ),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, editable=False
+                    ),
+                ),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                (
+                    "reserve",
+                    models.CharField(
+                        choices=[
+                            ("contingency", "Contingency reserve"),
+                            ("management", "Management reserve"),
+                        ],
+                        max_length=16,
+                        verbose_name="reserve",
+                    ),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(decimal_places=2, max_digits=16, verbose_name="amount"),
+                ),
+                ("reason", models.TextField(verbose_name="reason")),
+                ("risk_id", models.UUIDField(blank=True, null=True)),
+                ("actor_label", models.CharField(blank=True, max_length=300)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "change_request",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.RESTRICT,
+                        related_name="+",
+                        to="projects.changerequest",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.organization",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reserve_entries",
+                        to="projects.project",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'reserve entry',
-                'ordering': ['project', 'created_at', 'id'],
+                "verbose_name": "reserve entry",
+                "ordering": ["project", "created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='BaselineItem',
+            name="BaselineItem",
             fields=[
-                ('id', models.UUIDField(default=accounts.ids.uuid7, editable=False, primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('work_item_key', models.UUIDField()),
-                ('wbs_code', models.CharField(blank=True, max_length=120)),
-                ('name', models.CharField(max_length=300)),
-                ('is_summary', models.BooleanField(default=False)),
-                ('planned_start', models.DateField(blank=True, null=True)),
-                ('planned_finish', models.DateField(blank=True, null=True)),
-                ('duration_days', models.PositiveIntegerField(default=0)),
-                ('effort_hours', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=12)),
-                ('budget', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=16)),
-                ('baseline', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='projects.baseline')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.organization')),
-                ('work_item', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='projects.workitem')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=accounts.ids.uuid7,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, editable=False
+                    ),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, editable=False
+                    ),
+                ),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                ("work_item_key", models.UUIDField()),
+                ("wbs_code", models.CharField(blank=True, max_length=120)),
+                ("name", models.CharField(max_length=300)),
+                ("is_summary", models.BooleanField(default=False)),
+                ("planned_start", models.DateField(blank=True, null=True)),
+                ("planned_finish", models.DateField(blank=True, null=True)),
+                ("duration_days", models.PositiveIntegerField(default=0)),
+                (
+                    "effort_hours",
+                    models.DecimalField(decimal_places=2, default=Decimal("0"), max_digits=12),
+                ),
+                (
+                    "budget",
+                    models.DecimalField(decimal_places=2, default=Decimal("0"), max_digits=16),
+                ),
+                (
+                    "baseline",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="items",
+                        to="projects.baseline",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.organization",
+                    ),
+                ),
+                (
+                    "work_item",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="projects.workitem",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['baseline', 'wbs_code'],
-                'indexes': [models.Index(fields=['baseline', 'work_item_key'], name='baseline_item_key_idx')],
+                "ordering": ["baseline", "wbs_code"],
+                "indexes": [
+                    models.Index(fields=["baseline", "work_item_key"], name="baseline_item_key_idx")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='BudgetLine',
+            name="BudgetLine",
             fields=[
-                ('id', models.UUIDField(default=accounts.ids.uuid7, editable=False, primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, editable=False)),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('category', models.CharField(default='other', max_length=40, verbose_name='category')),
-                ('description', models.CharField(blank=True, max_length=300, verbose_name='description')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=16, validators=[django.core.validators.MinValueValidator(Decimal('0'))], verbose_name='amount')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.organization')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='budget_lines', to='projects.project')),
-                ('work_item', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='budget_lines', to='projects.workitem', verbose_name='work package')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=accounts.ids.uuid7,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, editable=False
+                    ),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, editable=False
+                    ),
+                ),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                (
+                    "category",
+                    models.CharField(default="other", max_length=40, verbose_name="category"),
+                ),
+                (
+                    "description",
+                    models.CharField(blank=True, max_length=300, verbose_name="description"),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(
+                        decimal_places=2,
+                        max_digits=16,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+                        verbose_name="amount",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.organization",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="budget_lines",
+                        to="projects.project",
+                    ),
+                ),
+                (
+                    "work_item",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="budget_lines",
+                        to="projects.workitem",
+                        verbose_name="work package",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'budget line',
-                'ordering': ['project', 'category', 'created_at', 'id'],
-                'indexes': [models.Index(fields=['project', 'id'], name='budget_line_project_idx')],
+                "verbose_name": "budget line",
+                "ordering": ["project", "category", "created_at", "id"],
+                "indexes": [models.Index(fields=["project", "id"], name="budget_line_project_idx")],
             },
         ),
         migrations.AddIndex(
-            model_name='changerequest',
-            index=models.Index(fields=['organization', 'status'], name='cr_org_status_idx'),
+            model_name="changerequest",
+            index=models.Index(fields=["organization", "status"], name="cr_org_status_idx"),
         ),
         migrations.AddConstraint(
-            model_name='changerequest',
-            constraint=models.UniqueConstraint(fields=('project', 'number'), name='change_request_number'),
+            model_name="changerequest",
+            constraint=models.UniqueConstraint(
+                fields=("project", "number"), name="change_request_number"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='baseline',
-            constraint=models.UniqueConstraint(fields=('project', 'number'), name='baseline_number_unique'),
+            model_name="baseline",
+            constraint=models.UniqueConstraint(
+                fields=("project", "number"), name="baseline_number_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='costcategory',
-            constraint=models.UniqueConstraint(fields=('organization', 'key'), name='cost_category_unique'),
+            model_name="costcategory",
+            constraint=models.UniqueConstraint(
+                fields=("organization", "key"), name="cost_category_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='costentry',
-            index=models.Index(fields=['project', 'date'], name='cost_entry_project_date_idx'),
+            model_name="costentry",
+            index=models.Index(fields=["project", "date"], name="cost_entry_project_date_idx"),
         ),
         migrations.AddIndex(
-            model_name='costentry',
-            index=models.Index(fields=['project', 'id'], name='cost_entry_project_id_idx'),
+            model_name="costentry",
+            index=models.Index(fields=["project", "id"], name="cost_entry_project_id_idx"),
         ),
         migrations.AddConstraint(
-            model_name='labourrate',
-            constraint=models.UniqueConstraint(condition=models.Q(('person__isnull', False)), fields=('organization', 'person'), name='labour_rate_person_unique'),
+            model_name="labourrate",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("person__isnull", False)),
+                fields=("organization", "person"),
+                name="labour_rate_person_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='labourrate',
-            constraint=models.UniqueConstraint(condition=models.Q(('person__isnull', True)), fields=('organization', 'role'), name='labour_rate_role_unique'),
+            model_name="labourrate",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("person__isnull", True)),
+                fields=("organization", "role"),
+                name="labour_rate_role_unique",
+            ),
         ),
         migrations.AddIndex(
-            model_name='progressrecord',
-            index=models.Index(fields=['project', 'date'], name='progress_project_date_idx'),
+            model_name="progressrecord",
+            index=models.Index(fields=["project", "date"], name="progress_project_date_idx"),
         ),
     ]

@@ -56,6 +56,11 @@ class Bar:
     percent: Decimal = Decimal(0)
     url: str = ""
     duration: int = 0
+    # The current baseline's plan (a thin ghost bar under the live one) and the slip of the
+    # live finish against it, in working days (positive: later).
+    baseline_start: date | None = None
+    baseline_finish: date | None = None
+    slip: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +89,12 @@ def span(
     bars: Sequence[Bar], *, start: date, finish: date | None, today: date
 ) -> tuple[date, date]:
     """The dates the chart shows: every bar, the project's start and target, padded."""
-    days = [start] + [d for b in bars for d in (b.start, b.finish, b.late_finish) if d]
+    days = [start] + [
+        d
+        for b in bars
+        for d in (b.start, b.finish, b.late_finish, b.baseline_start, b.baseline_finish)
+        if d
+    ]
     if finish is not None:
         days.append(finish)
     first, last = min(days), max(days)
@@ -128,6 +138,9 @@ def render(
         "floats": _("total float %(total)s, free float %(free)s"),
         "latest": _("latest %(start)s to %(finish)s"),
         "done": _("%(p)s%% done"),
+        "baseline": _("baseline %(start)s to %(finish)s"),
+        "slip": _("slip %(n)s working days"),
+        "slip_short": _("%(n)s d"),
     }
     out: list[str] = [
         f'<svg class="gantt" xmlns="http://www.w3.org/2000/svg" width="{_num(width)}" '
@@ -265,6 +278,16 @@ def _row(bar: Bar, k: int, x: XFn, px: float, words: dict[str, str]) -> str:
         f'<rect class="gantt-stripe" x="0" y="{top}" width="100%" height="{ROW_H}" '
         f'fill="{stripe}" fill-opacity="0.5"/>'
     )
+    if bar.baseline_start is not None and bar.baseline_finish is not None:
+        # The ghost: where the baseline planned this item, a thin bar under the live one.
+        gx0 = x(bar.baseline_start)
+        gw = max(x(bar.baseline_finish) + px - gx0, 2.0)
+        parts.append(
+            f'<rect class="gantt-baseline" x="{_num(gx0)}" y="{_num(mid + BAR_H / 2 + 1)}" '
+            f'width="{_num(gw)}" height="3" fill="{MUTED}" fill-opacity="0.55" '
+            f'data-start="{bar.baseline_start.isoformat()}" '
+            f'data-finish="{bar.baseline_finish.isoformat()}"/>'
+        )
     if bar.start is not None and bar.finish is not None:
         x0 = x(bar.start)
         x1 = x(bar.finish) + px
@@ -314,10 +337,18 @@ def _row(bar: Bar, k: int, x: XFn, px: float, words: dict[str, str]) -> str:
                         f'x2="{_num(lx)}" y2="{_num(mid)}" stroke="{MUTED}" '
                         'stroke-dasharray="2 2"/>'
                     )
+        label_x = end + 4
         if bar.critical:
             parts.append(
-                f'<text class="gantt-crit" x="{_num(end + 4)}" y="{_num(mid + 4)}" '
+                f'<text class="gantt-crit" x="{_num(label_x)}" y="{_num(mid + 4)}" '
                 f'fill="{ACCENT}" font-size="10">{_e(words["critical"])}</text>'
+            )
+            label_x += 44
+        if bar.slip:
+            parts.append(
+                f'<text class="gantt-slip" x="{_num(label_x)}" y="{_num(mid + 4)}" '
+                f'fill="{ACCENT if bar.slip > 0 else MUTED}" font-size="10">'
+                f"{_e(words['slip_short'] % {'n': f'{bar.slip:+d}'})}</text>"
             )
     parts.append("</a></g>")
     return "".join(parts)
@@ -349,6 +380,13 @@ def _describe(bar: Bar, words: dict[str, str]) -> str:
         }
     progress = words["done"] % {"p": _num(float(bar.percent))}
     text = f"{name}: {when}; {floats}{late}; {progress}"
+    if bar.baseline_start and bar.baseline_finish:
+        text += "; " + words["baseline"] % {
+            "start": bar.baseline_start.isoformat(),
+            "finish": bar.baseline_finish.isoformat(),
+        }
+        if bar.slip is not None:
+            text += "; " + words["slip"] % {"n": bar.slip}
     if bar.critical:
         text += f"; {words['critical']}"
     return text

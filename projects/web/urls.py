@@ -1,6 +1,6 @@
 from django.urls import URLPattern, path
 
-from projects.web import views
+from projects.web import control_views, views
 
 app_name = "projects"
 
@@ -32,6 +32,27 @@ org_urlpatterns = [
         "dependencies/<uuid:pk>/delete/",
         views.DependencyDeleteView.as_view(),
         name="dependency_delete",
+    ),
+    path(
+        "projects/<uuid:pk>/baseline/",
+        control_views.BaselineSetView.as_view(),
+        name="baseline_set",
+    ),
+    path("projects/<uuid:pk>/budget/", control_views.BudgetView.as_view(), name="budget"),
+    path(
+        "projects/<uuid:pk>/earned-value/",
+        control_views.EarnedValueView.as_view(),
+        name="earned_value",
+    ),
+    path(
+        "projects/<uuid:pk>/change-requests/",
+        control_views.ChangeRequestListView.as_view(),
+        name="change_requests",
+    ),
+    path(
+        "change-requests/<uuid:pk>/",
+        control_views.ChangeRequestDetailView.as_view(),
+        name="change_request_detail",
     ),
     path("gate-criteria/<uuid:pk>/attest/", views.CriterionAttestView.as_view(), name="attest"),
     path("work-items/<uuid:pk>/", views.WorkItemDetailView.as_view(), name="work_item_detail"),

@@ -31,8 +31,9 @@ from accounts.requests import OrgRequest
 from accounts.tenancy import access_by_id
 from followup.engine.models import FollowUpStatus
 from followup.engine.selectors import for_subject, with_subjects
-from projects import gates, selectors, services
+from projects import change_guard, gates, selectors, services
 from projects.models import (
+    BaselineItem,
     Decision,
     Dependency,
     GateCriterion,
@@ -44,7 +45,7 @@ from projects.models import (
     TemplatePhase,
     WorkItem,
 )
-from projects.web import gantt
+from projects.web import control_views, gantt
 from projects.web.forms import (
     AddItemForm,
     AttestForm,
@@ -345,6 +346,7 @@ class ProjectDetailView(OrgViewMixin, DetailView):  # type: ignore[type-arg]
             can_delete=self.membership.can("records.delete"),
             item_count=WorkItem.objects.for_org(org).filter(project=project).count(),
         )
+        context.update(control_views.control_context(self.org_request, project))
         return context
 
 
@@ -892,10 +894,18 @@ def gantt_svg(org: Any, project: Project, *, zoom: str, today: date) -> Any:
     calendar = selectors.project_calendar(project)
     # PostgreSQL casts a uuid to its usual text; SQLite stores it as 32 hex digits.
     as_id = _same if connection.vendor == "postgresql" else _dashed
+    planned = baseline_plan(org, project)
     bars = []
     for sid, code, name, depth, summary, days, es, ef, ls, lf, tf, ff, crit, pct in items:
         pk = as_id(sid)
         kind = "summary" if summary else "milestone" if days == 0 else "task"
+        bs, bf = planned.get(pk, (None, None))
+        slip = None
+        if bf is not None and ef is not None:
+            if ef > bf:
+                slip = calendar.count(bf + timedelta(days=1), ef)
+            else:
+                slip = -calendar.count(ef + timedelta(days=1), bf)
         bars.append(
             gantt.Bar(
                 id=pk,
@@ -913,6 +923,9 @@ def gantt_svg(org: Any, project: Project, *, zoom: str, today: date) -> Any:
                 percent=pct,
                 url=f"{prefix}{pk}/",
                 duration=days,
+                baseline_start=bs,
+                baseline_finish=bf,
+                slip=slip,
             )
         )
     arrows = [
@@ -932,6 +945,19 @@ def gantt_svg(org: Any, project: Project, *, zoom: str, today: date) -> Any:
         zoom=zoom,
         title=_("Gantt chart of %(project)s") % {"project": f"{project.code} {project.name}"},
     )
+
+
+def baseline_plan(org: Any, project: Project) -> dict[str, tuple[Any, Any]]:
+    """Item id (text) -> (planned start, planned finish) in the current baseline."""
+    baseline = change_guard.current_baseline(org, project)
+    if baseline is None:
+        return {}
+    return {
+        str(key): (start, finish)
+        for key, start, finish in BaselineItem.objects.for_org(org)
+        .filter(baseline=baseline)
+        .values_list("work_item_key", "planned_start", "planned_finish")
+    }
 
 
 def _same(value: str) -> str:
@@ -965,6 +991,7 @@ class GanttView(OrgViewMixin, DetailView):  # type: ignore[type-arg]
             slip_text=slip_text,
             slip_badge=slip_badge,
             critical_count=len(project.critical_path or []),
+            baseline=change_guard.current_baseline(self.org, project),
         )
         return context
 

@@ -205,3 +205,176 @@ register("work-item-external", make=item_external, body=item_body, upsert=True)
 register("work-item-move", make=item_target, body=lambda w: {"action": "into", "target": None})
 register("dependency-list", make=lambda w: Target({}, str(_link(w).pk)), body=link_body)
 register("dependency-detail", make=link_target, body=link_body)
+
+
+# --- Project control: baselines, budget, costs, change requests (issue 9, part 2) ----------
+def _line(w: World):
+    from projects import control
+
+    return w.once(
+        "line",
+        lambda: control.budget_line_create(
+            org=w.org_a,
+            actor=None,
+            project=_project(w),
+            data={"category": "material", "amount": "500.00", "description": "Alpha secret line"},
+        ),
+    )
+
+
+def _cost(w: World):
+    from projects import control
+
+    return w.once(
+        "cost",
+        lambda: control.cost_entry_create(
+            org=w.org_a,
+            actor=None,
+            project=_project(w),
+            data={
+                "category": "labour",
+                "amount": "120.00",
+                "date": "2027-01-05",
+                "note": "Alpha secret cost",
+                "work_item": _item(w),
+            },
+        ),
+    )
+
+
+def _change_request(w: World, state: str = "draft"):
+    from projects import control
+
+    def make():
+        cr = control.change_request_draft(
+            org=w.org_a,
+            actor=w.owner_a,
+            project=_project(w),
+            title="Alpha secret change",
+            reason="Because",
+            changes=[{"kind": "duration", "work_item": str(_item(w).pk), "duration_days": 4}],
+        )
+        if state in ("submitted", "approved"):
+            cr = control.change_request_submit(org=w.org_a, actor=w.owner_a, cr=cr)
+        if state == "approved":
+            # Approved by someone other than its requester: an API key of org A.
+            cr = control.change_request_approve(
+                org=w.org_a, actor=None, cr=cr, can=lambda capability: True
+            )
+        return cr
+
+    return w.once(f"cr-{state}", make)
+
+
+def line_target(w):
+    line = _line(w)
+    return Target({"pk": line.pk}, "Alpha secret line")
+
+
+def cost_target(w):
+    cost = _cost(w)
+    return Target({"pk": cost.pk}, "Alpha secret cost")
+
+
+def cr_target(state: str):
+    def make(w):
+        cr = _change_request(w, state)
+        return Target({"pk": cr.pk}, "Alpha secret change")
+
+    return make
+
+
+def line_body(w):
+    return {"project": str(_project(w).pk), "category": "material", "amount": "50.00"}
+
+
+def cost_body(w):
+    return {
+        "project": str(_project(w).pk),
+        "work_item": str(_item(w).pk),
+        "category": "material",
+        "amount": "5.00",
+        "date": "2027-01-06",
+    }
+
+
+def cr_body(w):
+    return {
+        "project": str(_project(w).pk),
+        "title": "Another change",
+        "reason": "Why",
+        "changes": [{"kind": "duration", "work_item": str(_item(w).pk), "duration_days": 5}],
+    }
+
+
+def baselined_project(w):
+    # Not baselined yet (its POST sets the first baseline); the list names its project.
+    p = _project(w)
+    _item(w)
+    return Target({"pk": p.pk}, str(p.pk))
+
+
+def _baseline(w: World):
+    from projects import control
+
+    return w.once(
+        "baseline",
+        lambda: control.baseline_create(
+            org=w.org_a, actor=None, project=_project(w), name="Alpha secret baseline"
+        ),
+    )
+
+
+def ev_target(w):
+    _item(w)
+    _cost(w)
+    baseline = _baseline(w)
+    return Target({"pk": baseline.project_id}, "Alpha secret baseline")
+
+
+def ev_items_target(w):
+    item_ = _item(w)
+    _cost(w)
+    _baseline(w)
+    return Target({"pk": item_.project_id}, item_.name)
+
+
+# Pages
+register("projects:baseline_set", make=baselined_project, body=lambda w: {"name": "Plan"})
+register(
+    "projects:budget",
+    make=lambda w: Target({"pk": _line(w).project_id}, "Alpha secret line"),
+    body=lambda w: {
+        "op": "line",
+        "line-category": "material",
+        "line-amount": "5.00",
+        "line-work_item": str(_item(w).pk),
+    },
+)
+register(
+    "projects:change_requests",
+    make=lambda w: Target({"pk": _change_request(w).project_id}, "Alpha secret change"),
+    body=lambda w: {
+        "title": "T",
+        "reason": "R",
+        "work_item": str(_item(w).pk),
+        "duration_days": "4",
+    },
+)
+register("projects:change_request_detail", make=cr_target("draft"), body=lambda w: {"op": "submit"})
+
+# API
+register("project-baselines", make=baselined_project, body=lambda w: {"name": "Plan"})
+register("project-earned-value", make=ev_target)
+register("project-earned-value-items", make=ev_items_target)
+register("budget-line-list", make=lambda w: Target({}, _line(w).description), body=line_body)
+register("budget-line-detail", make=line_target, body=line_body)
+register("cost-entry-list", make=lambda w: Target({}, _cost(w).note), body=cost_body)
+register("cost-entry-detail", make=cost_target, body=cost_body)
+register("change-request-list", make=lambda w: Target({}, _change_request(w).title), body=cr_body)
+register("change-request-detail", make=cr_target("draft"), body=cr_body)
+register("change-request-submit", make=cr_target("draft"), body=lambda w: {})
+register("change-request-approve", make=cr_target("submitted"), body=lambda w: {})
+register("change-request-reject", make=cr_target("submitted"), body=lambda w: {})
+register("change-request-implement", make=cr_target("approved"), body=lambda w: {})
+register("projects:earned_value", make=ev_items_target)

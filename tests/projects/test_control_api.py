@@ -388,40 +388,62 @@ def test_cost_entries_refuse_floats_and_unknown_categories(api):
 
 
 def test_the_new_lists_keep_a_constant_number_of_queries(api, org):
+    from projects import control
+    from projects.models import BudgetLine, CostEntry
+
     project = make_project(org)
     package = item(org, project, "Build", 3)
-    from projects import control
+    control.change_request_draft(
+        org=org,
+        actor=None,
+        project=project,
+        title="T",
+        reason="R",
+        changes=[{"kind": "duration", "work_item": str(package.pk), "duration_days": 4}],
+    )
+    template = ChangeRequest.objects.for_org(org).get()
 
-    def rows(n):
-        for _ in range(n):
-            control.cost_entry_create(
-                org=org,
-                actor=None,
+    def costs(n):
+        CostEntry.objects.bulk_create(
+            CostEntry(
+                organization=org,
                 project=project,
-                data={
-                    "category": "other",
-                    "amount": "1.00",
-                    "date": "2027-01-05",
-                    "work_item": package,
-                },
+                work_item=package,
+                category="other",
+                amount=Decimal("1.00"),
+                date="2027-01-05",
             )
-            control.budget_line_create(
-                org=org,
-                actor=None,
-                project=project,
-                data={"category": "material", "amount": "1.00"},
+            for _ in range(n)
+        )
+
+    def lines(n):
+        BudgetLine.objects.bulk_create(
+            BudgetLine(
+                organization=org, project=project, category="material", amount=Decimal("1.00")
             )
-            control.change_request_draft(
-                org=org,
-                actor=None,
+            for _ in range(n)
+        )
+
+    def requests(n):
+        start = ChangeRequest.objects.for_org(org).count() + 1
+        ChangeRequest.objects.bulk_create(
+            ChangeRequest(
+                organization=org,
                 project=project,
+                number=start + k,
                 title="T",
                 reason="R",
-                changes=[{"kind": "duration", "work_item": str(package.pk), "duration_days": 4}],
+                changes=template.changes,
+                impact=template.impact,
             )
+            for k in range(n)
+        )
 
-    for url in ("/api/v1/cost-entries/", "/api/v1/budget-lines/", "/api/v1/change-requests/"):
-        assert_constant_queries(rows, lambda url=url: api.get(url, {"page_size": 200}))
+    assert_constant_queries(costs, lambda: api.get("/api/v1/cost-entries/", {"page_size": 200}))
+    assert_constant_queries(lines, lambda: api.get("/api/v1/budget-lines/", {"page_size": 200}))
+    assert_constant_queries(
+        requests, lambda: api.get("/api/v1/change-requests/", {"page_size": 200})
+    )
 
 
 def test_the_baseline_list_keeps_a_constant_number_of_queries(api, org):

@@ -9,7 +9,15 @@ from django.test import Client
 
 from tests.test_cross_tenant import CASES, ROUTES, _api, world  # noqa: F401 - the fixture
 
-PREFIXES = ("projects:", "project-", "work-item-", "dependency-")
+PREFIXES = (
+    "projects:",
+    "project-",
+    "work-item-",
+    "dependency-",
+    "budget-line-",
+    "cost-entry-",
+    "change-request-",
+)
 OURS = [r for r in ROUTES if r.name.startswith(PREFIXES) and "GET" in r.methods()]
 
 

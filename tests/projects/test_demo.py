@@ -45,3 +45,24 @@ def test_the_demo_has_the_production_line_and_the_software_project(db):
         Dependency.objects.for_org(org).count(),
         PhaseTransition.objects.for_org(org).count(),
     )
+
+
+def test_the_production_line_tells_its_earned_value_story(db):
+    from projects import evm
+    from projects.models import Baseline, BudgetLine, ChangeRequest, CostEntry
+
+    call_command("seed_demo", stdout=StringIO())
+    org = Organization.objects.get(slug="demo")
+    line = Project.objects.for_org(org).get(code="PL-6M")
+
+    categories = set(
+        BudgetLine.objects.for_org(org).filter(project=line).values_list("category", flat=True)
+    )
+    assert {"labour", "material", "equipment"} <= categories
+    assert CostEntry.objects.for_org(org).filter(project=line, category="labour").exists()
+    cr = ChangeRequest.objects.for_org(org).get(project=line)
+    assert cr.status == "implemented" and cr.decided_by.email.startswith("owner")
+    baselines = list(Baseline.objects.for_org(org).filter(project=line).order_by("number"))
+    assert [b.number for b in baselines] == [1, 2] and baselines[1].change_request_id == cr.pk
+    reading = evm.indices(org, line, selectors.org_today(org))["reading"]
+    assert (reading["schedule"], reading["cost"]) == ("behind", "over")
