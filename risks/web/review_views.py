@@ -17,7 +17,7 @@ from django.views.generic import DetailView
 from accounts.mixins import OrgViewMixin
 from accounts.requests import OrgRequest
 from projects.models import Project
-from risks import reviews
+from risks import escalation, reviews
 from risks import selectors as risk_selectors
 from risks.models import ReviewPolicy, ReviewStatus, Risk, RiskReview
 from risks.web.review_forms import ReviewPolicyForm, ReviewRateForm, SignOffForm
@@ -167,3 +167,23 @@ class ReviewDetailView(OrgViewMixin, DetailView):  # type: ignore[type-arg]
             request, _("Rating confirmed.") if confirm else _("The risk was re-rated.")
         )
         return redirect(_review_url(request.org.slug, review))
+
+
+class ContingencyDrawView(OrgViewMixin, DetailView):  # type: ignore[type-arg]
+    """The one action that draws an occurred project risk's contingency from the reserve."""
+
+    capabilities = {"POST": "records.edit"}
+    model = Risk
+
+    def post(self, request: OrgRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        risk = cast(Risk, self.get_object())
+        try:
+            escalation.contingency_draw(org=request.org, actor=request.user, risk=risk)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("The contingency was drawn from the reserve."))
+        return redirect(
+            reverse("risks:detail", kwargs={"org_slug": request.org.slug, "pk": risk.pk})
+            + "#contingency"
+        )

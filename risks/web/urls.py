@@ -31,6 +31,11 @@ org_urlpatterns = [
     ),
     path("projects/<uuid:pk>/fmea/", views.FmeaSheetView.as_view(), name="fmea"),
     path("projects/<uuid:pk>/fmea.csv", views.FmeaCsvView.as_view(), name="fmea_csv"),
+    path(
+        "risks/<uuid:pk>/contingency/",
+        review_views.ContingencyDrawView.as_view(),
+        name="contingency_draw",
+    ),
     # Milestone risk reviews (risks.reviews).
     path(
         "projects/<uuid:pk>/risk-reviews/",

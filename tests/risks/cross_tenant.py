@@ -162,3 +162,20 @@ register("risks:review_detail", make=review_target, body=lambda w: {"note": "All
 register("risk-review-list", make=lambda w: Target({}, str(_review(w).pk)))
 register("risk-review-detail", make=review_target)
 register("risk-review-sign-off", make=review_target, body=lambda w: {"note": "Confirmed"})
+
+
+def contingency_target(w: World) -> Target:
+    from decimal import Decimal
+
+    def make():
+        project = make_project(w.org_a, code="ALPHA-CT", name="Alpha contingency project")
+        risk = make_risk(
+            w.org_a, project, title="Alpha contingency risk", contingency_amount=Decimal("10")
+        )
+        return services.risk_occur(org=w.org_a, actor=None, risk=risk)
+
+    risk = w.once("contingency_risk", make)
+    return Target({"pk": risk.pk}, risk.title)
+
+
+register("risks:contingency_draw", make=contingency_target, body=lambda w: {})

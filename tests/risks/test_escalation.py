@@ -191,3 +191,22 @@ def test_project_status_unchanged_until_the_sponsor_decides(org, member, world):
     risk = services.risk_occur(org=org, actor=member, risk=world["risk"])
     escalation.escalate(org=org, actor=member, risk=risk)
     assert fresh(world["live"][0]).status == ProjectStatus.ACTIVE
+
+
+def test_the_risk_page_shows_the_balance_and_draws_once(org, owner, owner_client, world):
+    project = world["live"][1]
+    control.reserve_set_aside(
+        org=org, actor=owner, project=project, reserve="contingency", amount="500", reason="Plan"
+    )
+    risk = services.risk_occur(
+        org=org, actor=owner, risk=make_risk(org, project, contingency_amount=Decimal("200"))
+    )
+    page = f"/o/{org.slug}/risks/{risk.pk}/"
+    body = owner_client.get(page).content.decode()
+    assert "500.00" in body and "Draw 200.00" in body
+    draw = f"/o/{org.slug}/risks/{risk.pk}/contingency/"
+    assert owner_client.post(draw).status_code == 302
+    assert owner_client.post(draw).status_code == 302  # refused with a message, no change
+    assert escalation.contingency_balance(org, project) == Decimal("300")
+    body = owner_client.get(page).content.decode()
+    assert "300.00" in body and "Draw 200.00" not in body
