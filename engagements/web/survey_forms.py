@@ -12,11 +12,12 @@ from accounts.inputs import InputRulesFormMixin
 from accounts.mixins import OrgFormMixin
 from accounts.models import Organization
 from engagements.models import Contact, Engagement
+from engagements.web.forms import _until_scoped
 
 
 class SurveySendForm(OrgFormMixin, forms.Form):
     engagement = forms.ModelChoiceField(
-        queryset=Engagement.objects.none(),
+        queryset=_until_scoped(Engagement),
         required=False,
         label=_("Engagement"),
         empty_label=_("None"),
