@@ -254,7 +254,14 @@ class Kpi(TenantModel):
         return self.metric in self.LOWER_IS_BETTER
 
 
+class BusinessEvent(models.TextChoices):
+    CANCELLATION = "cancellation", _("Order cancelled")
+    LOST_ORDER = "lost_order", _("Order lost")
+
+
 class Touchpoint(TenantModel):
+    BusinessEvent = BusinessEvent
+
     class Channel(models.TextChoices):
         CALL = "call", _("Call")
         EMAIL = "email", _("E-mail")
@@ -304,6 +311,15 @@ class Touchpoint(TenantModel):
         _("effort (minutes)"), default=0, validators=[MaxValueValidator(24 * 60)]
     )
     next_step = models.TextField(_("next step"), blank=True)
+    # What the customer did to the business, if anything: the early-warning rules of the
+    # risk register raise an occurred business risk from a cancellation or a lost order.
+    business_event = models.CharField(
+        _("business event"),
+        max_length=16,
+        choices=BusinessEvent.choices,
+        blank=True,
+        help_text=_("Record here when the customer cancelled an order or an order was lost."),
+    )
     external_id = models.CharField(_("external id"), max_length=255, null=True, blank=True)
     logged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -460,3 +476,47 @@ class ImportJob(TenantModel):
         if not self.total_rows:
             return 0
         return min(99, int(self.processed_rows * 100 / self.total_rows))
+
+
+class SurveyRequest(TenantModel):
+    """A short satisfaction survey sent to a contact by e-mail (``engagements.surveys``).
+
+    The link carries a signed token naming this row; it expires (``expires_at``) and is
+    single-use (``answered_at``, set by a conditional update). The answer is logged as a
+    touchpoint whose satisfaction is the CSAT score, so it feeds health and the
+    early-warning rules like any other.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="surveys")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="surveys")
+    engagement = models.ForeignKey(
+        Engagement, null=True, blank=True, on_delete=models.SET_NULL, related_name="surveys"
+    )
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    expires_at = models.DateTimeField()
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    csat = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    nps = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(10)]
+    )
+    comment = models.TextField(blank=True)
+    touchpoint = models.ForeignKey(
+        Touchpoint, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["organization", "contact", "-created_at"], name="survey_contact_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"survey {self.contact_id} {self.created_at:%Y-%m-%d}"

@@ -30,6 +30,7 @@ EVENT_TYPES = {
 
 
 AUDIT_ACTIONS = {
+    "survey.sent": _("Satisfaction survey sent"),
     "customer.created": _("Customer created"),
     "customer.updated": _("Customer changed"),
     "contact.created": _("Contact created"),

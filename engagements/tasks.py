@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from celery import shared_task
 from django.db.models import Exists, OuterRef
@@ -10,7 +11,8 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from accounts.models import Organization
-from engagements import imports, selectors, services
+from accounts.rls import org_context
+from engagements import imports, selectors, services, surveys
 from engagements.models import Engagement, HealthSnapshot
 
 logger = logging.getLogger(__name__)
@@ -88,3 +90,21 @@ def queue_import(org_id: str, job_id: str) -> bool:
 def imports_tick() -> int:
     """Beat, every minute: imports that never reached a worker, or whose run died."""
     return imports.requeue(queue=queue_import)
+
+
+@shared_task(name="engagements.tasks.send_survey")  # type: ignore[untyped-decorator]  # Celery: untyped
+def send_survey(org_id: str, survey_id: str) -> bool:
+    org = Organization.objects.filter(pk=org_id).first()
+    if org is None:
+        return False
+    with org_context(org_id):
+        return surveys.send_email(org=org, survey_id=survey_id)
+
+
+@shared_task(name="engagements.tasks.sweep_survey_emails")  # type: ignore[untyped-decorator]  # Celery: untyped
+def sweep_survey_emails() -> int:
+    """Beat: surveys whose e-mail task never reached a worker."""
+    pending = surveys.pending_emails(older_than=timedelta(minutes=2))
+    for org_id, survey_id in pending:
+        send_survey.delay(org_id, survey_id)
+    return len(pending)

@@ -8,6 +8,7 @@ class RisksConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from risks import registry
+        from risks import monitoring_registry, registry
 
         registry.register()
+        monitoring_registry.register()

@@ -82,6 +82,9 @@ def seed(ctx: DemoContext) -> None:
         _software(ctx, projects["software"])
     if projects.get("production_line") is not None:
         _production_line(ctx, projects["production_line"])
+    from risks.monitoring_demo import seed_monitoring
+
+    seed_monitoring(ctx)
 
 
 def _raw_material(ctx: DemoContext, engagement: Any) -> None:

@@ -99,6 +99,10 @@ PUBLIC_ROUTES: dict[str, str] = {
     "accounts:password_reset_complete": "anonymous page",
     "accounts:invitation_accept": "the secret token is the credential (test_invitations.py)",
     "accounts:set_language": "the person's own preference",
+    "engagements:survey_answer": (
+        "a signed, expiring, single-use token is the credential; it names one survey of one "
+        "organization and the page shows only that survey (tests/engagements/test_surveys.py)"
+    ),
     "followup:calendar_feed": (
         "the secret token is the credential; revoked and unknown tokens are 404 and the feed "
         "holds only its owner's follow-ups of one organization (tests/followup/test_calendar.py)"

@@ -162,6 +162,7 @@ class TouchpointSerializer(TenantModelSerializer):
             "outcome",
             "sentiment",
             "satisfaction",
+            "business_event",
             "effort_minutes",
             "next_step",
             "external_id",

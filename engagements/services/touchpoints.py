@@ -47,6 +47,7 @@ TOUCHPOINT_FIELDS = (
     "outcome",
     "sentiment",
     "satisfaction",
+    "business_event",
     "effort_minutes",
     "next_step",
     "external_id",
@@ -271,6 +272,7 @@ def touchpoint_log(
     external_id: str | None = None,
     source: str = Touchpoint.Source.UI,
     answers: FollowUp | None = None,
+    business_event: str = "",
 ) -> Touchpoint:
     """Log a touchpoint: the one way every channel (page, API, import) creates one.
 
@@ -290,6 +292,7 @@ def touchpoint_log(
         "effort_minutes": effort_minutes,
         "next_step": next_step or "",
         "external_id": external_id,
+        "business_event": business_event or "",
     }
     touchpoint, _changed, customers, engagements = _touchpoint_write(
         org=org, actor=actor, data=data, touchpoint=None, source=source

@@ -144,6 +144,7 @@ class TouchpointForm(OrgFormMixin, forms.ModelForm):
             "outcome",
             "sentiment",
             "satisfaction",
+            "business_event",
             "effort_minutes",
             "next_step",
             "contacts",
@@ -230,6 +231,12 @@ class QuickLogForm(OrgFormMixin, forms.Form):
         coerce=int,
         empty_value=None,
         choices=[("", _("No score")), *[(str(n), f"{n} / 5") for n in range(5, 0, -1)]],
+    )
+    business_event = forms.ChoiceField(
+        label=_("Business event"),
+        required=False,
+        choices=[("", _("None")), *Touchpoint.BusinessEvent.choices],
+        help_text=_("The customer cancelled an order, or an order was lost."),
     )
     effort_minutes = forms.IntegerField(
         label=_("Effort (minutes)"), required=False, min_value=0, max_value=24 * 60

@@ -1,10 +1,12 @@
 from django.urls import path
 
-from engagements.web import bulk, views
+from engagements.web import bulk, survey_views, views
 
 app_name = "engagements"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("survey/<str:token>/", survey_views.SurveyAnswerView.as_view(), name="survey_answer"),
+]
 
 org_urlpatterns = [
     path("customers/", views.CustomerListView.as_view(), name="customer_list"),
@@ -25,6 +27,7 @@ org_urlpatterns = [
     ),
     path("customers/<uuid:pk>/delete/", views.CustomerDeleteView.as_view(), name="customer_delete"),
     path("contacts/<uuid:pk>/edit/", views.ContactEditView.as_view(), name="contact_edit"),
+    path("contacts/<uuid:pk>/survey/", survey_views.SurveySendView.as_view(), name="survey_send"),
     path("contacts/<uuid:pk>/delete/", views.ContactDeleteView.as_view(), name="contact_delete"),
     path("engagements/<uuid:pk>/", views.EngagementDetailView.as_view(), name="engagement_detail"),
     path("engagements/<uuid:pk>/edit/", views.EngagementEditView.as_view(), name="engagement_edit"),

@@ -283,6 +283,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "projects.tasks.status_reports_tick",
         "schedule": timedelta(minutes=5),
     },
+    # Milestone risk reviews: scheduled from the milestones' dates, opened once when due.
+    "milestone-reviews": {
+        "task": "risks.tasks.milestone_reviews_tick",
+        "schedule": timedelta(minutes=5),
+    },
+    # Early-warning rules over what no event names (days passing without a touch).
+    "early-warning-sweep": {
+        "task": "risks.tasks.early_warning_sweep",
+        "schedule": timedelta(hours=1),
+    },
+    "sweep-survey-emails": {
+        "task": "engagements.tasks.sweep_survey_emails",
+        "schedule": timedelta(minutes=5),
+    },
     # CSV imports whose task never reached a worker (broker down) or whose run died.
     "requeue-imports": {
         "task": "engagements.tasks.imports_tick",

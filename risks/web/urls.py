@@ -1,6 +1,6 @@
 from django.urls import URLPattern, path
 
-from risks.web import views
+from risks.web import review_views, views
 
 app_name = "risks"
 
@@ -31,4 +31,16 @@ org_urlpatterns = [
     ),
     path("projects/<uuid:pk>/fmea/", views.FmeaSheetView.as_view(), name="fmea"),
     path("projects/<uuid:pk>/fmea.csv", views.FmeaCsvView.as_view(), name="fmea_csv"),
+    path(
+        "risks/<uuid:pk>/contingency/",
+        review_views.ContingencyDrawView.as_view(),
+        name="contingency_draw",
+    ),
+    # Milestone risk reviews (risks.reviews).
+    path(
+        "projects/<uuid:pk>/risk-reviews/",
+        review_views.ProjectReviewsView.as_view(),
+        name="project_reviews",
+    ),
+    path("risk-reviews/<uuid:pk>/", review_views.ReviewDetailView.as_view(), name="review_detail"),
 ]

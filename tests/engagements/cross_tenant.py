@@ -256,3 +256,21 @@ register(
         "confirm": "1",
     },
 )
+
+
+# --- Satisfaction surveys -----------------------------------------------------------------
+
+
+def _survey_contact(w: World):
+    def make():
+        customer = make_customer(w.org_a, name="Alpha survey customer")
+        return make_contact(w.org_a, customer=customer, name="Alpha Mei", email="a@example.com")
+
+    return w.once("survey_contact", make)
+
+
+register(
+    "engagements:survey_send",
+    make=lambda w: Target({"pk": _survey_contact(w).pk}, _survey_contact(w).name),
+    body=lambda w: {"language": "en"},
+)

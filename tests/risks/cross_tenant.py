@@ -2,9 +2,11 @@
 
 from engagements.models import Customer
 from risks import services
+from risks.models import RiskReview
 from tests.engagements.factories import make_customer
 from tests.projects.factories import make_project
 from tests.risks.factories import make_risk
+from tests.risks.review_factories import opened_review, project_with_milestone
 from tests.tenancy import Target, World, register
 
 
@@ -130,3 +132,50 @@ register("risk-close", make=risk_target, body=lambda w: {})
 register("risk-escalate", make=risk_target, body=lambda w: {})
 register("risk-indicator-values", make=risk_target, body=lambda w: {"value": "25"})
 register("risk-matrix-list", make=lambda w: Target({}, str(_risk(w).pk)))
+
+
+# --- Milestone risk reviews ---------------------------------------------------------------
+
+
+def _review(w: World) -> RiskReview:
+    def make() -> RiskReview:
+        project, _task, _ms = project_with_milestone(
+            w.org_a, manager=w.owner_a, code="ALPHA-RV", name="Alpha secret reviewed project"
+        )
+        return opened_review(w.org_a, project)
+
+    return w.once("review", make)
+
+
+def review_target(w: World) -> Target:
+    review = _review(w)
+    return Target({"pk": review.pk}, str(review.pk))
+
+
+def project_target(w: World) -> Target:
+    review = _review(w)
+    return Target({"pk": review.project_id}, str(review.pk))
+
+
+register("risks:project_reviews", make=project_target, body=lambda w: {"lead_working_days": "3"})
+register("risks:review_detail", make=review_target, body=lambda w: {"note": "All confirmed"})
+register("risk-review-list", make=lambda w: Target({}, str(_review(w).pk)))
+register("risk-review-detail", make=review_target)
+register("risk-review-sign-off", make=review_target, body=lambda w: {"note": "Confirmed"})
+
+
+def contingency_target(w: World) -> Target:
+    from decimal import Decimal
+
+    def make():
+        project = make_project(w.org_a, code="ALPHA-CT", name="Alpha contingency project")
+        risk = make_risk(
+            w.org_a, project, title="Alpha contingency risk", contingency_amount=Decimal("10")
+        )
+        return services.risk_occur(org=w.org_a, actor=None, risk=risk)
+
+    risk = w.once("contingency_risk", make)
+    return Target({"pk": risk.pk}, risk.title)
+
+
+register("risks:contingency_draw", make=contingency_target, body=lambda w: {})

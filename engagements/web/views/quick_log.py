@@ -107,6 +107,7 @@ class QuickLogView(OrgViewMixin, TemplateView):
                     effort_minutes=d["effort_minutes"],
                     next_step=d["next_step"],
                     answers=d.get("followup"),
+                    business_event=d.get("business_event") or "",
                 )
             except ValidationError as exc:
                 _form_errors_into(form, exc)
