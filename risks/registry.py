@@ -42,10 +42,11 @@ AUDIT_ACTIONS = {
 
 def register() -> None:
     from engagements import health_providers
-    from projects import gates
+    from projects import gates, reports
     from risks import gate_kinds, selectors, services
     from risks.models import Risk
 
+    reports.register_risk_provider(top_risks_for_report)
     for action, label in AUDIT_ACTIONS.items():
         audit.register_action(action, label)
     for event_type, description in EVENT_TYPES.items():
@@ -180,3 +181,30 @@ def find_risks(org: Organization, user: User, query: str, limit: int) -> list[Re
         )
         for risk in rows
     ]
+
+
+def top_risks_for_report(org: Organization, project: Any, limit: int) -> list[Any]:
+    """The status report's "top risks": the project's open and occurred risks, highest
+    current score first (residual where rated, else inherent), as report lines."""
+    from projects.reports import Line
+    from risks.models import Risk, RiskStatus
+    from risks.services import risk_url
+
+    rows = (
+        Risk.objects.for_org(org)
+        .select_related("organization")
+        .filter(project=project)
+        .exclude(status=RiskStatus.CLOSED)
+        .order_by("-score", "-created_at")[:limit]
+    )
+    lines = []
+    for risk in rows:
+        detail = _("%(level)s, score %(score)s (P%(p)s, I%(i)s), %(status)s") % {
+            "level": risk.get_level_display(),
+            "score": risk.score,
+            "p": risk.probability,
+            "i": risk.impact,
+            "status": risk.get_status_display(),
+        }
+        lines.append(Line(title=risk.title, detail=str(detail), url=risk_url(risk)))
+    return lines

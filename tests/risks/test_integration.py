@@ -127,3 +127,25 @@ def test_risk_events_refresh_engagement_health_through_the_outbox(org):
         events.relay(event)
     engagement.refresh_from_db()
     assert engagement.health_score < before
+
+
+def test_the_status_report_lists_the_projects_top_open_risks(org):
+    """The risk register feeds the weekly report's "top risks": highest score first, closed
+    risks and other projects left out, each line linking to its risk."""
+    from projects import reports
+    from risks import services as risk_services
+    from risks.registry import top_risks_for_report
+
+    assert top_risks_for_report in reports._risks
+    project = make_project(org)
+    other = make_project(org)
+    high = make_risk(org, project, title="Supplier late", probability=5, impact=4)
+    make_risk(org, project, title="Minor drift", probability=1, impact=2)
+    gone = make_risk(org, project, title="Solved", probability=5, impact=5)
+    risk_services.risk_close(org=org, actor=None, risk=gone, note="done")
+    make_risk(org, other, title="Elsewhere", probability=5, impact=5)
+
+    lines = top_risks_for_report(org, project, 5)
+    assert [line.title for line in lines] == ["Supplier late", "Minor drift"]
+    assert "20" in lines[0].detail
+    assert lines[0].url.endswith(f"/risks/{high.pk}/")
