@@ -210,3 +210,34 @@ def test_the_risk_page_shows_the_balance_and_draws_once(org, owner, owner_client
     assert escalation.contingency_balance(org, project) == Decimal("300")
     body = owner_client.get(page).content.decode()
     assert "300.00" in body and "Draw 200.00" not in body
+
+
+def test_reverse_escalation_on_spi_raises_one_business_risk_and_cpi_above_its_limit_none(
+    org, member, world, monkeypatch
+):
+    """A project whose SPI falls under the organization's limit (0.9 by default) puts the
+    customer relationship at risk: one business risk on its engagement however often the
+    check runs; a CPI above its limit raises nothing. Without a baseline (no earned value
+    yet: SPI undefined) nothing is raised either."""
+    from types import SimpleNamespace
+
+    project = world["live"][0]
+    raised = Risk.objects.for_org(org).filter(signal__rule="project_performance")
+    monitoring.check_project(org=org, project_id=project.pk)  # real earned value: no baseline
+    assert raised.count() == 0
+
+    figures = SimpleNamespace(spi=Decimal("0.80"), cpi=Decimal("0.95"))
+    monkeypatch.setattr(monitoring.evm, "figures", lambda o, p, d: figures)
+    for _ in range(3):
+        monitoring.check_project(org=org, project_id=project.pk)
+    assert raised.count() == 1
+    risk = raised.get()
+    assert risk.side == Side.BUSINESS
+    assert risk.engagement_id == world["engagement"].pk
+    assert "SPI" in risk.title and "0.80" in risk.title and project.code in risk.title
+
+    # Back above the limit: nothing new; under it for cost too: a second, separate risk.
+    figures.spi, figures.cpi = Decimal("0.95"), Decimal("0.70")
+    monitoring.check_project(org=org, project_id=project.pk)
+    assert raised.count() == 2
+    assert raised.filter(title__contains="CPI").count() == 1
