@@ -119,7 +119,7 @@ def survey_send(
         )
         audit.record(org=org, action="survey.sent", actor=actor, obj=survey, note=locked.name)
         org_id, survey_id = org.pk, survey.pk
-        transaction.on_commit(lambda: _queue(org_id, survey_id))
+        transaction.on_commit(lambda: _queue(org_id, survey_id), robust=True)
     return survey
 
 

@@ -131,13 +131,16 @@ class UnmetSerializer(serializers.Serializer[dict[str, Any]]):
 
 
 class GateRefusedSerializer(serializers.Serializer[dict[str, Any]]):
-    """Output: the 409 problem+json of a refused gate."""
+    """Output: the 409 problem+json of a refused transition. ``unmet`` lists each unmet
+    criterion and why when the gate refused a go; a move refused for another reason (a
+    cancelled or closed project) has none."""
 
     type = serializers.CharField(read_only=True)
     title = serializers.CharField(read_only=True)
     status = serializers.IntegerField(read_only=True)
     detail = serializers.CharField(read_only=True)
-    unmet = UnmetSerializer(many=True, read_only=True)
+    # Not read-only, so the schema does not mark it required (output only, never parsed).
+    unmet = UnmetSerializer(many=True, required=False)
 
 
 class TransitionRecordSerializer(TenantModelSerializer):

@@ -112,7 +112,9 @@ class ResourceForm(OrgFormMixin, forms.Form):
 
 
 class AllocationForm(OrgFormMixin, forms.Form):
-    resource = _ResourceField(label=gettext_lazy("Resource"), queryset=Resource.objects.none())
+    resource = _ResourceField(
+        label=gettext_lazy("Resource"), queryset=Resource.objects.dangerously_unscoped().none()
+    )  # narrowed by OrgFormMixin
     per_day = forms.DecimalField(
         label=gettext_lazy("Per working day"),
         min_value=Decimal("0.01"),

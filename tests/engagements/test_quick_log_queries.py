@@ -1,6 +1,7 @@
 """The quick-log POST is what a rep on a phone waits on: its queries are counted and pinned
-(issue 13: 34 with an Idempotency-Key before this work, 21 now; the issue's goal of 12 is
-not reached yet), and what it must still do is checked beside the count."""
+(issue 13: 34 with an Idempotency-Key before this work, 21 after it, 23 since health counts
+open business risks; the issue's goal of 12 is not reached yet), and what it must still do
+is checked beside the count."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ def _post(client, customer, key, **extra):
     return response, queries
 
 
-def test_a_quick_log_post_takes_at_most_21_queries_and_still_moves_last_touch_and_health(
+def test_a_quick_log_post_takes_at_most_23_queries_and_still_moves_last_touch_and_health(
     member_client, org
 ):
     customer = make_customer(org, name="Lumen Retail Group")
@@ -40,7 +41,8 @@ def test_a_quick_log_post_takes_at_most_21_queries_and_still_moves_last_touch_an
 
     assert response.status_code == 200
     assert "Logged for Lumen Retail Group." in response.content.decode()
-    assert len(queries) <= 21, "\n".join(queries)
+    # 21 before health counted open business risks (the risk register: two counts).
+    assert len(queries) <= 23, "\n".join(queries)
     after = Engagement.objects.for_org(org).get(pk=engagement.pk)
     logged = Touchpoint.objects.for_org(org).get(summary="Called back")
     assert after.last_touch_at == logged.occurred_at
