@@ -114,6 +114,11 @@ class Contact(TenantModel):
     phone = models.CharField(_("phone"), max_length=50, blank=True)
     external_id = models.CharField(_("external id"), max_length=255, null=True, blank=True)
     is_primary = models.BooleanField(_("primary contact"), default=False)
+    # The language a contact reads: surveys and other mail to them use it. Empty: the
+    # organization's default language.
+    language = models.CharField(
+        _("language"), max_length=10, blank=True, default="", choices=settings.LANGUAGES
+    )
 
     class Meta:
         verbose_name = _("contact")

@@ -83,7 +83,7 @@ def survey_send(
     if not contact.email:
         raise SurveyRefused({"contact": _("This contact has no e-mail address.")})
     codes = {code for code, _name in settings.LANGUAGES}
-    language = language or settings.LANGUAGE_CODE
+    language = language or contact.language or settings.LANGUAGE_CODE
     if language not in codes:
         raise SurveyRefused({"language": _("Choose one of the offered languages.")})
     throttle = timedelta(days=_org_days(org, "throttle_days", DEFAULT_THROTTLE_DAYS))

@@ -88,6 +88,32 @@ def refuse_baselined_item(
     )
 
 
+def refuse_baselined_link(org: Organization, project: Project, *item_ids: Any) -> None:
+    """Raise ``BaselineLocked`` for adding, changing or removing a link between items that
+    are both in the current baseline of an active project: the link decides their planned
+    dates as much as their durations do. A link to an item no baseline holds is free."""
+    if not is_guarded(project):
+        return
+    baseline = current_baseline(org, project)
+    if baseline is None:
+        return
+    keys = {str(pk) for pk in item_ids if pk is not None}
+    held = {
+        str(pk)
+        for pk in BaselineItem.objects.for_org(org)
+        .filter(baseline=baseline, work_item_key__in=keys)
+        .values_list("work_item_key", flat=True)
+    }
+    if len(keys) > 1 and keys <= held:
+        raise BaselineLocked(
+            _(
+                "Both items of this link are in baseline %(n)d of an active project: add, "
+                "change or remove the link through a change request."
+            )
+            % {"n": baseline.number}
+        )
+
+
 def refuse_baselined_line(org: Organization, project: Project, line_id: Any) -> None:
     if not is_guarded(project):
         return

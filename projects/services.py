@@ -1814,6 +1814,7 @@ def dependency_create(
     project = data.get("project") or pred.project
     locked = _lock(org, project.pk)
     _refuse_archived(locked)
+    change_guard.refuse_baselined_link(org, locked, pred.pk, succ.pk)
     link = Dependency(
         organization=org,
         project=locked,
@@ -1853,8 +1854,11 @@ def dependency_update(
     if "project" in data and data["project"] is not None and data["project"].pk != locked.pk:
         raise ValidationError({"project": _("A dependency cannot move to another project.")})
     before = _link_snapshot(fresh)
+    before_ends = (fresh.predecessor_id, fresh.successor_id)
     changed = _apply(fresh, data, ("predecessor", "successor", "type", "lag_days"))
     if changed:
+        change_guard.refuse_baselined_link(org, locked, before_ends[0], before_ends[1])
+        change_guard.refuse_baselined_link(org, locked, fresh.predecessor_id, fresh.successor_id)
         _check_link(org, locked, fresh, ignore=fresh.pk)
         fresh.full_clean(exclude=["project", "predecessor", "successor", "organization"])
         fresh.save(update_fields=changed)
@@ -1875,6 +1879,9 @@ def dependency_delete(*, org: Organization, actor: User | None, dependency: Depe
     _same_org(org, dependency=dependency)
     locked = _lock(org, dependency.project_id)
     _refuse_archived(locked)
+    change_guard.refuse_baselined_link(
+        org, locked, dependency.predecessor_id, dependency.successor_id
+    )
     audit.record(
         org=org,
         action="dependency.deleted",

@@ -58,7 +58,17 @@ class CustomerSerializer(TenantModelSerializer):
 class ContactSerializer(TenantModelSerializer):
     class Meta:
         model = Contact
-        fields = (*BASE, "customer", "name", "title", "email", "phone", "external_id", "is_primary")
+        fields = (
+            *BASE,
+            "customer",
+            "name",
+            "title",
+            "email",
+            "phone",
+            "language",
+            "external_id",
+            "is_primary",
+        )
         validators: list = []
 
 

@@ -22,7 +22,16 @@ from engagements.services.shared import (
 )
 from followup.kernel import events
 
-CONTACT_FIELDS = ("customer", "name", "title", "email", "phone", "external_id", "is_primary")
+CONTACT_FIELDS = (
+    "customer",
+    "name",
+    "title",
+    "email",
+    "phone",
+    "language",
+    "external_id",
+    "is_primary",
+)
 
 
 @transaction.atomic

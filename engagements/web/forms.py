@@ -72,7 +72,7 @@ class CustomerForm(OrgFormMixin, forms.ModelForm):
 class ContactForm(OrgFormMixin, forms.ModelForm):
     class Meta:
         model = Contact
-        fields = ["name", "title", "email", "phone", "is_primary", "external_id"]
+        fields = ["name", "title", "email", "phone", "language", "is_primary", "external_id"]
 
     def validate_unique(self) -> None:
         pass

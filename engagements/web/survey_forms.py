@@ -33,6 +33,8 @@ class SurveySendForm(OrgFormMixin, forms.Form):
         field = self.fields["engagement"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = Engagement.objects.for_org(org).filter(customer_id=contact.customer_id)
+        # The contact's own language first (the organization's default when they have none).
+        self.fields["language"].initial = contact.language or settings.LANGUAGE_CODE
 
 
 class SurveyAnswerForm(InputRulesFormMixin, forms.Form):

@@ -75,7 +75,10 @@ def test_the_api_docs_work_offline(live_server, page, console_errors):
     requests = []
     page.on("request", lambda request: requests.append(request.url))
     page.goto(live_server.url + "/api/docs/")
-    page.get_by_text("/api/v1/members/", exact=True).first.wait_for()
+    # The first operations render from the local schema (Swagger UI virtualizes the long
+    # list of 80 paths, so only what is near the top is in the page at first).
+    page.locator(".opblock-summary-path").first.wait_for()
+    assert any("/api/schema/" in url for url in requests)
     foreign = [url for url in requests if not url.startswith((live_server.url, "data:"))]
     assert foreign == []
     console_errors.assert_none()

@@ -154,3 +154,34 @@ def test_a_low_answer_feeds_the_satisfaction_rule(client, org, member):
         assert client.post(url(survey), {"csat": "1"}).status_code == 200
     monitoring.check_engagement(org=org, engagement_id=engagement.pk)
     assert Risk.objects.for_org(org).filter(signal__rule="satisfaction").count() == 1
+
+
+def test_a_survey_goes_out_in_the_contacts_own_language(client, org, member, contact):
+    """A contact who reads Chinese gets the survey in Chinese without the sender choosing;
+    the send form offers their language first; a language chosen by the sender still wins."""
+    from engagements.models import Contact
+    from engagements.web.survey_forms import SurveySendForm
+
+    Contact.objects.for_org(org).filter(pk=contact.pk).update(language="zh-hans")
+    contact.refresh_from_db()
+    assert SurveySendForm(org=org, contact=contact).fields["language"].initial == "zh-hans"
+    survey = send(org, member, contact)
+    assert survey.language == "zh-hans"
+    assert client.get(url(survey))["Content-Language"] == "zh-hans"
+
+    other = make_contact(org, customer=contact.customer, name="Ann", email="ann@example.com")
+    assert send(org, member, other).language == "en"  # no language: the default
+    assert (
+        send(org, member, contact, language="en", now=timezone.now() + timedelta(days=31)).language
+        == "en"
+    )
+
+
+def test_the_api_takes_a_contacts_language_and_refuses_an_unknown_one(api, org, contact):
+    url_ = f"/api/v1/contacts/{contact.pk}/"
+    response = api.patch(url_, {"language": "zh-hans"}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["language"] == "zh-hans"
+    refused = api.patch(url_, {"language": "fr"}, format="json")
+    assert refused.status_code == 400
+    assert "language" in refused.json()["errors"] or "language" in str(refused.json())

@@ -460,3 +460,41 @@ def test_the_baseline_list_keeps_a_constant_number_of_queries(api, org):
             first[0] = False
 
     assert_constant_queries(make, lambda: api.get(f"/api/v1/projects/{project.pk}/baselines/"))
+
+
+def test_links_between_baselined_items_of_an_active_project_change_only_by_change_request(api, org):
+    """A link decides baselined dates as much as a duration: adding, changing or removing
+    one between two baselined items of an active project is a 409; a link to an item no
+    baseline holds is free."""
+    project = new_project(api)
+    build = new_item(api, project, "Build", 5, "100.00")
+    test = new_item(api, project, "Test", 2, "100.00")
+    ship = new_item(api, project, "Ship", 1, "100.00")
+    link = post(
+        api,
+        "/api/v1/dependencies/",
+        {"predecessor": build["id"], "successor": test["id"], "type": "FS"},
+    )
+    set_baseline(api, project)
+    activate(org, project["id"])
+
+    assert_problem(
+        api.post(
+            "/api/v1/dependencies/",
+            {"predecessor": test["id"], "successor": ship["id"], "type": "FS"},
+            format="json",
+        ),
+        409,
+    )
+    assert_problem(
+        api.patch(f"/api/v1/dependencies/{link['id']}/", {"lag_days": 3}, format="json"), 409
+    )
+    assert_problem(api.delete(f"/api/v1/dependencies/{link['id']}/"), 409)
+    assert api.get(f"/api/v1/dependencies/{link['id']}/").json()["lag_days"] == 0
+
+    extra = new_item(api, project, "Extra", 1, "10.00")
+    post(
+        api,
+        "/api/v1/dependencies/",
+        {"predecessor": ship["id"], "successor": extra["id"], "type": "FS"},
+    )
