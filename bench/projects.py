@@ -33,8 +33,9 @@ Sections (one function each, ``SECTIONS`` below; earned value has its own script
   whole schedule in the request (the cost of a write on a big plan).
 - ``earned_value``: a baselined project of about 10,000 work packages with three dated
   progress records each and 100,000 cost entries over a year: the earned-value API at a
-  status date (figures and the weekly series), its per-work-package drill-down, and the
-  project page with the S-curve, beside a 20-item project: p50 / p95 and queries.
+  status date (figures and the weekly series), its per-work-package drill-down (a cursor
+  page of 50 in WBS order and by SV, a page of 500 by CV, and the drill-down page by CV),
+  and the project page with the S-curve, beside a 20-item project: p50 / p95 and queries.
 - ``resource_load``: the organization-wide resource load (page and API) of 200 people over
   26 weeks, across 10 active projects of 120 scheduled work packages (1,000 allocations) and
   2,600 touchpoints with effort, beside the same over 4 weeks: p50 / p95 and queries.
@@ -707,6 +708,7 @@ def section_earned_value(args: argparse.Namespace) -> None:
     ev = "/api/v1/projects/{}/earned-value/?as_of=" + as_of
     items = "/api/v1/projects/{}/earned-value/work-items/?as_of=" + as_of
     page = "/o/bench-projects/projects/{}/?as_of=" + as_of
+    drill = "/o/bench-projects/projects/{}/earned-value/?as_of=" + as_of
     _report(
         [
             ("API earned value + weekly series", api, ev.format(big.pk), api, ev.format(small.pk)),
@@ -718,11 +720,32 @@ def section_earned_value(args: argparse.Namespace) -> None:
                 ev.format(small.pk) + "&step=day",
             ),
             (
-                "API drill-down per work package",
+                "API drill-down, first page (50, WBS)",
                 api,
                 items.format(big.pk),
                 api,
                 items.format(small.pk),
+            ),
+            (
+                "API drill-down, worst SV first (50)",
+                api,
+                items.format(big.pk) + "&order=sv",
+                api,
+                items.format(small.pk) + "&order=sv",
+            ),
+            (
+                "API drill-down, page of 500 by CV",
+                api,
+                items.format(big.pk) + "&order=cv&page_size=500",
+                api,
+                items.format(small.pk) + "&order=cv&page_size=500",
+            ),
+            (
+                "Drill-down page, worst CV first (50)",
+                browser,
+                drill.format(big.pk) + "&order=cv",
+                browser,
+                drill.format(small.pk) + "&order=cv",
             ),
             (
                 "Project page with the S-curve",

@@ -11,6 +11,9 @@ A fixed number of queries whatever the size of the project (``indices``: four).
 
 from __future__ import annotations
 
+import base64
+import bisect
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -199,25 +202,128 @@ def indices(org: Organization, project: Project, as_of: date) -> dict[str, Any]:
     return data
 
 
-def by_work_item(org: Organization, project: Project, as_of: date) -> list[dict[str, Any]]:
-    """The drill-down: each baselined work package's figures, in WBS order."""
-    data = inputs(org, project, by_item=True, upto=as_of)
-    if data.baseline is None:
-        return []
+ITEM_ORDERS = ("wbs", "sv", "-sv", "cv", "-cv")
+ITEM_PAGE_SIZE = 50
+MAX_ITEM_PAGE_SIZE = 500
+
+
+class BadCursor(ValueError):
+    """A cursor this drill-down did not hand out (or of another order)."""
+
+
+@dataclass(frozen=True)
+class ItemPage:
+    """One page of the drill-down: rows, cursors to the neighbouring pages, how many
+    packages there are in all, and the actual cost booked to no package (which counts in
+    the project's AC, never in a row)."""
+
+    as_of: date
+    order: str
+    rows: list[dict[str, Any]]
+    next_cursor: str | None
+    previous_cursor: str | None
+    count: int
+    unassigned_ac: Decimal
+    baseline: Baseline | None
+
+
+def _spent_by_item(org: Organization, project: Project, upto: date) -> dict[Any, Decimal]:
+    """AC per work item up to ``upto`` in one grouped query (10,000 rows at most, not one per
+    item and day); entries on no item are under ``None``."""
+    rows = (
+        CostEntry.objects.for_org(org)
+        .filter(project=project, date__lte=upto)
+        .annotate(key=_text("work_item_id"))
+        .values("key")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    return {row["key"]: row["total"] for row in rows}
+
+
+def _cursor_out(order: str, key: tuple[Any, ...], direction: str) -> str:
+    raw = json.dumps({"o": order, "d": direction, "k": [str(part) for part in key]})
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _cursor_in(order: str, cursor: str) -> tuple[str, tuple[Any, ...]]:
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if raw["o"] != order or raw["d"] not in ("n", "p"):
+            raise BadCursor(cursor)
+        parts = raw["k"]
+        if order == "wbs":
+            key: tuple[Any, ...] = (int(parts[0]),)
+        else:
+            key = (Decimal(parts[0]), int(parts[1]))
+            if not key[0].is_finite():
+                raise BadCursor(cursor)
+    except (BadCursor, ArithmeticError, ValueError, TypeError, KeyError, IndexError):
+        raise BadCursor(cursor) from None
+    return raw["d"], key
+
+
+def work_item_page(
+    org: Organization,
+    project: Project,
+    as_of: date,
+    *,
+    order: str = "wbs",
+    cursor: str | None = None,
+    size: int = ITEM_PAGE_SIZE,
+) -> ItemPage:
+    """A page of the drill-down, in WBS order or by SV / CV (``-sv``: largest first).
+
+    Set-based: AC is summed per item in SQL, and the sort needs only each package's SV and
+    CV (``calc.earned_value.variances``, plain arithmetic); the full figures, their words
+    and the row dictionaries are built for the page's packages alone. A cursor is the sort
+    key of the last (or first) row shown, so a page never skips or repeats a package.
+    Queries: a fixed number (the baseline, its items, the progress history, items with
+    progress but no history, the costs per item)."""
+    if order not in ITEM_ORDERS:
+        raise ValueError(order)
+    size = max(1, min(size, MAX_ITEM_PAGE_SIZE))
+    baseline = change_guard.current_baseline(org, project)
+    if baseline is None:
+        return ItemPage(as_of, order, [], None, None, 0, Decimal(0), None)
+    calendar = selectors.project_calendar(project)
+    packages = _packages(org, project, baseline, as_of)
+    spent = _spent_by_item(org, project, as_of)
+    known = {p.id for p in packages}
+    unassigned = sum((v for k, v in spent.items() if k not in known), Decimal(0))
+    keyed: list[tuple[tuple[Any, ...], ev.WorkPackage]]
+    if order == "wbs":
+        keyed = [((n,), p) for n, p in enumerate(packages)]
+    else:
+        figures_ = ev.variances(packages, spent, calendar, as_of)
+        which = 0 if order.endswith("sv") else 1
+        sign = -1 if order.startswith("-") else 1
+        keyed = sorted(((sign * figures_[p.id][which], n), p) for n, p in enumerate(packages))
+    keys = [k for k, _p in keyed]
+    begin = 0
+    if cursor:
+        direction, key = _cursor_in(order, cursor)
+        if direction == "n":
+            begin = bisect.bisect_right(keys, key)
+        else:
+            begin = max(0, bisect.bisect_left(keys, key) - size)
+    chosen = keyed[begin : begin + size]
+    page_packages = [p for _k, p in chosen]
     names: dict[Any, tuple[str, str]] = {
         row[0]: (row[1], row[2])
         for row in BaselineItem.objects.for_org(org)
-        .filter(baseline=data.baseline, is_summary=False)
+        .filter(baseline=baseline, work_item_key__in=[key_id(p.id) for p in page_packages])
         .annotate(key=_text("work_item_key"))
         .values_list("key", "wbs_code", "name")
     }
-    breakdown = ev.by_work_item(data.packages, data.costs, data.calendar, as_of)
-    out = []
+    costs = [ev.CostEntry(as_of, spent[p.id], p.id) for p in page_packages if p.id in spent]
+    breakdown = ev.by_work_item(page_packages, costs, calendar, as_of)
+    rows = []
     for line in breakdown.items:
         code, name = names.get(line.id, ("", ""))
         row = ev.to_api(line.figures)
         row.pop("series", None)
-        out.append(
+        rows.append(
             {
                 "work_item": key_text(str(line.id)),
                 "wbs_code": code,
@@ -226,7 +332,21 @@ def by_work_item(org: Organization, project: Project, as_of: date) -> list[dict[
                 "reading": reading_words(line.figures),
             }
         )
-    return out
+    end = begin + len(chosen)
+    return ItemPage(
+        as_of=as_of,
+        order=order,
+        rows=rows,
+        next_cursor=_cursor_out(order, keys[end - 1], "n") if end < len(keys) else None,
+        previous_cursor=_cursor_out(order, keys[begin], "p") if begin > 0 else None,
+        count=len(keys),
+        unassigned_ac=unassigned,
+        baseline=baseline,
+    )
+
+
+def key_id(value: str) -> uuid.UUID:
+    return uuid.UUID(value)
 
 
 # --- The S-curve (SVG drawn on the server) --------------------------------------------------

@@ -16,6 +16,7 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 
 from followup.kernel.api.filters import OrgModelChoiceFilter, TenantFilterSet
 from followup.kernel.api.problems import PROBLEM_BASE, Conflict, ProblemError
@@ -136,10 +137,60 @@ def earned_value(request: ApiRequest, project: Project) -> Response:
     return Response(evm.payload(request.org, project, as_of, cast(Any, step)))
 
 
+def _item_page_size(request: ApiRequest) -> int:
+    raw = (request.query_params.get("page_size") or "").strip()
+    if not raw:
+        return evm.ITEM_PAGE_SIZE
+    try:
+        asked = int(raw)
+    except ValueError:
+        asked = 0
+    if asked < 1:
+        raise ValidationError(
+            {
+                "page_size": [
+                    _("Enter a whole number from 1 to %(max)d.") % {"max": evm.MAX_ITEM_PAGE_SIZE}
+                ]
+            }
+        )
+    return min(asked, evm.MAX_ITEM_PAGE_SIZE)
+
+
 def earned_value_items(request: ApiRequest, project: Project) -> Response:
+    """One cursor page of the drill-down (``order``: wbs, sv, -sv, cv, -cv; ``page_size`` up
+    to 500, default 50)."""
     as_of = _as_of(request, project)
+    order = request.query_params.get("order") or "wbs"
+    if order not in evm.ITEM_ORDERS:
+        raise ValidationError(
+            {"order": [_("Use one of: %(allowed)s.") % {"allowed": ", ".join(evm.ITEM_ORDERS)}]}
+        )
+    try:
+        page = evm.work_item_page(
+            request.org,
+            project,
+            as_of,
+            order=order,
+            cursor=request.query_params.get("cursor") or None,
+            size=_item_page_size(request),
+        )
+    except evm.BadCursor:
+        raise ValidationError({"cursor": [_("This cursor is not valid here.")]}) from None
+    url = request.build_absolute_uri()
+
+    def link(cursor: str | None) -> str | None:
+        return None if cursor is None else replace_query_param(url, "cursor", cursor)
+
     return Response(
-        {"as_of": as_of.isoformat(), "results": evm.by_work_item(request.org, project, as_of)}
+        {
+            "as_of": as_of.isoformat(),
+            "order": order,
+            "count": page.count,
+            "unassigned_ac": str(page.unassigned_ac),
+            "results": page.rows,
+            "next": link(page.next_cursor),
+            "previous": link(page.previous_cursor),
+        }
     )
 
 

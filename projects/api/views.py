@@ -351,7 +351,20 @@ class ProjectViewSet(_ProjectPartViewSet):
 
     @extend_schema(
         responses={200: OpenApiTypes.OBJECT},
-        parameters=[OpenApiParameter("as_of", str, description="YYYY-MM-DD.")],
+        parameters=[
+            OpenApiParameter("as_of", str, description="YYYY-MM-DD."),
+            OpenApiParameter(
+                "order",
+                str,
+                enum=["wbs", "sv", "-sv", "cv", "-cv"],
+                description="WBS order (default), or by schedule or cost variance "
+                "(a minus: largest first).",
+            ),
+            OpenApiParameter("cursor", str, description="From `next` or `previous`."),
+            OpenApiParameter(
+                "page_size", int, description="Packages per page, 1 or more (50); capped at 500."
+            ),
+        ],
     )
     @action(
         detail=True,
@@ -360,7 +373,9 @@ class ProjectViewSet(_ProjectPartViewSet):
         url_name="earned-value-items",
     )
     def earned_value_items(self, request: ApiRequest, pk: str | None = None) -> Response:
-        """The drill-down: the same figures per baselined work package."""
+        """The drill-down: the same figures per baselined work package, a cursor page at a
+        time (``count`` packages in all; ``unassigned_ac`` is the actual cost booked to no
+        package, counted in the project's AC and in no row)."""
         from projects.api import control_views
 
         return control_views.earned_value_items(request, cast(Project, self.get_object()))

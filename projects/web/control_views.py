@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any, cast
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -120,13 +121,44 @@ class EarnedValueView(OrgViewMixin, DetailView):  # type: ignore[type-arg]
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         project = cast(Project, self.object)
-        as_of = _as_of(self.org_request)
-        rows = evm.by_work_item(self.org, project, as_of)
-        for row in rows:
+        request = self.org_request
+        as_of = _as_of(request)
+        order = request.GET.get("order") or "wbs"
+        if order not in evm.ITEM_ORDERS:
+            order = "wbs"
+        try:
+            page = evm.work_item_page(
+                self.org, project, as_of, order=order, cursor=request.GET.get("cursor") or None
+            )
+        except evm.BadCursor:  # a stale or edited link: the first page, not an error
+            page = evm.work_item_page(self.org, project, as_of, order=order)
+        for row in page.rows:
             reading = row["reading"]
             row["schedule_badge"] = STATE_BADGE[reading["schedule"]]
             row["cost_badge"] = STATE_BADGE[reading["cost"]]
-        context.update(rows=rows, as_of=as_of)
+        base = urlencode({"as_of": as_of.isoformat(), "order": order})
+        context.update(
+            rows=page.rows,
+            page=page,
+            as_of=as_of,
+            order=order,
+            orders=[
+                (key, label, key == order)
+                for key, label in (
+                    ("wbs", _("WBS order")),
+                    ("sv", _("Schedule variance, worst first")),
+                    ("cv", _("Cost variance, worst first")),
+                    ("-sv", _("Schedule variance, best first")),
+                    ("-cv", _("Cost variance, best first")),
+                )
+            ],
+            next_url=f"?{base}&{urlencode({'cursor': page.next_cursor})}"
+            if page.next_cursor
+            else None,
+            previous_url=f"?{base}&{urlencode({'cursor': page.previous_cursor})}"
+            if page.previous_cursor
+            else None,
+        )
         return context
 
 
