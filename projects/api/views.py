@@ -30,6 +30,7 @@ from followup.kernel.api.requests import ApiRequest
 from followup.kernel.api.viewsets import TenantModelViewSet, TenantViewSet
 from projects import change_guard, selectors, services
 from projects.api.control_serializers import BaselineCreateSerializer, BaselineSerializer
+from projects.api.cost_imports import COST_IMPORT_PARSERS, CostImportSerializer
 from projects.api.serializers import (
     DependencySerializer,
     GateRefusedSerializer,
@@ -326,6 +327,63 @@ class ProjectViewSet(_ProjectPartViewSet):
         from projects.api import control_views
 
         return control_views.baselines(self, request, cast(Project, self.get_object()))
+
+    @extend_schema(
+        methods=["GET"],
+        responses={200: CostImportSerializer(many=True)},
+    )
+    @extend_schema(
+        methods=["POST"],
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+                "required": ["file"],
+            },
+            "text/csv": {"type": "string"},
+            "application/json": {
+                "type": "object",
+                "properties": {"content": {"type": "string"}, "filename": {"type": "string"}},
+                "required": ["content"],
+            },
+        },
+        responses={202: CostImportSerializer()},
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="cost-imports",
+        url_name="cost-imports",
+        parser_classes=COST_IMPORT_PARSERS,
+    )
+    def cost_imports(self, request: ApiRequest, pk: str | None = None) -> Response:
+        """GET: the project's cost imports (cursor pages, oldest first). POST: a CSV file of
+        actual costs (multipart field ``file``, a ``text/csv`` body, or JSON ``{"content",
+        "filename"}``; columns ``date``,
+        ``category``, ``amount``, optionally ``work_item`` and ``note``) as a job: 202 with
+        its status, ``Location`` to follow it. Every row is checked first; one bad row and
+        nothing is imported (the job's ``errors`` say which, by row and column). A closed
+        project is a 409."""
+        from projects.api import control_views
+
+        return control_views.cost_imports(self, request, cast(Project, self.get_object()))
+
+    @extend_schema(responses={200: CostImportSerializer()})
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"cost-imports/(?P<job_id>[^/.]+)",
+        url_name="cost-import-detail",
+    )
+    def cost_import_detail(
+        self, request: ApiRequest, pk: str | None = None, job_id: str = ""
+    ) -> Response:
+        """One cost import: ``status`` (queued, checking, writing, done, failed),
+        ``processed_rows`` of ``total_rows``, ``created_count``, and ``errors``
+        (``row``, ``field``, ``code``, ``message``, ``params``)."""
+        from projects.api import control_views
+
+        return control_views.cost_import_detail(request, cast(Project, self.get_object()), job_id)
 
     @extend_schema(
         responses={200: OpenApiTypes.OBJECT},
