@@ -61,9 +61,12 @@ def _packages(
     baseline: Baseline,
     upto: date | None,
     rows_of: list[Any] | None = None,
+    latest_only: bool = False,
 ) -> list[ev.WorkPackage]:
     """The baseline's work packages with their progress; with ``rows_of`` (baseline item
-    ids), only those, in WBS order (a page of the drill-down)."""
+    ids), only those, in WBS order (a page of the drill-down). ``latest_only``: only each
+    item's latest record up to ``upto`` (enough for the figures at ``upto``, not for a
+    series over earlier dates)."""
     items = BaselineItem.objects.for_org(org).filter(baseline=baseline, is_summary=False)
     if rows_of is not None:
         items = items.filter(pk__in=rows_of)
@@ -79,12 +82,19 @@ def _packages(
         keys = [row[4] for row in rows]
         records = records.filter(work_item_id__in=keys)
         legacy = legacy.filter(pk__in=keys)
+    ordered = records.order_by("date", "created_at")
     if upto is not None:  # what is recorded later cannot count as of ``upto``
-        records = records.filter(date__lte=upto)
-    for item_id, day, percent in (
-        records.order_by("date", "created_at")
-        .annotate(key=_text("work_item_id"))
-        .values_list("key", "date", "percent_complete")
+        ordered = records.filter(date__lte=upto).order_by("date", "created_at")
+        if latest_only and connection.vendor == "postgresql":
+            # As of ``upto`` only each item's latest record counts: one row per item
+            # (10,000), not its whole history (30,000 at bench size).
+            ordered = (
+                records.filter(date__lte=upto)
+                .order_by("work_item_id", "-date", "-created_at")
+                .distinct("work_item_id")
+            )
+    for item_id, day, percent in ordered.annotate(key=_text("work_item_id")).values_list(
+        "key", "date", "percent_complete"
     ):
         history.setdefault(item_id, []).append((day, percent))
     # Items whose progress predates the history: today's figure, dated by their last change.
@@ -303,7 +313,7 @@ def work_item_page(
     calendar = selectors.project_calendar(project)
     if order == "wbs":
         return _wbs_page(org, project, baseline, calendar, as_of, cursor, size)
-    packages = _packages(org, project, baseline, as_of)
+    packages = _packages(org, project, baseline, as_of, latest_only=True)
     spent = _spent_by_item(org, project, as_of)
     known = {p.id for p in packages}
     unassigned = sum((v for k, v in spent.items() if k not in known), Decimal(0))
@@ -370,7 +380,9 @@ def _wbs_page(
         found = list(backward.values_list("id", "wbs_code")[: size + 1])
         more_before, more_after = len(found) > size, True
         found = found[:size][::-1]
-    packages = _packages(org, project, baseline, as_of, rows_of=[pk for pk, _code in found])
+    packages = _packages(
+        org, project, baseline, as_of, rows_of=[pk for pk, _code in found], latest_only=True
+    )
     spent = _spent_by_item(org, project, as_of, keys=[key_id(p.id) for p in packages])
     unassigned = (
         CostEntry.objects.for_org(org)

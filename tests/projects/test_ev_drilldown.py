@@ -204,3 +204,23 @@ def test_the_drill_down_page_is_paged_and_sorted_by_cost_variance(member_client,
     # A stale or edited cursor shows the first page, not an error.
     assert member_client.get(url, {"cursor": "junk"}).status_code == 200
     assert len(items) == 60
+
+
+def test_each_row_earns_the_latest_progress_recorded_by_the_status_date(api, org):
+    project = make_project(org)
+    work = item(org, project, "Build", 10, budget=Decimal(1000))
+    control.baseline_create(org=org, actor=None, project=project, name="Plan")
+    for day, percent in ((5, 20), (12, 60), (25, 90)):
+        ProgressRecord.objects.create(
+            organization=org,
+            project=project,
+            work_item=work,
+            date=date(2027, 1, day),
+            percent_complete=Decimal(percent),
+        )
+    url = f"/api/v1/projects/{project.pk}/earned-value/work-items/"
+    for order in ("wbs", "sv", "-cv"):
+        (row,) = api.get(url, {"as_of": AS_OF, "order": order}).json()["results"]
+        assert row["ev"] == "600.00", order
+    (early,) = api.get(url, {"as_of": "2027-01-06"}).json()["results"]
+    assert early["ev"] == "200.00"
