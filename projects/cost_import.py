@@ -24,7 +24,7 @@ import uuid
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date as _date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -96,10 +96,10 @@ class CostRow(imports.RowForm):
         assert isinstance(field, forms.ChoiceField)
         field.choices = context.categories
 
-    def clean_date(self) -> date:
+    def clean_date(self) -> _date:
         raw = self.cleaned_data["date"]
         try:
-            day = date.fromisoformat(raw)
+            day = _date.fromisoformat(raw)
         except ValueError:
             raise ValidationError(
                 gettext_lazy("%(value)s is not a date: write it as YYYY-MM-DD."),
@@ -179,7 +179,9 @@ class CostRow(imports.RowForm):
 
 
 def _project_of(org: Organization, job: ImportJob) -> Project:
-    project = Project.objects.for_org(org).filter(pk=job.target_id).first()
+    project = (
+        Project.objects.for_org(org).filter(pk=job.target_id).first() if job.target_id else None
+    )
     if project is None:
         raise FileError(_("The project of this import no longer exists."))
     if project.is_archived:

@@ -374,6 +374,7 @@ def _wbs_page(
         more_before, more_after = key is not None, len(found) > size
         found = found[:size]
     else:
+        assert key is not None  # a "previous" cursor always holds the first row's key
         backward = items.order_by("-wbs_code", "-id").filter(
             Q(wbs_code__lt=key[0]) | Q(wbs_code=key[0], id__lt=key[1])
         )
@@ -383,7 +384,7 @@ def _wbs_page(
     packages = _packages(
         org, project, baseline, as_of, rows_of=[pk for pk, _code in found], latest_only=True
     )
-    spent = _spent_by_item(org, project, as_of, keys=[key_id(p.id) for p in packages])
+    spent = _spent_by_item(org, project, as_of, keys=[key_id(str(p.id)) for p in packages])
     unassigned = (
         CostEntry.objects.for_org(org)
         .filter(project=project, date__lte=as_of)
@@ -427,7 +428,7 @@ def _page(
     names: dict[Any, tuple[str, str]] = {
         row[0]: (row[1], row[2])
         for row in BaselineItem.objects.for_org(org)
-        .filter(baseline=baseline, work_item_key__in=[key_id(p.id) for p in page_packages])
+        .filter(baseline=baseline, work_item_key__in=[key_id(str(p.id)) for p in page_packages])
         .annotate(key=_text("work_item_key"))
         .values_list("key", "wbs_code", "name")
     }

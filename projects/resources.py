@@ -282,6 +282,8 @@ def over_resource_ids(org: Organization, *, start: date, weeks: int, kind: str |
             "per_day",
         )
     ):
+        if start_day is None or finish is None:
+            continue  # not scheduled (the filter already says so; for the types)
         if project_id not in calendars:
             calendars[project_id] = selectors.work_calendar(calendar)
         bookings.append(

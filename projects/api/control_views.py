@@ -118,8 +118,8 @@ def baselines(view: Any, request: ApiRequest, project: Project) -> Response:
 
 
 def _upload(request: ApiRequest) -> tuple[str, bytes]:
-    data = request.data
-    if "csv" in data and isinstance(data["csv"], bytes):
+    data: Any = request.data
+    if isinstance(data, dict) and isinstance(data.get("csv"), bytes):  # text/csv
         return "upload.csv", data["csv"]
     if isinstance(data, dict) and isinstance(data.get("content"), str):  # JSON
         name = data.get("filename")

@@ -45,7 +45,7 @@ class CostImportSerializer(serializers.Serializer):  # type: ignore[type-arg]
     percent = serializers.IntegerField()
     created_count = serializers.IntegerField()
     waiting_for_worker = serializers.BooleanField()
-    errors = serializers.SerializerMethodField()
+    errors = serializers.SerializerMethodField()  # type: ignore[assignment]  # stubs: Serializer.errors
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
 

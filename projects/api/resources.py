@@ -114,7 +114,7 @@ class LoadQuerySerializer(InputSerializer):
 class LoadPagination(StableCursorPagination):
     """Pages of resources in the load's order: kind, name, id (25 a page)."""
 
-    ordering = ("kind", "name", "id")
+    ordering = ("kind", "name", "id")  # type: ignore[assignment]  # DRF takes a tuple too
     page_size = service.PAGE_SIZE
 
 

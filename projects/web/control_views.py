@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet, Sum
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -395,7 +395,7 @@ class CostImportDetailView(OrgViewMixin, DetailView):  # type: ignore[type-arg]
         return context
 
     def render_to_response(self, context: dict[str, Any], **kwargs: Any) -> HttpResponse:
-        if self.request.htmx:
+        if self.org_request.htmx:
             return render(self.request, "engagements/import_detail.html#progress", context)
         return super().render_to_response(context, **kwargs)
 
@@ -406,7 +406,7 @@ class CostImportTemplateView(OrgViewMixin, DetailView):  # type: ignore[type-arg
     capabilities = VIEW
     model = Project
 
-    def get(self, request: OrgRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         project = cast(Project, self.get_object())
         response = HttpResponse(cost_import.template_csv(), content_type="text/csv; charset=utf-8")
         name = "".join(c for c in project.code if c.isalnum() or c in "-_") or "project"

@@ -319,7 +319,7 @@ class LoadView(OrgViewMixin, TemplateView):
         return context
 
     def render_to_response(self, context: dict[str, Any], **kwargs: Any) -> HttpResponse:
-        if self.request.htmx and context["suggested"]:
+        if self.org_request.htmx and context["suggested"]:
             return render(self.request, "projects/partials/levelling.html", context)
         return super().render_to_response(context, **kwargs)
 
