@@ -33,11 +33,14 @@ Sections (one function each, ``SECTIONS`` below; earned value has its own script
   whole schedule in the request (the cost of a write on a big plan).
 - ``earned_value``: a baselined project of about 10,000 work packages with three dated
   progress records each and 100,000 cost entries over a year: the earned-value API at a
-  status date (figures and the weekly series), its per-work-package drill-down, and the
-  project page with the S-curve, beside a 20-item project: p50 / p95 and queries.
+  status date (figures and the weekly series), its per-work-package drill-down (a cursor
+  page of 50 in WBS order and by SV, a page of 500 by CV, and the drill-down page by CV),
+  and the project page with the S-curve, beside a 20-item project: p50 / p95 and queries.
 - ``resource_load``: the organization-wide resource load (page and API) of 200 people over
   26 weeks, across 10 active projects of 120 scheduled work packages (1,000 allocations) and
-  2,600 touchpoints with effort, beside the same over 4 weeks: p50 / p95 and queries.
+  2,600 touchpoints with effort, beside the same over 4 weeks: p50 / p95 and queries. Pages
+  of 25 people (the first and the eighth), only the over-allocated, the suggestions asked
+  for (the htmx swap, the API's ``suggest=true``) and the API at 200 people a page.
 """
 
 from __future__ import annotations
@@ -526,6 +529,16 @@ def section_gantt(args: argparse.Namespace) -> None:
     )
 
 
+class _Suggest:
+    """A client whose GETs are the load page's htmx "What could move" swaps."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+
+    def get(self, url: str):
+        return self.client.get(url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="levelling")
+
+
 class _Htmx:
     """A client whose GETs are htmx swaps of the Gantt chart."""
 
@@ -707,6 +720,7 @@ def section_earned_value(args: argparse.Namespace) -> None:
     ev = "/api/v1/projects/{}/earned-value/?as_of=" + as_of
     items = "/api/v1/projects/{}/earned-value/work-items/?as_of=" + as_of
     page = "/o/bench-projects/projects/{}/?as_of=" + as_of
+    drill = "/o/bench-projects/projects/{}/earned-value/?as_of=" + as_of
     _report(
         [
             ("API earned value + weekly series", api, ev.format(big.pk), api, ev.format(small.pk)),
@@ -718,11 +732,32 @@ def section_earned_value(args: argparse.Namespace) -> None:
                 ev.format(small.pk) + "&step=day",
             ),
             (
-                "API drill-down per work package",
+                "API drill-down, first page (50, WBS)",
                 api,
                 items.format(big.pk),
                 api,
                 items.format(small.pk),
+            ),
+            (
+                "API drill-down, worst SV first (50)",
+                api,
+                items.format(big.pk) + "&order=sv",
+                api,
+                items.format(small.pk) + "&order=sv",
+            ),
+            (
+                "API drill-down, page of 500 by CV",
+                api,
+                items.format(big.pk) + "&order=cv&page_size=500",
+                api,
+                items.format(small.pk) + "&order=cv&page_size=500",
+            ),
+            (
+                "Drill-down page, worst CV first (50)",
+                browser,
+                drill.format(big.pk) + "&order=cv",
+                browser,
+                drill.format(small.pk) + "&order=cv",
             ),
             (
                 "Project page with the S-curve",
@@ -884,9 +919,15 @@ def section_resource_load(args: argparse.Namespace) -> None:
     endpoint = f"/api/v1/resources/load/?start={start}&weeks="
     print(f"\n{'request':<44} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8} {'KB':>7}")
     for label, who, url in (
-        ("Load page, 26 weeks", browser, page + "26"),
+        ("Load page, 26 weeks (25 people)", browser, page + "26"),
+        ("Load page, 26 weeks, page 8", browser, page + "26&page=8"),
+        ("Load page, 26 weeks, over-allocated only", browser, page + "26&over=on"),
+        ("Load page, 26 weeks, suggestions (htmx)", _Suggest(browser), page + "26&suggest=1"),
         ("Load page, 4 weeks", browser, page + "4"),
-        ("Load API, 26 weeks", api, endpoint + "26"),
+        ("Load API, 26 weeks (25 people)", api, endpoint + "26"),
+        ("Load API, 26 weeks, 200 people a page", api, endpoint + "26&page_size=200"),
+        ("Load API, 26 weeks, over only", api, endpoint + "26&over=true"),
+        ("Load API, 26 weeks, with suggestions", api, endpoint + "26&suggest=true"),
         ("Load API, 4 weeks", api, endpoint + "4"),
     ):
         p50, p95, queries, size = _measure(who, url, args.rounds)

@@ -27,6 +27,8 @@ import logging
 import uuid
 import zoneinfo
 from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import datetime
 from typing import Any
 
@@ -96,6 +98,45 @@ REQUIRED = {
 }
 
 
+@dataclass(frozen=True)
+class KindHandler:
+    """An import kind of another app (``projects`` registers cost entries): the same job,
+    claim, progress, requeue and all-or-nothing rules, its own columns, rows and writes.
+
+    - ``check(org, job, rows, zone, progress)`` returns ``(checked, errors)`` like
+      ``check_rows`` (typically ``check_rows(..., make_form=...)`` with its own row form);
+      it may raise ``FileError`` for the file as a whole (its target closed meanwhile).
+    - ``write(org, job, checked, actor)`` writes every checked row or raises
+      ``ValidationError`` (the job's transaction rolls back); returns (created, updated).
+    - ``allowed(org)`` lists the values of its choice columns (for the page and the API).
+    """
+
+    columns: list[str]
+    required: set[str]
+    check: Callable[..., tuple[list[tuple[int, dict[str, Any]]], list[dict[str, Any]]]]
+    write: Callable[..., tuple[int, int]]
+    allowed: Callable[[Organization], dict[str, list[str]]] = dataclass_field(
+        default=lambda org: {}, compare=False
+    )
+
+
+_KINDS: dict[str, KindHandler] = {}
+
+
+def register_kind(kind: str, handler: KindHandler) -> None:
+    """Called from an app's ``ready()``: the worker and the web both know the kind."""
+    _KINDS[kind] = handler
+
+
+def registered(kind: str) -> KindHandler | None:
+    return _KINDS.get(kind)
+
+
+def columns_of(kind: str) -> list[str]:
+    handler = _KINDS.get(kind)
+    return handler.columns if handler else COLUMNS[ImportJob.Kind(kind)]
+
+
 class FileError(Exception):
     """The file as a whole cannot be read (encoding, size, header)."""
 
@@ -116,15 +157,18 @@ def read_rows(content: str, kind: str) -> list[dict[str, str]]:
     header = [(name or "").strip().lower() for name in (reader.fieldnames or [])]
     if not header:
         raise FileError(_("The file is empty."))
-    missing = REQUIRED[kind] - set(header)
-    if kind != ImportJob.Kind.CUSTOMERS and not {"customer_external_id", "customer_name"} & set(
-        header
+    handler = _KINDS.get(kind)
+    missing = set(handler.required if handler else REQUIRED[kind]) - set(header)
+    if (
+        handler is None
+        and kind != ImportJob.Kind.CUSTOMERS
+        and not {"customer_external_id", "customer_name"} & set(header)
     ):
         missing.add("customer_external_id")
     if missing:
         raise FileError(
             _("Missing columns: %(columns)s. Expected: %(expected)s.")
-            % {"columns": ", ".join(sorted(missing)), "expected": ", ".join(COLUMNS[kind])}
+            % {"columns": ", ".join(sorted(missing)), "expected": ", ".join(columns_of(kind))}
         )
     reader.fieldnames = header
     rows: list[dict[str, str]] = []
@@ -163,7 +207,9 @@ def decode(raw: bytes) -> str:
 # --- One form per kind: parse and check a row without writing -------------------------
 
 
-class _RowForm(InputRulesFormMixin, forms.Form):
+class RowForm(InputRulesFormMixin, forms.Form):
+    """A row of a file, checked without writing (public: registered kinds subclass it)."""
+
     def __init__(self, data: dict[str, str], *, org: Organization, zone: zoneinfo.ZoneInfo) -> None:
         super().__init__(data)
         self.org = org
@@ -233,7 +279,7 @@ class AllowedChoiceField(forms.ChoiceField):
         return [str(key) for key, _label in choices if key]
 
 
-class CustomerRow(_RowForm):
+class CustomerRow(RowForm):
     name = forms.CharField(max_length=200)
     external_id = forms.CharField(max_length=255, required=False)
     industry = forms.CharField(max_length=100, required=False)
@@ -269,7 +315,7 @@ class CustomerRow(_RowForm):
         return data
 
 
-class _CustomerRefRow(_RowForm):
+class _CustomerRefRow(RowForm):
     """A row that names its customer by external id or by name."""
 
     customer_external_id = forms.CharField(max_length=255, required=False)
@@ -389,7 +435,7 @@ class TouchpointRow(_CustomerRefRow):
         return data
 
 
-ROW_FORMS: dict[str, type[_RowForm]] = {
+ROW_FORMS: dict[str, type[RowForm]] = {
     ImportJob.Kind.CUSTOMERS: CustomerRow,
     ImportJob.Kind.CONTACTS: ContactRow,
     ImportJob.Kind.TOUCHPOINTS: TouchpointRow,
@@ -502,7 +548,14 @@ def run(*, org: Organization, job_id: Any) -> str:
         return _fail(ours, [{"row": row, "field": "", "message": str(exc)}])
     ours.update(total_rows=len(rows), claimed_at=timezone.now())
 
-    checked, errors = check_rows(org, job.kind, rows, zone=zone, progress=progress)
+    handler = _KINDS.get(job.kind)
+    try:
+        if handler is not None:
+            checked, errors = handler.check(org, job, rows, zone, progress)
+        else:
+            checked, errors = check_rows(org, job.kind, rows, zone=zone, progress=progress)
+    except FileError as exc:
+        return _fail(ours, [{"row": None, "field": "", "message": str(exc)}])
     if errors:
         return _fail(ours, errors)
     # A fresh claim for the write pass: it is one transaction, silent until it commits.
@@ -512,7 +565,10 @@ def run(*, org: Organization, job_id: Any) -> str:
         return "skipped"
     try:
         with transaction.atomic():
-            created, updated = write_rows(org, job.kind, checked, actor=job.created_by)
+            if handler is not None:
+                created, updated = handler.write(org, job, checked, job.created_by)
+            else:
+                created, updated = write_rows(org, job.kind, checked, actor=job.created_by)
             finished = ours.update_versioned(
                 status=ImportJob.Status.DONE,
                 created_count=created,
@@ -595,13 +651,22 @@ def check_rows(
     *,
     zone: zoneinfo.ZoneInfo,
     progress: Callable[[int], None] = lambda n: None,
+    make_form: Callable[[dict[str, str]], Any] | None = None,
 ) -> tuple[list[tuple[int, dict[str, Any]]], list[dict[str, Any]]]:
-    """Each row's cleaned data with its line number (the header is line 1), and errors."""
-    form_class = ROW_FORMS[kind]
+    """Each row's cleaned data with its line number (the header is line 1), and errors.
+
+    ``make_form(row)`` builds a registered kind's row form (a ``RowForm`` with
+    ``to_data()``); the built-in kinds use ``ROW_FORMS``."""
+    if make_form is None:
+        form_class = ROW_FORMS[kind]
+
+        def make_form(row: dict[str, str]) -> Any:
+            return form_class(row, org=org, zone=zone)
+
     checked, errors = [], []
     for index, row in enumerate(rows):
         line = index + 2
-        form = form_class(row, org=org, zone=zone)
+        form = make_form(row)
         if form.is_valid():
             checked.append((line, form.to_data()))
         else:
@@ -621,6 +686,12 @@ class _RowFailed(ValidationError):
         super().__init__(str(error))
         self.line = line
         self.error = error
+
+
+def row_failed(line: int, error: ValidationError) -> ValidationError:
+    """For a registered kind's ``write``: row ``line`` cannot be written after all (its
+    errors are reported by line and column, and nothing of the file is)."""
+    return _RowFailed(line, error)
 
 
 def _write_errors(exc: ValidationError) -> list[dict[str, Any]]:
@@ -700,6 +771,9 @@ def _safe(value: str) -> str:
 def allowed_values(kind: str) -> dict[str, list[str]]:
     """The choice columns of a kind and the values each accepts (shown on the import page
     and in a refused row's error)."""
+    handler = _KINDS.get(kind)
+    if handler is not None:
+        raise ValueError(f"{kind}: use the handler's allowed(org)")
     form = ROW_FORMS[ImportJob.Kind(kind)]
     return {
         name: field.allowed()
@@ -711,5 +785,5 @@ def allowed_values(kind: str) -> dict[str, list[str]]:
 def template_csv(kind: str) -> str:
     """A CSV with the kind's columns, to fill in and upload (the header row only)."""
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerow(COLUMNS[ImportJob.Kind(kind)])
+    csv.writer(buffer, lineterminator="\r\n").writerow(columns_of(kind))
     return buffer.getvalue()

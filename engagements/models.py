@@ -404,6 +404,11 @@ class ImportJob(TenantModel):
         CUSTOMERS = "customers", _("Customers")
         CONTACTS = "contacts", _("Contacts")
         TOUCHPOINTS = "touchpoints", _("Touchpoints")
+        # A kind registered by another app (``imports.register_kind``): projects.
+        COST_ENTRIES = "cost_entries", _("Actual costs")
+
+    # The kinds of the customer import page (the others have their own pages).
+    CUSTOMER_SIDE = ("customers", "contacts", "touchpoints")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -429,6 +434,9 @@ class ImportJob(TenantModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     finished_at = models.DateTimeField(null=True, blank=True)
+    # For a registered kind: the object its rows go into (a project for cost entries), no
+    # foreign key, as this app may not know the other's models.
+    target_id = models.UUIDField(null=True, blank=True, db_index=True)
     # The run working on it (``engagements.imports``): a token and when it was last heard
     # from. A claim older than FOLLOWUP_IMPORT_CLAIM_TIMEOUT is a dead run's, taken over.
     claim = models.UUIDField(null=True, blank=True)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from accounts.models import Organization
-from accounts.rls import org_context
+from accounts.rls import cross_tenant, org_context
 from engagements import imports, selectors, services, surveys
 from engagements.models import Engagement, HealthSnapshot
 
@@ -73,7 +73,8 @@ def run_import(org_id: str, job_id: str) -> str:
     org = Organization.objects.filter(pk=org_id).first()
     if org is None:
         return "skipped"  # the organization was deleted since: nothing to import
-    return imports.run(org=org, job_id=job_id)
+    with org_context(org_id):
+        return imports.run(org=org, job_id=job_id)
 
 
 def queue_import(org_id: str, job_id: str) -> bool:
@@ -88,8 +89,10 @@ def queue_import(org_id: str, job_id: str) -> bool:
 
 @shared_task(name="engagements.tasks.imports_tick")  # type: ignore[untyped-decorator]  # Celery: untyped
 def imports_tick() -> int:
-    """Beat, every minute: imports that never reached a worker, or whose run died."""
-    return imports.requeue(queue=queue_import)
+    """Beat, every minute: imports that never reached a worker, or whose run died (of every
+    kind and organization: customer-side files and projects' cost files alike)."""
+    with cross_tenant("imports: requeue stalled import jobs of every organization"):
+        return imports.requeue(queue=queue_import)
 
 
 @shared_task(name="engagements.tasks.send_survey")  # type: ignore[untyped-decorator]  # Celery: untyped

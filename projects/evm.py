@@ -11,6 +11,9 @@ A fixed number of queries whatever the size of the project (``indices``: four).
 
 from __future__ import annotations
 
+import base64
+import bisect
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Sum, TextField
+from django.db.models import Exists, F, OuterRef, Q, Sum, TextField
 from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
@@ -53,37 +56,58 @@ def key_text(value: str) -> str:
 
 
 def _packages(
-    org: Organization, project: Project, baseline: Baseline, upto: date | None
+    org: Organization,
+    project: Project,
+    baseline: Baseline,
+    upto: date | None,
+    rows_of: list[Any] | None = None,
+    latest_only: bool = False,
 ) -> list[ev.WorkPackage]:
+    """The baseline's work packages with their progress; with ``rows_of`` (baseline item
+    ids), only those, in WBS order (a page of the drill-down). ``latest_only``: only each
+    item's latest record up to ``upto`` (enough for the figures at ``upto``, not for a
+    series over earlier dates)."""
+    items = BaselineItem.objects.for_org(org).filter(baseline=baseline, is_summary=False)
+    if rows_of is not None:
+        items = items.filter(pk__in=rows_of)
     rows = list(
-        BaselineItem.objects.for_org(org)
-        .filter(baseline=baseline, is_summary=False)
-        .order_by("wbs_code", "id")
+        items.order_by("wbs_code", "id")
         .annotate(key=_text("work_item_key"))
-        .values_list("key", "budget", "planned_start", "planned_finish")
+        .values_list("key", "budget", "planned_start", "planned_finish", "work_item_key")
     )
     history: dict[Any, list[tuple[date, Decimal]]] = {}
     records = ProgressRecord.objects.for_org(org).filter(project=project)
+    legacy = WorkItem.objects.for_org(org).filter(project=project)
+    if rows_of is not None:
+        keys = [row[4] for row in rows]
+        records = records.filter(work_item_id__in=keys)
+        legacy = legacy.filter(pk__in=keys)
+    ordered = records.order_by("date", "created_at")
     if upto is not None:  # what is recorded later cannot count as of ``upto``
-        records = records.filter(date__lte=upto)
-    for item_id, day, percent in (
-        records.order_by("date", "created_at")
-        .annotate(key=_text("work_item_id"))
-        .values_list("key", "date", "percent_complete")
+        ordered = records.filter(date__lte=upto).order_by("date", "created_at")
+        if latest_only and connection.vendor == "postgresql":
+            # As of ``upto`` only each item's latest record counts: one row per item
+            # (10,000), not its whole history (30,000 at bench size).
+            ordered = (
+                records.filter(date__lte=upto)
+                .order_by("work_item_id", "-date", "-created_at")
+                .distinct("work_item_id")
+            )
+    for item_id, day, percent in ordered.annotate(key=_text("work_item_id")).values_list(
+        "key", "date", "percent_complete"
     ):
         history.setdefault(item_id, []).append((day, percent))
     # Items whose progress predates the history: today's figure, dated by their last change.
     zone = selectors.org_zone(org)
     for item_id, percent, updated in (
-        WorkItem.objects.for_org(org)
-        .filter(project=project, is_summary=False, percent_complete__gt=0)
+        legacy.filter(is_summary=False, percent_complete__gt=0)
         .filter(~Exists(ProgressRecord.objects.for_org(org).filter(work_item=OuterRef("pk"))))
         .annotate(key=_text("id"))
         .values_list("key", "percent_complete", "updated_at")
     ):
         history[item_id] = [(updated.astimezone(zone).date(), percent)]
     packages = []
-    for key, budget, start, finish in rows:
+    for key, budget, start, finish, _uuid in rows:
         if start is None or finish is None:
             continue
         packages.append(
@@ -199,25 +223,223 @@ def indices(org: Organization, project: Project, as_of: date) -> dict[str, Any]:
     return data
 
 
-def by_work_item(org: Organization, project: Project, as_of: date) -> list[dict[str, Any]]:
-    """The drill-down: each baselined work package's figures, in WBS order."""
-    data = inputs(org, project, by_item=True, upto=as_of)
-    if data.baseline is None:
-        return []
+ITEM_ORDERS = ("wbs", "sv", "-sv", "cv", "-cv")
+ITEM_PAGE_SIZE = 50
+MAX_ITEM_PAGE_SIZE = 500
+
+
+class BadCursor(ValueError):
+    """A cursor this drill-down did not hand out (or of another order)."""
+
+
+@dataclass(frozen=True)
+class ItemPage:
+    """One page of the drill-down: rows, cursors to the neighbouring pages, how many
+    packages there are in all, and the actual cost booked to no package (which counts in
+    the project's AC, never in a row)."""
+
+    as_of: date
+    order: str
+    rows: list[dict[str, Any]]
+    next_cursor: str | None
+    previous_cursor: str | None
+    count: int
+    unassigned_ac: Decimal
+    baseline: Baseline | None
+
+
+def _spent_by_item(
+    org: Organization, project: Project, upto: date, keys: list[Any] | None = None
+) -> dict[Any, Decimal]:
+    """AC per work item up to ``upto`` in one grouped query (10,000 rows at most, not one per
+    item and day), or of the items ``keys`` only; entries on no item are under ``None``."""
+    entries = CostEntry.objects.for_org(org).filter(project=project, date__lte=upto)
+    if keys is not None:
+        entries = entries.filter(work_item_id__in=keys)
+    rows = (
+        entries.annotate(key=_text("work_item_id"))
+        .values("key")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    return {row["key"]: row["total"] for row in rows}
+
+
+def _cursor_out(order: str, key: tuple[Any, ...], direction: str) -> str:
+    raw = json.dumps({"o": order, "d": direction, "k": [str(part) for part in key]})
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _cursor_in(order: str, cursor: str) -> tuple[str, tuple[Any, ...]]:
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if raw["o"] != order or raw["d"] not in ("n", "p"):
+            raise BadCursor(cursor)
+        parts = raw["k"]
+        if order == "wbs":
+            key: tuple[Any, ...] = (str(parts[0]), uuid.UUID(str(parts[1])))
+        else:
+            key = (Decimal(parts[0]), int(parts[1]))
+            if not key[0].is_finite():
+                raise BadCursor(cursor)
+    except (BadCursor, ArithmeticError, ValueError, TypeError, KeyError, IndexError):
+        raise BadCursor(cursor) from None
+    return raw["d"], key
+
+
+def work_item_page(
+    org: Organization,
+    project: Project,
+    as_of: date,
+    *,
+    order: str = "wbs",
+    cursor: str | None = None,
+    size: int = ITEM_PAGE_SIZE,
+) -> ItemPage:
+    """A page of the drill-down, in WBS order or by SV / CV (``-sv``: largest first).
+
+    Set-based: AC is summed per item in SQL, and the sort needs only each package's SV and
+    CV (``calc.earned_value.variances``, plain arithmetic); the full figures, their words
+    and the row dictionaries are built for the page's packages alone. A cursor is the sort
+    key of the last (or first) row shown, so a page never skips or repeats a package.
+    Queries: a fixed number (the baseline, its items, the progress history, items with
+    progress but no history, the costs per item)."""
+    if order not in ITEM_ORDERS:
+        raise ValueError(order)
+    size = max(1, min(size, MAX_ITEM_PAGE_SIZE))
+    baseline = change_guard.current_baseline(org, project)
+    if baseline is None:
+        return ItemPage(as_of, order, [], None, None, 0, Decimal(0), None)
+    calendar = selectors.project_calendar(project)
+    if order == "wbs":
+        return _wbs_page(org, project, baseline, calendar, as_of, cursor, size)
+    packages = _packages(org, project, baseline, as_of, latest_only=True)
+    spent = _spent_by_item(org, project, as_of)
+    known = {p.id for p in packages}
+    unassigned = sum((v for k, v in spent.items() if k not in known), Decimal(0))
+    figures_ = ev.variances(packages, spent, calendar, as_of)
+    which = 0 if order.endswith("sv") else 1
+    sign = -1 if order.startswith("-") else 1
+    keyed = sorted(((sign * figures_[p.id][which], n), p) for n, p in enumerate(packages))
+    keys = [k for k, _p in keyed]
+    begin = 0
+    if cursor:
+        direction, key = _cursor_in(order, cursor)
+        if direction == "n":
+            begin = bisect.bisect_right(keys, key)
+        else:
+            begin = max(0, bisect.bisect_left(keys, key) - size)
+    chosen = keyed[begin : begin + size]
+    end = begin + len(chosen)
+    return _page(
+        org,
+        baseline,
+        calendar,
+        as_of,
+        order,
+        [p for _k, p in chosen],
+        spent,
+        next_cursor=_cursor_out(order, keys[end - 1], "n") if end < len(keys) else None,
+        previous_cursor=_cursor_out(order, keys[begin], "p") if begin > 0 else None,
+        count=len(keys),
+        unassigned=unassigned,
+    )
+
+
+def _wbs_page(
+    org: Organization,
+    project: Project,
+    baseline: Baseline,
+    calendar: Any,
+    as_of: date,
+    cursor: str | None,
+    size: int,
+) -> ItemPage:
+    """WBS order pages in SQL (keyset on the WBS code and the baseline item's id): only the
+    page's packages, their progress and their costs are read, so a page of a 10,000-package
+    project costs about what one of a 50-package project does."""
+    items = BaselineItem.objects.for_org(org).filter(
+        baseline=baseline,
+        is_summary=False,
+        planned_start__isnull=False,
+        planned_finish__isnull=False,
+    )
+    count = items.count()
+    direction, key = _cursor_in("wbs", cursor) if cursor else ("n", None)
+    if direction == "n":
+        forward = items.order_by("wbs_code", "id")
+        if key is not None:
+            forward = forward.filter(Q(wbs_code__gt=key[0]) | Q(wbs_code=key[0], id__gt=key[1]))
+        found = list(forward.values_list("id", "wbs_code")[: size + 1])
+        more_before, more_after = key is not None, len(found) > size
+        found = found[:size]
+    else:
+        assert key is not None  # a "previous" cursor always holds the first row's key
+        backward = items.order_by("-wbs_code", "-id").filter(
+            Q(wbs_code__lt=key[0]) | Q(wbs_code=key[0], id__lt=key[1])
+        )
+        found = list(backward.values_list("id", "wbs_code")[: size + 1])
+        more_before, more_after = len(found) > size, True
+        found = found[:size][::-1]
+    packages = _packages(
+        org, project, baseline, as_of, rows_of=[pk for pk, _code in found], latest_only=True
+    )
+    spent = _spent_by_item(org, project, as_of, keys=[key_id(str(p.id)) for p in packages])
+    unassigned = (
+        CostEntry.objects.for_org(org)
+        .filter(project=project, date__lte=as_of)
+        .exclude(
+            work_item_id__in=items.values("work_item_key")  # set-based: no id list in Python
+        )
+        .aggregate(total=Sum("amount"))["total"]
+    ) or Decimal(0)
+    first = (found[0][1], found[0][0]) if found else None
+    last = (found[-1][1], found[-1][0]) if found else None
+    return _page(
+        org,
+        baseline,
+        calendar,
+        as_of,
+        "wbs",
+        packages,
+        spent,
+        next_cursor=_cursor_out("wbs", last, "n") if more_after and last else None,
+        previous_cursor=_cursor_out("wbs", first, "p") if more_before and first else None,
+        count=count,
+        unassigned=unassigned,
+    )
+
+
+def _page(
+    org: Organization,
+    baseline: Baseline,
+    calendar: Any,
+    as_of: date,
+    order: str,
+    page_packages: list[ev.WorkPackage],
+    spent: dict[Any, Decimal],
+    *,
+    next_cursor: str | None,
+    previous_cursor: str | None,
+    count: int,
+    unassigned: Decimal,
+) -> ItemPage:
+    """The rows of a page: full figures, names and words for its packages only."""
     names: dict[Any, tuple[str, str]] = {
         row[0]: (row[1], row[2])
         for row in BaselineItem.objects.for_org(org)
-        .filter(baseline=data.baseline, is_summary=False)
+        .filter(baseline=baseline, work_item_key__in=[key_id(str(p.id)) for p in page_packages])
         .annotate(key=_text("work_item_key"))
         .values_list("key", "wbs_code", "name")
     }
-    breakdown = ev.by_work_item(data.packages, data.costs, data.calendar, as_of)
-    out = []
+    costs = [ev.CostEntry(as_of, spent[p.id], p.id) for p in page_packages if p.id in spent]
+    breakdown = ev.by_work_item(page_packages, costs, calendar, as_of)
+    rows = []
     for line in breakdown.items:
         code, name = names.get(line.id, ("", ""))
         row = ev.to_api(line.figures)
         row.pop("series", None)
-        out.append(
+        rows.append(
             {
                 "work_item": key_text(str(line.id)),
                 "wbs_code": code,
@@ -226,7 +448,20 @@ def by_work_item(org: Organization, project: Project, as_of: date) -> list[dict[
                 "reading": reading_words(line.figures),
             }
         )
-    return out
+    return ItemPage(
+        as_of=as_of,
+        order=order,
+        rows=rows,
+        next_cursor=next_cursor,
+        previous_cursor=previous_cursor,
+        count=count,
+        unassigned_ac=unassigned,
+        baseline=baseline,
+    )
+
+
+def key_id(value: str) -> uuid.UUID:
+    return uuid.UUID(value)
 
 
 # --- The S-curve (SVG drawn on the server) --------------------------------------------------

@@ -150,7 +150,7 @@ def criterion_decide(
     locked = AcceptanceCriterion.objects.for_org(org).select_for_update().get(pk=criterion.pk)
     if state == CriterionState.OPEN and locked_item.is_done:
         raise ValidationError(
-            {"state": _("The work item is done: set its progress below 100 % first.")}
+            {"state": _("The work item is done: set its progress below 100 percent first.")}
         )
     before: dict[str, Any] = {"state": locked.state, "waive_reason": locked.waive_reason}
     locked.state = state

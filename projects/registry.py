@@ -101,13 +101,14 @@ AUDIT_ACTIONS = {
 
 def register() -> None:
     from followup.engine import notifications
-    from projects import followups, gate_kinds, reports
+    from projects import cost_import, followups, gate_kinds, reports
 
     for action, label in AUDIT_ACTIONS.items():
         audit.register_action(action, label)
     for event_type, description in EVENT_TYPES.items():
         events.register_type(event_type, description)
     followups.register()
+    cost_import.register()
     gate_kinds.register_builtin_kinds()
     reports.register_indices_provider(reports.earned_value_indices)
     reports.register_change_request_provider(reports.open_change_requests)

@@ -18,7 +18,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet, Sum
-from django.db.models.functions import TruncWeek
+from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
 
 from accounts import audit
@@ -129,19 +129,22 @@ def business_hours(
     zone = selectors.org_zone(org)
     start = datetime.combine(weeks[0], time.min, tzinfo=zone)
     end = datetime.combine(weeks[-1] + timedelta(days=7), time.min, tzinfo=zone)
+    # Grouped by local day, not by week: a truncated week is an aware datetime that Django
+    # converts row by row (2,600 rows took most of a second); a date is returned as is, and
+    # the days are summed into their Monday here.
     rows = (
         Touchpoint.objects.for_org(org)
         .filter(logged_by_id__in=user_ids, occurred_at__gte=start, occurred_at__lt=end)
-        .annotate(week=TruncWeek("occurred_at", tzinfo=zone))
-        .values("logged_by_id", "week")
+        .annotate(day=TruncDate("occurred_at", tzinfo=zone))
+        .values_list("logged_by_id", "day")
         .annotate(minutes=Sum("effort_minutes"))
+        .order_by()
     )
-    out: dict[tuple[Any, date], Decimal] = {}
-    for row in rows:
-        week = row["week"]
-        day = week.date() if isinstance(week, datetime) else week
-        out[(row["logged_by_id"], day)] = Decimal(row["minutes"] or 0) / 60
-    return out
+    minutes: dict[tuple[Any, date], int] = {}
+    for user_id, day, total in rows:
+        key = (user_id, calc.monday(day))
+        minutes[key] = minutes.get(key, 0) + (total or 0)
+    return {key: Decimal(total) / 60 for key, total in minutes.items()}
 
 
 def org_load(
@@ -150,10 +153,11 @@ def org_load(
     start: date,
     weeks: int = DEFAULT_WEEKS,
     resource_ids: list[Any] | None = None,
+    suggest: bool = True,
 ) -> OrgLoad:
     """Every resource's load per week over ``weeks`` weeks from the week of ``start``,
-    across the organization's open projects, with business-side effort and levelling
-    suggestions. Three queries."""
+    across the organization's open projects, with business-side effort and (``suggest``)
+    levelling suggestions. Three queries."""
     weeks = max(1, min(weeks, MAX_WEEKS))
     week_list = calc.weeks_from(start, weeks)
     people = resources(org).order_by("kind", "name", "id")
@@ -204,10 +208,147 @@ def org_load(
         weeks=week_list,
         resources=resource_list,
         load=load,
-        suggestions=calc.suggest(load, bookings),
+        suggestions=calc.suggest(load, bookings) if suggest else [],
         allocations={f"{a.work_item_id}:{a.resource_id}": a for a in rows},
         items={a.work_item_id: a.work_item for a in rows},
     )
+
+
+PAGE_SIZE = 25
+
+
+@dataclass
+class LoadPage:
+    """One page of the organization-wide load: ``PAGE_SIZE`` resources (people first, by
+    name), optionally of one kind or only those over capacity in the window."""
+
+    result: OrgLoad
+    number: int
+    count: int  # resources matching the filters, over all pages
+    size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.count // self.size))
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+
+def load_resources(org: Organization, *, kind: str | None = None) -> QuerySet[Resource]:
+    """The resources of the load view in its order (kind, name, id), of one kind or all."""
+    queryset = resources(org).order_by("kind", "name", "id")
+    return queryset.filter(kind=kind) if kind else queryset
+
+
+def over_resource_ids(org: Organization, *, start: date, weeks: int, kind: str | None) -> list[Any]:
+    """The resources over capacity in at least one week of the window, in the load's order.
+
+    The whole load, lean: plain value rows instead of model objects (1,000 allocations with
+    their item, project and resource as objects are 4,000 instances: most of a second), no
+    levelling search, the same ``calc.load``. Four queries."""
+    weeks = max(1, min(weeks, MAX_WEEKS))
+    week_list = calc.weeks_from(start, weeks)
+    window_end = week_list[-1] + timedelta(days=6)
+    people = list(
+        load_resources(org, kind=kind).values_list(
+            "pk", "kind", "user_id", "weekly_capacity_hours", "available_per_day"
+        )
+    )
+    chosen = [row[0] for row in people]
+    calendars: dict[Any, Any] = {}
+    bookings = []
+    for resource_id, item_id, project_id, calendar, start_day, finish, per_day in (
+        Allocation.objects.for_org(org)
+        .filter(
+            resource__in=chosen,
+            project__status__in=selectors.OPEN_STATUSES,
+            work_item__early_start__lte=window_end,
+            work_item__early_finish__gte=week_list[0],
+            work_item__percent_complete__lt=100,
+        )
+        .values_list(
+            "resource_id",
+            "work_item_id",
+            "project_id",
+            "project__calendar",
+            "work_item__early_start",
+            "work_item__early_finish",
+            "per_day",
+        )
+    ):
+        if start_day is None or finish is None:
+            continue  # not scheduled (the filter already says so; for the types)
+        if project_id not in calendars:
+            calendars[project_id] = selectors.work_calendar(calendar)
+        bookings.append(
+            calc.Booking(
+                resource=resource_id,
+                item=item_id,
+                project=project_id,
+                start=start_day,
+                finish=finish,
+                per_day=per_day,
+                calendar=calendars[project_id],
+            )
+        )
+    user_of = {user: pk for pk, kind_, user, _w, _d in people if kind_ == "person" and user}
+    business = {
+        (user_of[user_id], week): hours
+        for (user_id, week), hours in business_hours(org, list(user_of), week_list).items()
+    }
+    capacities = {
+        pk: calc.Capacity(weekly=weekly) if kind_ == "person" else calc.Capacity(per_day=daily)
+        for pk, kind_, _user, weekly, daily in people
+    }
+    load = calc.load(
+        resources=chosen,
+        capacities=capacities,
+        bookings=bookings,
+        business=business,
+        weeks=week_list,
+        calendar=selectors.work_calendar(selectors.org_calendar(org)),
+    )
+    return [pk for pk in chosen if any(cell.over for cell in load.rows[pk])]
+
+
+def load_page(
+    org: Organization,
+    *,
+    start: date,
+    weeks: int = DEFAULT_WEEKS,
+    page: int = 1,
+    size: int = PAGE_SIZE,
+    kind: str | None = None,
+    over_only: bool = False,
+    suggest: bool = False,
+) -> LoadPage:
+    """A page of the load: only the page's resources are loaded and drawn (650 cells, not
+    5,200); levelling suggestions only when asked for (``suggest``), for the page's
+    people. A page past the last shows the last."""
+    if over_only:
+        ids = over_resource_ids(org, start=start, weeks=weeks, kind=kind)
+        count = len(ids)
+    else:
+        queryset = load_resources(org, kind=kind)
+        count = queryset.count()
+        ids = None
+    pages = max(1, -(-count // size))
+    number = min(max(1, page), pages)
+    begin = (number - 1) * size
+    if ids is None:
+        chosen = list(
+            load_resources(org, kind=kind).values_list("pk", flat=True)[begin : begin + size]
+        )
+    else:
+        chosen = ids[begin : begin + size]
+    result = org_load(org, start=start, weeks=weeks, resource_ids=chosen, suggest=suggest)
+    return LoadPage(result=result, number=number, count=count, size=size)
 
 
 # --- Writes ---------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.db import transaction
 
@@ -20,6 +21,7 @@ def import_start(
     filename: str,
     content: str,
     queue: Callable[[str, str], bool],
+    target_id: Any = None,
 ) -> ImportJob:
     """Store the file and queue its import after commit (the worker must see the row).
 
@@ -33,6 +35,7 @@ def import_start(
         filename=filename,
         content=content,
         created_by=actor,
+        target_id=target_id,
         timezone=getattr(actor, "timezone", None) or org.timezone,
     )
     job_id = job.pk

@@ -402,7 +402,10 @@ class CustomerFilterForm(OrgFormMixin, forms.Form):
 
 
 class ImportForm(InputRulesFormMixin, forms.Form):
-    kind = forms.ChoiceField(label=_("What the file holds"), choices=ImportJob.Kind.choices)
+    kind = forms.ChoiceField(
+        label=_("What the file holds"),
+        choices=[(k, v) for k, v in ImportJob.Kind.choices if k in ImportJob.CUSTOMER_SIDE],
+    )
     file = forms.FileField(
         label=_("CSV file"), help_text=_("UTF-8, comma-separated, with a header row; up to 5 MB.")
     )

@@ -5,6 +5,7 @@ baselines and earned value are actions of the project (``projects.api.views``), 
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Any, cast
 
@@ -14,14 +15,19 @@ from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext as _
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 
+from accounts import inputs
+from engagements.imports import MAX_BYTES as MAX_IMPORT_BYTES
+from engagements.tasks import queue_import
 from followup.kernel.api.filters import OrgModelChoiceFilter, TenantFilterSet
+from followup.kernel.api.pagination import StableCursorPagination
 from followup.kernel.api.problems import PROBLEM_BASE, Conflict, ProblemError
 from followup.kernel.api.requests import ApiRequest
 from followup.kernel.api.viewsets import TenantViewSet
-from projects import change_guard, control, evm
+from projects import change_guard, control, cost_import, evm
 from projects.api.control_serializers import (
     BaselineCreateSerializer,
     BaselineSerializer,
@@ -30,6 +36,7 @@ from projects.api.control_serializers import (
     CostEntrySerializer,
     DecisionSerializer,
 )
+from projects.api.cost_imports import CostImportSerializer
 from projects.api.views import _ProjectPartViewSet
 from projects.models import (
     Baseline,
@@ -107,6 +114,77 @@ def baselines(view: Any, request: ApiRequest, project: Project) -> Response:
     )
 
 
+# --- Cost imports ------------------------------------------------------------------------------
+
+
+def _upload(request: ApiRequest) -> tuple[str, bytes]:
+    data: Any = request.data
+    if isinstance(data, dict) and isinstance(data.get("csv"), bytes):  # text/csv
+        return "upload.csv", data["csv"]
+    if isinstance(data, dict) and isinstance(data.get("content"), str):  # JSON
+        name = data.get("filename")
+        filename = inputs.strip_controls(name)[:255] if isinstance(name, str) else ""
+        return filename or "upload.csv", data["content"].encode()
+    upload = request.FILES.get("file") if hasattr(request, "FILES") else None
+    if upload is None:
+        raise ValidationError(
+            {
+                "file": [
+                    _(
+                        "Send the CSV file as a multipart field file, as a text/csv body, or "
+                        "as JSON content."
+                    )
+                ]
+            }
+        )
+    return inputs.strip_controls(upload.name or "")[:255], upload.read(MAX_IMPORT_BYTES + 1)
+
+
+def cost_imports(view: Any, request: ApiRequest, project: Project) -> Response:
+    """GET: the project's cost imports, a cursor page at a time. POST: a cost file, as a
+    job (202, ``Location`` its status)."""
+    org = request.org
+    if request.method == "POST":
+        filename, raw = _upload(request)
+        try:
+            content = cost_import.decode(raw)
+            job = cost_import.import_start_costs(
+                org=org,
+                actor=_actor(request),
+                project=project,
+                filename=filename,
+                content=content,
+                queue=queue_import,
+            )
+        except cost_import.FileError as exc:
+            raise ValidationError({"file": [str(exc)]}) from None
+        except cost_import.ProjectClosed as exc:
+            raise Conflict(exc.message, problem_type=PROBLEM_BASE + "project-closed") from None
+        job.refresh_from_db()
+        location = request.build_absolute_uri(f"{request.path.rstrip('/')}/{job.pk}/")
+        return Response(
+            CostImportSerializer(job).data,
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": location},
+        )
+    paginator = StableCursorPagination()
+    page = paginator.paginate_queryset(
+        cost_import.jobs(org, project).order_by(), request, view=view
+    )
+    return paginator.get_paginated_response(CostImportSerializer(page, many=True).data)
+
+
+def cost_import_detail(request: ApiRequest, project: Project, job_id: str) -> Response:
+    try:
+        key = uuid.UUID(job_id)
+    except ValueError:
+        raise NotFound() from None
+    job = cost_import.jobs(request.org, project).filter(pk=key).first()
+    if job is None:
+        raise NotFound()
+    return Response(CostImportSerializer(job).data)
+
+
 def _items(org: Any) -> models.Prefetch[Any]:
     return models.Prefetch(
         "items", queryset=BaselineItem.objects.for_org(org).order_by("wbs_code", "id")
@@ -136,10 +214,60 @@ def earned_value(request: ApiRequest, project: Project) -> Response:
     return Response(evm.payload(request.org, project, as_of, cast(Any, step)))
 
 
+def _item_page_size(request: ApiRequest) -> int:
+    raw = (request.query_params.get("page_size") or "").strip()
+    if not raw:
+        return evm.ITEM_PAGE_SIZE
+    try:
+        asked = int(raw)
+    except ValueError:
+        asked = 0
+    if asked < 1:
+        raise ValidationError(
+            {
+                "page_size": [
+                    _("Enter a whole number from 1 to %(max)d.") % {"max": evm.MAX_ITEM_PAGE_SIZE}
+                ]
+            }
+        )
+    return min(asked, evm.MAX_ITEM_PAGE_SIZE)
+
+
 def earned_value_items(request: ApiRequest, project: Project) -> Response:
+    """One cursor page of the drill-down (``order``: wbs, sv, -sv, cv, -cv; ``page_size`` up
+    to 500, default 50)."""
     as_of = _as_of(request, project)
+    order = request.query_params.get("order") or "wbs"
+    if order not in evm.ITEM_ORDERS:
+        raise ValidationError(
+            {"order": [_("Use one of: %(allowed)s.") % {"allowed": ", ".join(evm.ITEM_ORDERS)}]}
+        )
+    try:
+        page = evm.work_item_page(
+            request.org,
+            project,
+            as_of,
+            order=order,
+            cursor=request.query_params.get("cursor") or None,
+            size=_item_page_size(request),
+        )
+    except evm.BadCursor:
+        raise ValidationError({"cursor": [_("This cursor is not valid here.")]}) from None
+    url = request.build_absolute_uri()
+
+    def link(cursor: str | None) -> str | None:
+        return None if cursor is None else replace_query_param(url, "cursor", cursor)
+
     return Response(
-        {"as_of": as_of.isoformat(), "results": evm.by_work_item(request.org, project, as_of)}
+        {
+            "as_of": as_of.isoformat(),
+            "order": order,
+            "count": page.count,
+            "unassigned_ac": str(page.unassigned_ac),
+            "results": page.rows,
+            "next": link(page.next_cursor),
+            "previous": link(page.previous_cursor),
+        }
     )
 
 

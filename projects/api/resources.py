@@ -19,6 +19,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from followup.kernel.api.filters import OrgModelChoiceFilter, TenantFilterSet
+from followup.kernel.api.pagination import StableCursorPagination
 from followup.kernel.api.requests import ApiRequest
 from followup.kernel.api.serializers import (
     InputSerializer,
@@ -105,6 +106,16 @@ class DecideSerializer(InputSerializer):
 class LoadQuerySerializer(InputSerializer):
     start = serializers.DateField(required=False, help_text="A day of the first week.")
     weeks = serializers.IntegerField(min_value=1, max_value=service.MAX_WEEKS, required=False)
+    kind = serializers.ChoiceField(choices=ResourceKind.choices, required=False)
+    over = serializers.BooleanField(required=False, default=False)
+    suggest = serializers.BooleanField(required=False, default=False)
+
+
+class LoadPagination(StableCursorPagination):
+    """Pages of resources in the load's order: kind, name, id (25 a page)."""
+
+    ordering = ("kind", "name", "id")  # type: ignore[assignment]  # DRF takes a tuple too
+    page_size = service.PAGE_SIZE
 
 
 # --- Filters ---------------------------------------------------------------------------------
@@ -176,6 +187,21 @@ class ResourceViewSet(TenantModelViewSet):
         parameters=[
             OpenApiParameter("start", date, description="A day of the first week (Monday)."),
             OpenApiParameter("weeks", int, description="Number of weeks, 1 to 53 (8)."),
+            OpenApiParameter(
+                "kind", str, enum=list(ResourceKind.values), description="One kind only."
+            ),
+            OpenApiParameter(
+                "over", bool, description="Only resources over capacity in some week."
+            ),
+            OpenApiParameter(
+                "suggest",
+                bool,
+                description="Include levelling suggestions for the page's resources.",
+            ),
+            OpenApiParameter("cursor", str, description="From `next` or `previous`."),
+            OpenApiParameter(
+                "page_size", int, description="Resources per page, 1 or more (25); capped."
+            ),
         ],
         responses={200: dict},
     )
@@ -183,13 +209,37 @@ class ResourceViewSet(TenantModelViewSet):
     def load(self, request: ApiRequest) -> Response:
         """Load per resource and week: project hours or units, business-side effort from
         touchpoints (people), capacity, ``over`` when the load exceeds it, the items
-        causing it, and levelling suggestions (non-critical items moved within float)."""
+        causing it; a cursor page of resources (25, kind then name), of one ``kind`` or
+        only those ``over`` capacity; levelling suggestions (non-critical items moved
+        within float) with ``suggest=true``, for the page's resources."""
         query = LoadQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        start = query.validated_data.get("start") or selectors.org_today(request.org)
-        weeks = query.validated_data.get("weeks") or service.DEFAULT_WEEKS
-        result = service.org_load(request.org, start=start, weeks=weeks)
-        return Response(load_payload(result))
+        data = query.validated_data
+        org = request.org
+        start = data.get("start") or selectors.org_today(org)
+        weeks = data.get("weeks") or service.DEFAULT_WEEKS
+        kind = data.get("kind") or None
+        people = service.load_resources(org, kind=kind)
+        if data.get("over"):
+            people = people.filter(
+                pk__in=service.over_resource_ids(org, start=start, weeks=weeks, kind=kind)
+            )
+        paginator = LoadPagination()
+        page = paginator.paginate_queryset(people, request, view=self) or []
+        result = service.org_load(
+            org,
+            start=start,
+            weeks=weeks,
+            resource_ids=[r.pk for r in page],
+            suggest=bool(data.get("suggest")),
+        )
+        body = load_payload(result)
+        body.update(
+            count=people.count(),
+            next=paginator.get_next_link(),
+            previous=paginator.get_previous_link(),
+        )
+        return Response(body)
 
 
 def load_payload(result: service.OrgLoad) -> dict[str, Any]:

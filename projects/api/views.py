@@ -30,6 +30,7 @@ from followup.kernel.api.requests import ApiRequest
 from followup.kernel.api.viewsets import TenantModelViewSet, TenantViewSet
 from projects import change_guard, selectors, services
 from projects.api.control_serializers import BaselineCreateSerializer, BaselineSerializer
+from projects.api.cost_imports import COST_IMPORT_PARSERS, CostImportSerializer
 from projects.api.serializers import (
     DependencySerializer,
     GateRefusedSerializer,
@@ -328,6 +329,63 @@ class ProjectViewSet(_ProjectPartViewSet):
         return control_views.baselines(self, request, cast(Project, self.get_object()))
 
     @extend_schema(
+        methods=["GET"],
+        responses={200: CostImportSerializer(many=True)},
+    )
+    @extend_schema(
+        methods=["POST"],
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+                "required": ["file"],
+            },
+            "text/csv": {"type": "string"},
+            "application/json": {
+                "type": "object",
+                "properties": {"content": {"type": "string"}, "filename": {"type": "string"}},
+                "required": ["content"],
+            },
+        },
+        responses={202: CostImportSerializer()},
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="cost-imports",
+        url_name="cost-imports",
+        parser_classes=COST_IMPORT_PARSERS,
+    )
+    def cost_imports(self, request: ApiRequest, pk: str | None = None) -> Response:
+        """GET: the project's cost imports (cursor pages, oldest first). POST: a CSV file of
+        actual costs (multipart field ``file``, a ``text/csv`` body, or JSON ``{"content",
+        "filename"}``; columns ``date``,
+        ``category``, ``amount``, optionally ``work_item`` and ``note``) as a job: 202 with
+        its status, ``Location`` to follow it. Every row is checked first; one bad row and
+        nothing is imported (the job's ``errors`` say which, by row and column). A closed
+        project is a 409."""
+        from projects.api import control_views
+
+        return control_views.cost_imports(self, request, cast(Project, self.get_object()))
+
+    @extend_schema(responses={200: CostImportSerializer()})
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"cost-imports/(?P<job_id>[^/.]+)",
+        url_name="cost-import-detail",
+    )
+    def cost_import_detail(
+        self, request: ApiRequest, pk: str | None = None, job_id: str = ""
+    ) -> Response:
+        """One cost import: ``status`` (queued, checking, writing, done, failed),
+        ``processed_rows`` of ``total_rows``, ``created_count``, and ``errors``
+        (``row``, ``field``, ``code``, ``message``, ``params``)."""
+        from projects.api import control_views
+
+        return control_views.cost_import_detail(request, cast(Project, self.get_object()), job_id)
+
+    @extend_schema(
         responses={200: OpenApiTypes.OBJECT},
         parameters=[
             OpenApiParameter("as_of", str, description="Status date, YYYY-MM-DD (default today)."),
@@ -351,7 +409,20 @@ class ProjectViewSet(_ProjectPartViewSet):
 
     @extend_schema(
         responses={200: OpenApiTypes.OBJECT},
-        parameters=[OpenApiParameter("as_of", str, description="YYYY-MM-DD.")],
+        parameters=[
+            OpenApiParameter("as_of", str, description="YYYY-MM-DD."),
+            OpenApiParameter(
+                "order",
+                str,
+                enum=["wbs", "sv", "-sv", "cv", "-cv"],
+                description="WBS order (default), or by schedule or cost variance "
+                "(a minus: largest first).",
+            ),
+            OpenApiParameter("cursor", str, description="From `next` or `previous`."),
+            OpenApiParameter(
+                "page_size", int, description="Packages per page, 1 or more (50); capped at 500."
+            ),
+        ],
     )
     @action(
         detail=True,
@@ -360,7 +431,9 @@ class ProjectViewSet(_ProjectPartViewSet):
         url_name="earned-value-items",
     )
     def earned_value_items(self, request: ApiRequest, pk: str | None = None) -> Response:
-        """The drill-down: the same figures per baselined work package."""
+        """The drill-down: the same figures per baselined work package, a cursor page at a
+        time (``count`` packages in all; ``unassigned_ac`` is the actual cost booked to no
+        package, counted in the project's AC and in no row)."""
         from projects.api import control_views
 
         return control_views.earned_value_items(request, cast(Project, self.get_object()))

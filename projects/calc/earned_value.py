@@ -61,6 +61,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import (
+    ROUND_FLOOR,
     ROUND_HALF_UP,
     Context,
     Decimal,
@@ -482,6 +483,44 @@ def by_work_item(
         for p in packages
     )
     return Breakdown(items, _money(Fraction(unassigned)))
+
+
+SORT_PLACES = Decimal("0.000001")
+_SORT = Context(prec=40, rounding=ROUND_FLOOR)
+
+
+def variances(
+    packages: Sequence[WorkPackage],
+    spent: dict[ItemId, Decimal],
+    calendar: WorkCalendar,
+    as_of: date,
+) -> dict[ItemId, tuple[Decimal, Decimal]]:
+    """Each package's SV and CV at ``as_of`` as sort keys, from its AC already summed per
+    item (``spent``): what the drill-down sorts by, without building every package's
+    figures (only the packages of a page then go through ``by_work_item``).
+
+    Keys, not figures: Decimal to six places rounded down (PV divides by a number of working
+    days), computed in C-speed Decimal rather than ``Fraction`` (10,000 packages: tens of
+    milliseconds, not a second). The figures shown are rounded to cents, so ordering by the
+    keys never puts a larger shown SV before a smaller one.
+    """
+    out: dict[ItemId, tuple[Decimal, Decimal]] = {}
+    zero = Decimal(0)
+    with localcontext(_SORT):
+        for p in packages:
+            budget = p.baseline_budget
+            earned = budget * p.percent_on(as_of) / HUNDRED
+            span = _span(p, calendar)
+            if span == 0:
+                planned = budget if as_of >= p.baseline_finish else zero
+            else:
+                done = calendar.count(p.baseline_start, min(as_of, p.baseline_finish))
+                planned = budget * done / span
+            out[p.id] = (
+                (earned - planned).quantize(SORT_PLACES),
+                (earned - spent.get(p.id, zero)).quantize(SORT_PLACES),
+            )
+    return out
 
 
 # --- reading ---------------------------------------------------------------------------------

@@ -5,19 +5,23 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any, cast
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet, Sum
-from django.http import HttpResponse
-from django.shortcuts import redirect
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView
 
+from accounts import inputs
 from accounts.mixins import OrgViewMixin
 from accounts.models import Organization, User
 from accounts.requests import OrgRequest
+from engagements.imports import MAX_BYTES as MAX_IMPORT_BYTES
+from engagements.tasks import queue_import
 from projects import change_guard, control, cost_import, evm, selectors
 from projects.models import (
     BudgetLine,
@@ -120,13 +124,44 @@ class EarnedValueView(OrgViewMixin, DetailView):  # type: ignore[type-arg]
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         project = cast(Project, self.object)
-        as_of = _as_of(self.org_request)
-        rows = evm.by_work_item(self.org, project, as_of)
-        for row in rows:
+        request = self.org_request
+        as_of = _as_of(request)
+        order = request.GET.get("order") or "wbs"
+        if order not in evm.ITEM_ORDERS:
+            order = "wbs"
+        try:
+            page = evm.work_item_page(
+                self.org, project, as_of, order=order, cursor=request.GET.get("cursor") or None
+            )
+        except evm.BadCursor:  # a stale or edited link: the first page, not an error
+            page = evm.work_item_page(self.org, project, as_of, order=order)
+        for row in page.rows:
             reading = row["reading"]
             row["schedule_badge"] = STATE_BADGE[reading["schedule"]]
             row["cost_badge"] = STATE_BADGE[reading["cost"]]
-        context.update(rows=rows, as_of=as_of)
+        base = urlencode({"as_of": as_of.isoformat(), "order": order})
+        context.update(
+            rows=page.rows,
+            page=page,
+            as_of=as_of,
+            order=order,
+            orders=[
+                (key, label, key == order)
+                for key, label in (
+                    ("wbs", _("WBS order")),
+                    ("sv", _("Schedule variance, worst first")),
+                    ("cv", _("Cost variance, worst first")),
+                    ("-sv", _("Schedule variance, best first")),
+                    ("-cv", _("Cost variance, best first")),
+                )
+            ],
+            next_url=f"?{base}&{urlencode({'cursor': page.next_cursor})}"
+            if page.next_cursor
+            else None,
+            previous_url=f"?{base}&{urlencode({'cursor': page.previous_cursor})}"
+            if page.previous_cursor
+            else None,
+        )
         return context
 
 
@@ -223,7 +258,8 @@ class BudgetView(OrgViewMixin, DetailView):  # type: ignore[type-arg]
                 .select_related("person")
                 .order_by("role", "person__email")
             ),
-            import_errors=kwargs.get("import_errors", []),
+            import_jobs=list(cost_import.jobs(org, project)[:5]),
+            import_allowed=cost_import.allowed(org),
             can_edit=self.membership.can("records.edit"),
             baseline=change_guard.current_baseline(org, project),
         )
@@ -302,26 +338,28 @@ class BudgetView(OrgViewMixin, DetailView):  # type: ignore[type-arg]
                 form = CostImportForm(request.POST, request.FILES, prefix="import")
                 forms["import_form"] = form
                 if form.is_valid():
+                    upload = form.cleaned_data["file"]
                     try:
-                        content = cost_import.decode(form.cleaned_data["file"].read())
-                        result = cost_import.import_costs(
-                            org=org, actor=request.user, project=project, content=content
+                        content = cost_import.decode(upload.read(MAX_IMPORT_BYTES + 1))
+                        job = cost_import.import_start_costs(
+                            org=org,
+                            actor=request.user,
+                            project=project,
+                            filename=inputs.strip_controls(upload.name or "")[:255],
+                            content=content,
+                            queue=queue_import,
                         )
                     except cost_import.FileError as exc:
                         form.add_error("file", str(exc))
+                    except cost_import.ProjectClosed as exc:
+                        form.add_error(None, exc.message)
                     else:
-                        if result.errors:
-                            forms["import_errors"] = result.errors
-                            form.add_error(
-                                None,
-                                _("Nothing was imported: fix these rows and try again."),
+                        return redirect(
+                            reverse(
+                                "projects:cost_import_detail",
+                                kwargs={"org_slug": org.slug, "pk": project.pk, "job": job.pk},
                             )
-                        else:
-                            messages.success(
-                                request,
-                                _("Imported %(n)d actual costs.") % {"n": result.created},
-                            )
-                            return redirect(_url(org, "budget", project.pk))
+                        )
             else:
                 messages.error(request, _("Unknown action."))
                 return redirect(_url(org, "budget", project.pk))
@@ -330,6 +368,50 @@ class BudgetView(OrgViewMixin, DetailView):  # type: ignore[type-arg]
         except control.ChangeRefused as exc:
             form.add_error(None, exc.message)
         return self.render_to_response(self.get_context_data(**forms), status=400)
+
+
+class CostImportDetailView(OrgViewMixin, DetailView):  # type: ignore[type-arg]
+    """A cost file's import: its progress (polled with htmx while it runs), then what was
+    imported or, line by line, why nothing was."""
+
+    template_name = "projects/cost_import.html"
+    capabilities = VIEW  # costs are read and entered with the records' rights, not imports'
+    model = Project
+    context_object_name = "project"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        project = cast(Project, self.object)
+        job = cost_import.jobs(self.org, project).filter(pk=self.kwargs["job"]).first()
+        if job is None:
+            raise Http404
+        context.update(
+            job=job,
+            poll_url=reverse(
+                "projects:cost_import_detail",
+                kwargs={"org_slug": self.org.slug, "pk": project.pk, "job": job.pk},
+            ),
+        )
+        return context
+
+    def render_to_response(self, context: dict[str, Any], **kwargs: Any) -> HttpResponse:
+        if self.org_request.htmx:
+            return render(self.request, "engagements/import_detail.html#progress", context)
+        return super().render_to_response(context, **kwargs)
+
+
+class CostImportTemplateView(OrgViewMixin, DetailView):  # type: ignore[type-arg]
+    """The cost file's columns as a CSV to fill in."""
+
+    capabilities = VIEW
+    model = Project
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        project = cast(Project, self.get_object())
+        response = HttpResponse(cost_import.template_csv(), content_type="text/csv; charset=utf-8")
+        name = "".join(c for c in project.code if c.isalnum() or c in "-_") or "project"
+        response["Content-Disposition"] = f'attachment; filename="costs-{name}.csv"'
+        return response
 
 
 class ChangeRequestListView(OrgViewMixin, DetailView):  # type: ignore[type-arg]

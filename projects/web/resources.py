@@ -9,13 +9,14 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from typing import Any, cast
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -151,6 +152,17 @@ class LoadForm(InputRulesFormMixin, forms.Form):
     )
 
 
+class LoadFilterForm(LoadForm):
+    """The load page's filters: a kind of resource, only those over capacity, and the page."""
+
+    kind = forms.ChoiceField(
+        label=gettext_lazy("Kind"),
+        required=False,
+        choices=[("", gettext_lazy("All resources")), *ResourceKind.choices],
+    )
+    over = forms.BooleanField(label=gettext_lazy("Only over-allocated"), required=False)
+
+
 def _errors_into(form: forms.Form, exc: ValidationError) -> None:
     if hasattr(exc, "error_dict"):
         for field, errors in exc.message_dict.items():
@@ -245,29 +257,71 @@ def _table(org: Organization, result: service.OrgLoad) -> list[dict[str, Any]]:
 
 class LoadView(OrgViewMixin, TemplateView):
     """Every resource's load per week across all open projects, with business-side effort
-    for people; over-allocated weeks marked, each linking to its drill-down."""
+    for people; over-allocated weeks marked, each linking to its drill-down. A page of
+    ``PAGE_SIZE`` resources, of one kind or only the over-allocated ones; the levelling
+    suggestions are computed on request (the "What could move" button, an htmx swap of
+    that section; without JavaScript, a link to the page with them)."""
 
     template_name = "projects/resource_load.html"
     capabilities = VIEW
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        form, start, weeks = _load_params(self.request, self.org)
-        result = service.org_load(self.org, start=start, weeks=weeks)
+        form = LoadFilterForm(self.request.GET or None)
+        start, weeks = selectors.org_today(self.org), service.DEFAULT_WEEKS
+        kind, over_only = None, False
+        if form.is_bound and form.is_valid():
+            data = form.cleaned_data
+            start = data.get("start") or start
+            weeks = data.get("weeks") or weeks
+            kind = data.get("kind") or None
+            over_only = bool(data.get("over"))
+        raw_page = self.request.GET.get("page") or "1"
+        number = int(raw_page) if raw_page.isdigit() and len(raw_page) < 7 else 1
+        suggest = self.request.GET.get("suggest") == "1"
+        page = service.load_page(
+            self.org,
+            start=start,
+            weeks=weeks,
+            page=number,
+            kind=kind,
+            over_only=over_only,
+            suggest=suggest,
+        )
+        result = page.result
         over = [
             {"resource": r, "cell": cell, "items": _cell_items(result, r, cell)}
             for r, cell in result.over()
         ]
+        query = {"start": result.weeks[0].isoformat(), "weeks": str(weeks)}
+        if kind:
+            query["kind"] = kind
+        if over_only:
+            query["over"] = "on"
+
+        def at(n: int, **extra: str) -> str:
+            return "?" + urlencode({**query, "page": str(n), **extra})
+
         context.update(
             form=form,
             result=result,
+            page=page,
             rows=_table(self.org, result),
             over_word=_("Over"),
             over=over,
+            suggested=suggest,
             suggestions=_suggestion_rows(result, result.suggestions),
+            suggest_url=at(page.number, suggest="1"),
+            next_url=at(page.number + 1) if page.has_next else None,
+            previous_url=at(page.number - 1) if page.has_previous else None,
             start=result.weeks[0],
         )
         return context
+
+    def render_to_response(self, context: dict[str, Any], **kwargs: Any) -> HttpResponse:
+        if self.org_request.htmx and context["suggested"]:
+            return render(self.request, "projects/partials/levelling.html", context)
+        return super().render_to_response(context, **kwargs)
 
 
 # --- Resources -------------------------------------------------------------------------------

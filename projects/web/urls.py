@@ -78,6 +78,16 @@ org_urlpatterns = [
     ),
     path("projects/<uuid:pk>/budget/", control_views.BudgetView.as_view(), name="budget"),
     path(
+        "projects/<uuid:pk>/cost-imports/<uuid:job>/",
+        control_views.CostImportDetailView.as_view(),
+        name="cost_import_detail",
+    ),
+    path(
+        "projects/<uuid:pk>/cost-imports/template.csv",
+        control_views.CostImportTemplateView.as_view(),
+        name="cost_import_template",
+    ),
+    path(
         "projects/<uuid:pk>/earned-value/",
         control_views.EarnedValueView.as_view(),
         name="earned_value",

@@ -532,3 +532,49 @@ register(
 register("acceptance-criterion-detail", make=acceptance_target)
 register("acceptance-criterion-decide", make=acceptance_target, body=lambda w: {"state": "checked"})
 register("projects:earned_value", make=ev_items_target)
+
+
+# --- Cost imports (issue 9: the cost file as a job) ----------------------------------------
+
+
+def _cost_job(w: World):
+    from engagements.models import ImportJob
+
+    return w.once(
+        "cost_job",
+        lambda: ImportJob.objects.create(
+            organization=w.org_a,
+            kind=ImportJob.Kind.COST_ENTRIES,
+            target_id=_project(w).pk,
+            filename="alpha-secret-costs.csv",
+            content="",
+            status="failed",
+        ),
+    )
+
+
+def cost_job_target(w):
+    job = _cost_job(w)
+    return Target({"pk": job.target_id, "job": job.pk}, job.filename)
+
+
+def cost_job_api_target(w):
+    job = _cost_job(w)
+    return Target({"pk": job.target_id, "job_id": job.pk}, job.filename)
+
+
+def cost_file(w):
+    return {"content": "date,category,amount\n2027-01-05,material,1.00\n", "filename": "a.csv"}
+
+
+register("projects:cost_import_detail", make=cost_job_target)
+register(
+    "projects:cost_import_template",
+    make=lambda w: Target({"pk": _project(w).pk}, "date,category,amount,work_item,note"),
+)
+register(
+    "project-cost-imports",
+    make=lambda w: Target({"pk": _cost_job(w).target_id}, _cost_job(w).filename),
+    body=cost_file,
+)
+register("project-cost-import-detail", make=cost_job_api_target)

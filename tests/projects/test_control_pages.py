@@ -278,41 +278,6 @@ def test_the_new_pages_cost_the_same_for_one_row_as_for_fifty(member_client, org
     assert Project.objects.for_org(org).count() == 1
 
 
-def test_a_cost_file_is_imported_all_or_nothing(member_client, org, member):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    project = make_project(org, manager=member)
-    item(org, project, "Build", 3)
-    url = f"/o/acme/projects/{project.pk}/budget/"
-
-    def upload(text):
-        return member_client.post(
-            url,
-            {"op": "import", "import-file": SimpleUploadedFile("costs.csv", text.encode())},
-        )
-
-    bad = upload(
-        "date,category,amount,work_item,note\n"
-        "2027-01-05,material,100.00,1,Steel\n"
-        "2027-01-06,snacks,5.00,,Lunch\n"
-        "2027-01-07,labour,1.234,9.9,\n"
-    )
-    assert bad.status_code == 400
-    page = body(bad)
-    assert "Nothing was imported" in page
-    assert "Line 3, category" in page and "Line 4, work_item" in page
-    assert CostEntry.objects.for_org(org).count() == 0
-
-    good = upload(
-        "date,category,amount,work_item\n2027-01-05,material,100.00,1\n2027-01-06,other,-5.00,\n"
-    )
-    assert good.status_code == 302
-    assert sorted(CostEntry.objects.for_org(org).values_list("amount", flat=True)) == [
-        Decimal("-5.00"),
-        Decimal("100.00"),
-    ]
-
-
 def test_logged_effort_is_priced_at_the_persons_or_roles_rate(owner_client, org, owner, member):
     project = make_project(org, manager=owner)
     url = f"/o/acme/projects/{project.pk}/budget/"

@@ -172,6 +172,10 @@ def test_touchpoint_effort_of_the_same_person_counts_against_the_same_capacity(o
     )
     cell = resources.org_load(org, start=MONDAY, weeks=1).load.rows[res.pk][0]
     assert (cell.project, cell.business, cell.over) == (Decimal(35), Decimal(6), True)
+    # The lean over-only filter counts the customer work the same way.
+    assert resources.over_resource_ids(org, start=MONDAY, weeks=1, kind=None) == [res.pk]
+    Touchpoint.objects.for_org(org).update(effort_minutes=60)
+    assert resources.over_resource_ids(org, start=MONDAY, weeks=1, kind=None) == []
 
 
 def test_the_load_page_marks_the_week_and_drills_down_to_the_items(member_client, org, member):
@@ -202,9 +206,17 @@ def test_the_page_suggests_moving_the_item_with_float(member_client, org, member
     (suggestion,) = result.suggestions
     # Four working days later (Fri, Mon, Tue): 36 h, then 30 h; the critical item stays.
     assert (suggestion.item, suggestion.shift_days, suggestion.resolves) == (short.pk, 4, True)
-    page = member_client.get("/o/acme/projects/resources/load/?start=2027-01-04&weeks=3")
-    assert "Flexible task" in page.content.decode()
-    assert "Levels the week" in page.content.decode()
+    url = "/o/acme/projects/resources/load/?start=2027-01-04&weeks=3"
+    page = member_client.get(url).content.decode()
+    # Suggestions are computed on request: the page offers them, the button swaps them in.
+    assert "Flexible task" in page and "Levels the week" not in page
+    assert 'hx-get="?start=2027-01-04&amp;weeks=3&amp;page=1&amp;suggest=1"' in page
+    swap = member_client.get(url + "&page=1&suggest=1", HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in swap and 'id="levelling"' in swap
+    assert "Flexible task" in swap and "Levels the week" in swap
+    # Without JavaScript the link shows the whole page with them.
+    full = member_client.get(url + "&suggest=1").content.decode()
+    assert "<html" in full and "Levels the week" in full
 
 
 def test_the_load_api_reports_over_allocation_with_the_items(member_api, org, member):
@@ -367,3 +379,60 @@ def test_the_load_page_ignores_bad_parameters_with_a_form_error(member_client, w
     response = member_client.get(f"/o/acme/projects/resources/load/?weeks={weeks}")
     assert response.status_code == 200
     assert "errorlist" in response.content.decode()
+
+
+# --- Paging by resource, filters (issue 9: 200 people x 26 weeks in under a second) ---------
+
+
+def test_the_load_page_shows_25_resources_a_page_people_first(member_client, org):
+    project = make_project(org, start_date=MONDAY)
+    for n in range(30):
+        user = MembershipFactory(organization=org, user__display_name=f"Person {n:02d}").user
+        allocate(org, item(org, project, f"Task {n}", 5), person(org, user), 9 if n == 27 else 2)
+    url = "/o/acme/projects/resources/load/?start=2027-01-04&weeks=2"
+
+    first = member_client.get(url).content.decode()
+    assert first.count('<th scope="row">') == 25
+    assert "Person 00" in first and "Person 24" in first and "Person 25" not in first
+    assert "Page 1 of 2 (30 resources)" in first and 'rel="next"' in first
+    second = member_client.get(url + "&page=2").content.decode()
+    assert second.count('<th scope="row">') == 5 and "Person 27" in second
+    assert 'rel="prev"' in second and 'rel="next"' not in second
+    # Past the last page: the last page, not an error.
+    assert "Person 29" in member_client.get(url + "&page=99").content.decode()
+
+    over = member_client.get(url + "&over=on").content.decode()
+    assert over.count('<th scope="row">') == 1 and "Person 27" in over
+    assert "Page 1 of 1 (1 resources)" in over and 'class="num over"' in over
+
+
+def test_the_load_filters_by_kind(member_client, org, member):
+    person(org, member)
+    resources.resource_create(
+        org=org,
+        actor=None,
+        data={"kind": "equipment", "name": "Press 2", "unit": "h", "available_per_day": 8},
+    )
+    page = member_client.get("/o/acme/projects/resources/load/?kind=equipment").content.decode()
+    assert "Press 2" in page and page.count('<th scope="row">') == 1
+
+
+def test_the_load_api_pages_by_resource_and_suggests_on_request(member_api, org):
+    project = make_project(org, start_date=MONDAY)
+    for n in range(30):
+        user = MembershipFactory(organization=org, user__display_name=f"Person {n:02d}").user
+        allocate(org, item(org, project, f"Task {n}", 5), person(org, user), 9 if n == 3 else 2)
+    url = "/api/v1/resources/load/"
+    params = {"start": "2027-01-04", "weeks": "2"}
+
+    first = member_api.get(url, params).json()
+    assert len(first["resources"]) == 25 and first["count"] == 30
+    assert first["suggestions"] == [] and first["next"]
+    second = member_api.get(first["next"]).json()
+    assert len(second["resources"]) == 5 and second["next"] is None and second["previous"]
+    names = [r["name"] for r in first["resources"] + second["resources"]]
+    assert names == sorted(names) and len(set(names)) == 30
+    over = member_api.get(url, {**params, "over": "true", "page_size": "200"}).json()
+    assert [r["name"] for r in over["resources"]] == ["Person 03"]
+    assert member_api.get(url, {**params, "page_size": "1000"}).json()["count"] == 30
+    assert member_api.get(url, {**params, "page_size": "0"}).status_code == 400

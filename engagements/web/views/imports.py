@@ -32,7 +32,9 @@ class ImportView(OrgViewMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context.setdefault("form", ImportForm())
-        context["jobs"] = selectors.import_jobs(self.org)[:20]
+        context["jobs"] = selectors.import_jobs(self.org).filter(kind__in=ImportJob.CUSTOMER_SIDE)[
+            :20
+        ]
         context["columns"] = [
             (ImportJob.Kind(k).label, k, v, imports.allowed_values(k))
             for k, v in imports.COLUMNS.items()
