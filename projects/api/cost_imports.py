@@ -25,29 +25,29 @@ COST_IMPORT_PARSERS = [CsvParser, MultiPartParser, FormParser, BoundedJSONParser
 
 
 class CostImportErrorSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    row = serializers.IntegerField(allow_null=True)
-    field = serializers.CharField(allow_blank=True)
-    code = serializers.CharField(allow_blank=True)
-    message = serializers.CharField()
-    params = serializers.DictField(required=False)
+    row = serializers.IntegerField(allow_null=True, read_only=True)
+    field = serializers.CharField(allow_blank=True, read_only=True)
+    code = serializers.CharField(allow_blank=True, read_only=True)
+    message = serializers.CharField(read_only=True)
+    params = serializers.DictField(required=False, read_only=True)
 
 
 class CostImportSerializer(serializers.Serializer):  # type: ignore[type-arg]
     """A cost file's import job: its progress, then what was imported or, by line and
     column, why nothing was (messages in the language of the request)."""
 
-    id = serializers.UUIDField()
-    project = serializers.UUIDField(source="target_id")
-    filename = serializers.CharField()
-    status = serializers.CharField()
-    total_rows = serializers.IntegerField()
-    processed_rows = serializers.IntegerField()
-    percent = serializers.IntegerField()
-    created_count = serializers.IntegerField()
-    waiting_for_worker = serializers.BooleanField()
+    id = serializers.UUIDField(read_only=True)
+    project = serializers.UUIDField(source="target_id", read_only=True)
+    filename = serializers.CharField(read_only=True)
+    status = serializers.CharField(read_only=True)
+    total_rows = serializers.IntegerField(read_only=True)
+    processed_rows = serializers.IntegerField(read_only=True)
+    percent = serializers.IntegerField(read_only=True)
+    created_count = serializers.IntegerField(read_only=True)
+    waiting_for_worker = serializers.BooleanField(read_only=True)
     errors = serializers.SerializerMethodField()  # type: ignore[assignment]  # stubs: Serializer.errors
-    created_at = serializers.DateTimeField()
-    finished_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    finished_at = serializers.DateTimeField(allow_null=True, read_only=True)
 
     def get_errors(self, job: Any) -> list[dict[str, Any]]:
         return [

@@ -368,7 +368,14 @@ class ProjectViewSet(_ProjectPartViewSet):
 
         return control_views.cost_imports(self, request, cast(Project, self.get_object()))
 
-    @extend_schema(responses={200: CostImportSerializer()})
+    @extend_schema(
+        responses={200: CostImportSerializer()},
+        parameters=[
+            OpenApiParameter(
+                "job_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The job's id."
+            )
+        ],
+    )
     @action(
         detail=True,
         methods=["get"],
