@@ -5,10 +5,9 @@ from typing import Any, cast
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.utils.translation import gettext_lazy as _
 
-from accounts import services
 from accounts.identity import normalize_identifier
 from accounts.inputs import InputRulesFormMixin
 from accounts.models import Membership, Organization, User, timezone_choices
@@ -44,16 +43,6 @@ class EmailAuthenticationForm(InputRulesFormMixin, AuthenticationForm):
 class NormalizedPasswordResetForm(InputRulesFormMixin, PasswordResetForm):
     def clean_email(self) -> str:
         return normalize_identifier(self.cleaned_data.get("email"))
-
-
-class ConfirmingSetPasswordForm(InputRulesFormMixin, SetPasswordForm):
-    """The reset link was mailed to the address, so using it confirms the address."""
-
-    def save(self, commit: bool = True) -> Any:
-        user = super().save(commit=commit)
-        if commit:
-            services.email_confirmed_by_reset(user=user)
-        return user
 
 
 class ResendConfirmationForm(InputRulesFormMixin, forms.Form):

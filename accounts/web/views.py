@@ -85,6 +85,15 @@ class PasswordResetView(auth_views.PasswordResetView):
         return limited or super().post(request, *args, **kwargs)
 
 
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """The reset link was mailed to the address, so using it confirms the address too."""
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        services.email_confirmed_by_reset(user=form.user)
+        return response
+
+
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = EmailAuthenticationForm
@@ -165,18 +174,22 @@ class SignUpConfirmView(View):
         return redirect("accounts:organization_create")
 
 
-class ResendConfirmationView(FormView):
+class ResendConfirmationView(View):
     """A new confirmation link, for an unconfirmed account; the same answer for every
     address, rate-limited per client address like sign-up."""
 
     template_name = "accounts/signup_resend.html"
-    form_class = ResendConfirmationForm
 
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render(request, self.template_name, {"form": ResendConfirmationForm()})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
         limited = _rate_limited(request, "signup-resend", settings.FOLLOWUP_SIGNUP_RATE)
-        return limited or super().post(request, *args, **kwargs)
-
-    def form_valid(self, form: ResendConfirmationForm) -> HttpResponse:
+        if limited is not None:
+            return limited
+        form = ResendConfirmationForm(request.POST)
+        if not form.is_valid():
+            return render(request, self.template_name, {"form": form}, status=400)
         services.sign_up_resend(email=form.cleaned_data["email"])
         return redirect("accounts:signup_sent")
 
