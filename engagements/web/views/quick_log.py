@@ -254,4 +254,4 @@ class AnswerUndoView(OrgViewMixin, View):
         return redirect(back)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        return {"org": self.org, "membership": self.request.membership, **kwargs}
+        return {"org": self.org, "membership": self.org_request.membership, **kwargs}
