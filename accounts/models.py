@@ -47,6 +47,10 @@ class UserManager(BaseUserManager["User"]):
     def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
         extra.setdefault("is_staff", False)
         extra.setdefault("is_superuser", False)
+        # Accounts made by the product's own paths (an accepted invitation, which proves the
+        # address; the demo; create_org) are confirmed. Open sign-up passes None and mails
+        # a confirmation link (accounts.services.sign_up_request).
+        extra.setdefault("email_confirmed_at", now())
         return self._create_user(email, password, **extra)
 
     def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
@@ -75,6 +79,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=now)
+    # None until the owner of the address opened the link mailed at sign-up; such an
+    # account cannot log in. The link's token is stored as its digest only
+    # (accounts.zones.token_digest), replaced by each new link and cleared once used.
+    email_confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmation_digest = models.CharField(
+        max_length=64, blank=True, default="", db_default="", db_index=True
+    )
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
@@ -15,13 +17,14 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from accounts import audit, departures, selectors
 from accounts.departures import Departure, Tally
 from accounts.identity import normalize_identifier
 from accounts.models import ApiKey, Invitation, Membership, Organization, User
 from accounts.roles import Role, can_change_holder, can_grant, role_can
+from accounts.zones import token_digest
 
 logger = logging.getLogger(__name__)
 
@@ -72,43 +75,158 @@ def user_sign_up(
     return user, org
 
 
-def sign_up_welcome(*, user: User, org: Organization) -> None:
-    """The mail a new account gets: sign-up answers "check your e-mail" for every address
-    (see ``sign_up_attempted_for_existing``), so a new one gets a mail too."""
+class ConfirmationInvalid(Exception):
+    """The confirmation link is unknown or was already used."""
+
+
+class ConfirmationExpired(Exception):
+    """The confirmation link is known but older than ``SIGNUP_CONFIRMATION_TTL``."""
+
+
+def _mail(user: User, subject: str, template: str, context: dict[str, object]) -> None:
     with translation.override(user.language or settings.LANGUAGE_CODE):
-        context = {
-            "user": user,
-            "organization": org,
-            "home_url": settings.BASE_URL + reverse("home", kwargs={"org_slug": org.slug}),
-        }
-        subject = str(_("Welcome to Followup"))
-        text = render_to_string("accounts/email/signup_welcome.txt", context)
+        text = render_to_string(template, {"user": user, **context})
+        subject = str(_(subject))
     try:
         EmailMultiAlternatives(subject, text, to=[user.email]).send()
-    except Exception:  # the account exists; a lost welcome mail is no error
-        logger.exception("Could not send the welcome mail of a new account")
+    except Exception:  # the page answers the same whatever the mail server does
+        logger.exception("Could not send a sign-up mail")
 
 
-def sign_up_attempted_for_existing(*, email: str) -> bool:
-    """Someone signed up with an address that already has an account. The page answers as
-    for a new address (no enumeration); the account's owner gets a mail saying so, with
-    the ways in (log in, reset the password). False when there is no such account."""
-    user = User.objects.filter(email__iexact=normalize_identifier(email)).first()
-    if user is None:
-        return False
-    with translation.override(user.language or settings.LANGUAGE_CODE):
-        context = {
-            "user": user,
+def _mail_confirmation(user: User, token: str) -> None:
+    hours = int(settings.SIGNUP_CONFIRMATION_TTL.total_seconds() // 3600)
+    url = settings.BASE_URL + reverse("accounts:signup_confirm", kwargs={"token": token})
+    _mail(
+        user,
+        gettext_noop("Confirm your e-mail address for Followup"),
+        "accounts/email/signup_confirm.txt",
+        {"confirm_url": url, "hours": hours},
+    )
+
+
+def _mail_existing(user: User) -> None:
+    _mail(
+        user,
+        gettext_noop("Someone tried to sign up to Followup with your address"),
+        "accounts/email/signup_existing.txt",
+        {
             "login_url": settings.BASE_URL + reverse("accounts:login"),
             "reset_url": settings.BASE_URL + reverse("accounts:password_reset"),
-        }
-        subject = str(_("Someone tried to sign up to Followup with your address"))
-        text = render_to_string("accounts/email/signup_existing.txt", context)
-    try:
-        EmailMultiAlternatives(subject, text, to=[user.email]).send()
-    except Exception:  # the page must not tell known addresses apart by an error
-        logger.exception("Could not mail the owner of an address used to sign up again")
-    return True
+        },
+    )
+
+
+def _new_confirmation(user: User) -> str:
+    """A fresh one-time link for ``user`` (locked by the caller); the previous one stops
+    working. Only the token's digest is stored."""
+    token = secrets.token_urlsafe(32)
+    user.confirmation_digest = token_digest(token)
+    user.confirmation_sent_at = timezone.now()
+    user.save(update_fields=["confirmation_digest", "confirmation_sent_at"])
+    return token
+
+
+def sign_up_request(
+    *,
+    email: str,
+    password: str,
+    display_name: str,
+    timezone_name: str = "UTC",
+    language: str = "",
+) -> None:
+    """Open sign-up. It answers nothing, so the page cannot tell addresses apart:
+
+    - a new address gets an unconfirmed account and a one-time, expiring link that
+      confirms it (``sign_up_confirm``); the account cannot log in before;
+    - an address whose account is still unconfirmed gets a new link, and this sign-up's
+      password and name replace the earlier ones (the last sign-up is the one confirmed);
+    - a confirmed address is left alone and its owner is mailed that someone tried, with
+      the ways in (log in, reset the password).
+
+    Each path hashes the password once, so their timings match too."""
+    email = normalize_identifier(email)
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(email__iexact=email).first()
+        if user is not None and user.email_confirmed_at is not None:
+            make_password(password)  # the same work as the other paths
+            known = user
+            transaction.on_commit(lambda: _mail_existing(known), robust=True)
+            return
+        if user is None:
+            try:
+                with transaction.atomic():
+                    user = User.objects.create_user(
+                        email=email,
+                        password=password,
+                        display_name=display_name,
+                        timezone=timezone_name,
+                        language=language,
+                        email_confirmed_at=None,
+                    )
+            except IntegrityError:  # the same address signed up at the same moment
+                return
+        else:
+            user.set_password(password)
+            user.display_name = display_name
+            user.timezone = timezone_name
+            user.language = language
+            user.save(update_fields=["password", "display_name", "timezone", "language"])
+        token = _new_confirmation(user)
+        pending = user
+        transaction.on_commit(lambda: _mail_confirmation(pending, token), robust=True)
+
+
+def sign_up_resend(*, email: str) -> None:
+    """A new confirmation link for an unconfirmed account; nothing for any other address
+    (the page answers the same)."""
+    email = normalize_identifier(email)
+    with transaction.atomic():
+        user = (
+            User.objects.select_for_update()
+            .filter(email__iexact=email, email_confirmed_at__isnull=True, is_active=True)
+            .first()
+        )
+        if user is None:
+            return
+        token = _new_confirmation(user)
+        transaction.on_commit(lambda: _mail_confirmation(user, token), robust=True)
+
+
+def _confirmation_user(token: str, *, lock: bool = False) -> User:
+    queryset = User.objects.select_for_update() if lock else User.objects.all()
+    user = queryset.filter(
+        confirmation_digest=token_digest(token), email_confirmed_at__isnull=True
+    ).first()
+    if user is None or user.confirmation_sent_at is None:
+        raise ConfirmationInvalid
+    if user.confirmation_sent_at + settings.SIGNUP_CONFIRMATION_TTL < timezone.now():
+        raise ConfirmationExpired
+    return user
+
+
+def sign_up_confirmation_check(*, token: str) -> User:
+    """The account a confirmation link would confirm, without using the link; raises
+    ``ConfirmationInvalid`` or ``ConfirmationExpired``."""
+    return _confirmation_user(token)
+
+
+@transaction.atomic
+def sign_up_confirm(*, token: str) -> User:
+    """Use a confirmation link once: the address is confirmed and the link dies."""
+    user = _confirmation_user(token, lock=True)
+    user.email_confirmed_at = timezone.now()
+    user.confirmation_digest = ""
+    user.save(update_fields=["email_confirmed_at", "confirmation_digest"])
+    return user
+
+
+def email_confirmed_by_reset(*, user: User) -> None:
+    """A password reset went through the link mailed to the address: that proves it too,
+    and the reset password replaces any an earlier sign-up chose."""
+    if user.email_confirmed_at is None:
+        User.objects.filter(pk=user.pk, email_confirmed_at__isnull=True).update(
+            email_confirmed_at=timezone.now(), confirmation_digest=""
+        )
 
 
 def _require(actor: Membership | ApiKey, capability: str) -> None:

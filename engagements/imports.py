@@ -150,6 +150,22 @@ class RowError(FileError):
         self.row = row
 
 
+# The fields whose values may span lines (a quoted value with line breaks); a line break in
+# any other field means a quote opened on one line was closed on a later one, swallowing
+# the rows between.
+MULTI_LINE = {"notes", "summary", "outcome", "next_step"}
+
+
+def _quote_error(line: int) -> RowError:
+    return RowError(
+        _(
+            "A quoted value is not closed, or a quote stands inside a value: check the "
+            "quotes of this row. Nothing was imported."
+        ),
+        row=line,
+    )
+
+
 def read_rows(content: str, kind: str) -> list[dict[str, str]]:
     # strict: a quote opened and never closed is an error, not one garbage row that
     # swallows the rest of the file.
@@ -172,19 +188,23 @@ def read_rows(content: str, kind: str) -> list[dict[str, str]]:
         )
     reader.fieldnames = header
     rows: list[dict[str, str]] = []
+    # The line a record starts on (the header is line 1, as in check_rows): a quote
+    # error names the line where the quote was opened, wherever the reader noticed it.
+    start = reader.line_num + 1
     try:
         for row in reader:
             if len(rows) >= MAX_ROWS:
                 raise FileError(_("A file may have at most %(max)d rows.") % {"max": MAX_ROWS})
+            if reader.line_num > start and any(
+                k not in MULTI_LINE and ("\n" in (v or "") or "\r" in (v or ""))
+                for k, v in row.items()
+                if k
+            ):
+                raise _quote_error(start)
             rows.append({k: (v or "").strip() for k, v in row.items() if k})
+            start = reader.line_num + 1
     except csv.Error:
-        raise RowError(
-            _(
-                "A quoted value is not closed, or a quote stands inside a value: check the "
-                "quotes of this row. Nothing was imported."
-            ),
-            row=len(rows) + 2,  # the header is line 1, as in check_rows
-        ) from None
+        raise _quote_error(start) from None
     return rows
 
 

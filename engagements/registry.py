@@ -48,13 +48,14 @@ AUDIT_ACTIONS = {
 
 
 def register() -> None:
-    from engagements import bulk, followups, search
+    from engagements import answers, bulk, followups, search
 
     for action, label in AUDIT_ACTIONS.items():
         audit.register_action(action, label)
     followups.register()
     search.register()
     bulk.register()
+    answers.register()
     lists.register("customers", "engagements:customer_list", _("Customers"))
     for event_type, description in EVENT_TYPES.items():
         events.register_type(event_type, description)

@@ -90,7 +90,13 @@ PUBLIC_ROUTES: dict[str, str] = {
     "api-root": "redirect to the docs",
     "accounts:login": "anonymous page",
     "accounts:logout": "ends the own session",
-    "accounts:signup": "creates a new organization",
+    "accounts:signup": "mails a confirmation link (or the known address's owner); no data",
+    "accounts:signup_sent": "anonymous page, the same for every address",
+    "accounts:signup_confirm": (
+        "a one-time, expiring token (stored as its digest) is the credential; it confirms "
+        "the own new account only (tests/accounts/test_signup_confirmation.py)"
+    ),
+    "accounts:signup_resend": "anonymous page, the same answer for every address",
     "accounts:profile": "the person's own profile, no organization data",
     "accounts:organization_create": "creates a new organization",
     "accounts:password_reset": "anonymous page",

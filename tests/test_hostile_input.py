@@ -178,6 +178,72 @@ def test_a_csv_line_with_an_unclosed_quote_is_a_row_error_and_nothing_imports(
     assert not Customer.objects.for_org(org).exists()
 
 
+def _upload_kind(client, kind: str, text: str, capture):
+    with capture(execute=True):
+        return client.post(
+            "/o/acme/imports/",
+            {"kind": kind, "file": SimpleUploadedFile("data.csv", text.encode())},
+        )
+
+
+# A quote opened on line 3 and closed further down, in the middle of the file: the reader
+# sees one record spanning lines 3-5, whose one-line fields now hold line breaks.
+MID_FILE_QUOTES = {
+    "customers": ('name,external_id\nAcme,c-1\n"Broken,c-2\nGlobex,c-3\n",c-4\nInitech,c-5\n'),
+    "contacts": (
+        "customer_name,name,email\nAcme,Ann,ann@acme.test\n"
+        '"Acme,Bob,bob@acme.test\nAcme,Cy,cy@acme.test\n",Dee,dee@acme.test\n'
+        "Acme,Eve,eve@acme.test\n"
+    ),
+    "touchpoints": (
+        "customer_name,channel,summary\nAcme,call,First\n"
+        '"Acme,call,Second\nAcme,call,Third\n",call,Fourth\nAcme,call,Fifth\n'
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(MID_FILE_QUOTES))
+def test_an_unbalanced_quote_mid_file_is_a_row_error_naming_its_line_and_nothing_imports(
+    manager_client, org, eager, django_capture_on_commit_callbacks, kind
+):
+    from engagements.models import Contact, Touchpoint
+
+    make_customer(org, name="Acme")
+    before = (Customer.objects.for_org(org).count(), Contact.objects.for_org(org).count())
+    _upload_kind(manager_client, kind, MID_FILE_QUOTES[kind], django_capture_on_commit_callbacks)
+    job = ImportJob.objects.for_org(org).get()
+    assert job.status == "failed"
+    assert [error["row"] for error in job.errors] == [3]
+    assert "quote" in job.errors[0]["message"]
+    assert (Customer.objects.for_org(org).count(), Contact.objects.for_org(org).count()) == before
+    assert not Touchpoint.objects.for_org(org).exists()
+
+
+def test_a_quote_closed_mid_file_before_more_text_is_a_row_error_naming_its_line(
+    manager_client, org, eager, django_capture_on_commit_callbacks
+):
+    text = 'name,external_id\nAcme,c-1\n"Broken,c-2\nGlobex,c-3\n"Fine",c-4\nInitech,c-5\n'
+    _upload(manager_client, text, django_capture_on_commit_callbacks)
+    job = ImportJob.objects.for_org(org).get()
+    assert job.status == "failed"
+    assert [error["row"] for error in job.errors] == [3]
+    assert not Customer.objects.for_org(org).exists()
+
+
+def test_a_quoted_multi_line_summary_still_imports(
+    manager_client, org, eager, django_capture_on_commit_callbacks
+):
+    from engagements.models import Touchpoint
+
+    make_customer(org, name="Acme")
+    text = 'customer_name,channel,summary\nAcme,call,"Two\nlines"\nAcme,email,Plain\n'
+    _upload_kind(manager_client, "touchpoints", text, django_capture_on_commit_callbacks)
+    job = ImportJob.objects.for_org(org).get()
+    assert job.status == "done", job.errors
+    summaries = set(Touchpoint.objects.for_org(org).values_list("summary", flat=True))
+    assert summaries == {"Two\nlines", "Plain"}
+
+
 def test_a_chunked_body_without_length_is_a_411_saying_why(api, org):
     response = api.generic(
         "POST",

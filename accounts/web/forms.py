@@ -19,6 +19,21 @@ class EmailAuthenticationForm(InputRulesFormMixin, AuthenticationForm):
         label=_("E-mail"),
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
+    # Set when the password was right but the address is not confirmed yet: the page then
+    # offers to send the confirmation link again.
+    unconfirmed = False
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)
+        if user.email_confirmed_at is None:
+            self.unconfirmed = True
+            raise forms.ValidationError(
+                _(
+                    "Confirm your e-mail address first: open the link we mailed you when you "
+                    "signed up."
+                ),
+                code="unconfirmed",
+            )
 
     def clean_username(self) -> str:
         # One identifier for the password check and for the lockout's failure count.
@@ -28,6 +43,15 @@ class EmailAuthenticationForm(InputRulesFormMixin, AuthenticationForm):
 class NormalizedPasswordResetForm(InputRulesFormMixin, PasswordResetForm):
     def clean_email(self) -> str:
         return normalize_identifier(self.cleaned_data.get("email"))
+
+
+class ResendConfirmationForm(InputRulesFormMixin, forms.Form):
+    email = forms.EmailField(
+        label=_("E-mail"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+
+    def clean_email(self) -> str:
+        return normalize_identifier(self.cleaned_data["email"])
 
 
 class TimezoneField(forms.ChoiceField):
@@ -47,15 +71,13 @@ class SignUpForm(InputRulesFormMixin, forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=_("At least 10 characters, not only digits, not a common password."),
     )
-    organization_name = forms.CharField(label=_("Organization name"), max_length=120)
     timezone = TimezoneField(initial="UTC")
 
     def __init__(self, *args: Any, invited_email: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.invited_email = invited_email
         if invited_email:
-            # Joining an existing organization: no new organization, e-mail is fixed.
-            del self.fields["organization_name"]
+            # Joining an existing organization: the e-mail is fixed.
             self.fields["email"].initial = invited_email
             self.fields["email"].disabled = True
 

@@ -10,6 +10,13 @@ urlpatterns = [
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/signup/", views.SignUpView.as_view(), name="signup"),
+    path("accounts/signup/sent/", views.SignUpSentView.as_view(), name="signup_sent"),
+    path(
+        "accounts/signup/confirm/<str:token>/",
+        views.SignUpConfirmView.as_view(),
+        name="signup_confirm",
+    ),
+    path("accounts/signup/resend/", views.ResendConfirmationView.as_view(), name="signup_resend"),
     path("accounts/profile/", views.ProfileView.as_view(), name="profile"),
     path(
         "accounts/password-reset/",
@@ -29,7 +36,7 @@ urlpatterns = [
     ),
     path(
         "accounts/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
+        views.PasswordResetConfirmView.as_view(
             template_name="accounts/password_reset_confirm.html",
             success_url=reverse_lazy("accounts:password_reset_complete"),
         ),

@@ -43,6 +43,7 @@ from accounts.web.forms import (
     OrganizationCreateForm,
     OrganizationSettingsForm,
     ProfileForm,
+    ResendConfirmationForm,
     RoleForm,
     SignUpForm,
 )
@@ -84,6 +85,15 @@ class PasswordResetView(auth_views.PasswordResetView):
         return limited or super().post(request, *args, **kwargs)
 
 
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """The reset link was mailed to the address, so using it confirms the address too."""
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        services.email_confirmed_by_reset(user=form.user)
+        return response
+
+
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = EmailAuthenticationForm
@@ -105,23 +115,83 @@ class SignUpView(FormView):
 
     def form_valid(self, form: SignUpForm) -> HttpResponse:
         data = form.cleaned_data
-        # A known address gets the same answer as a new one (a redirect to the start page,
-        # the same message); its owner is mailed instead of the page saying it exists.
-        if services.sign_up_attempted_for_existing(email=data["email"]):
-            messages.success(self.request, _("Welcome to Followup. Check your e-mail."))
-            return redirect("root")
-        user, org = services.user_sign_up(
+        # Known and unknown addresses get the same answer (status, redirect, page, no
+        # cookie): a new address is mailed a confirmation link, a known one's owner a note
+        # that someone tried (services.sign_up_request).
+        services.sign_up_request(
             email=data["email"],
             password=data["password"],
             display_name=data["display_name"],
-            organization_name=data["organization_name"],
             timezone_name=data["timezone"],
             language=translation.get_language() or "",
         )
-        login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(self.request, _("Welcome to Followup. Check your e-mail."))
-        services.sign_up_welcome(user=user, org=org)
-        return redirect("root")
+        return redirect("accounts:signup_sent")
+
+
+def _confirmation_hours() -> int:
+    return int(settings.SIGNUP_CONFIRMATION_TTL.total_seconds() // 3600)
+
+
+class SignUpSentView(TemplateView):
+    template_name = "accounts/signup_sent.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {**super().get_context_data(**kwargs), "hours": _confirmation_hours()}
+
+
+class SignUpConfirmView(View):
+    """The link mailed at sign-up. Opening it shows one button (a mail scanner that fetches
+    links must not use up the one-time link); the button confirms the address, logs the
+    person in and continues to creating their organization."""
+
+    template_name = "accounts/signup_confirm.html"
+
+    def _refused(self, request: HttpRequest, exc: Exception) -> HttpResponse:
+        expired = isinstance(exc, services.ConfirmationExpired)
+        return render(
+            request,
+            self.template_name,
+            {"expired": expired, "invalid": not expired, "hours": _confirmation_hours()},
+            status=410 if expired else 404,
+        )
+
+    def get(self, request: HttpRequest, token: str) -> HttpResponse:
+        try:
+            user = services.sign_up_confirmation_check(token=token)
+        except (services.ConfirmationInvalid, services.ConfirmationExpired) as exc:
+            return self._refused(request, exc)
+        return render(request, self.template_name, {"pending": user})
+
+    def post(self, request: HttpRequest, token: str) -> HttpResponse:
+        try:
+            user = services.sign_up_confirm(token=token)
+        except (services.ConfirmationInvalid, services.ConfirmationExpired) as exc:
+            return self._refused(request, exc)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(
+            request, _("Your e-mail address is confirmed. Now create your organization.")
+        )
+        return redirect("accounts:organization_create")
+
+
+class ResendConfirmationView(View):
+    """A new confirmation link, for an unconfirmed account; the same answer for every
+    address, rate-limited per client address like sign-up."""
+
+    template_name = "accounts/signup_resend.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render(request, self.template_name, {"form": ResendConfirmationForm()})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        limited = _rate_limited(request, "signup-resend", settings.FOLLOWUP_SIGNUP_RATE)
+        if limited is not None:
+            return limited
+        form = ResendConfirmationForm(request.POST)
+        if not form.is_valid():
+            return render(request, self.template_name, {"form": form}, status=400)
+        services.sign_up_resend(email=form.cleaned_data["email"])
+        return redirect("accounts:signup_sent")
 
 
 class OrganizationCreateView(LoginRequiredMixin, FormView):

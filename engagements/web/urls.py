@@ -35,6 +35,7 @@ org_urlpatterns = [
     path("kpis/<uuid:pk>/edit/", views.KpiEditView.as_view(), name="kpi_edit"),
     path("kpis/<uuid:pk>/delete/", views.KpiDeleteView.as_view(), name="kpi_delete"),
     path("touchpoints/log/", views.QuickLogView.as_view(), name="quick_log"),
+    path("touchpoints/answers/<uuid:pk>/undo/", views.AnswerUndoView.as_view(), name="answer_undo"),
     path("touchpoints/<uuid:pk>/edit/", views.TouchpointEditView.as_view(), name="touchpoint_edit"),
     path(
         "touchpoints/<uuid:pk>/delete/",

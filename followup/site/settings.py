@@ -360,6 +360,7 @@ AXES_VERBOSE = False
 AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0, minimum=0)
 
 INVITATION_TTL = timedelta(days=env_int("FOLLOWUP_INVITATION_DAYS", 7, minimum=1))
+SIGNUP_CONFIRMATION_TTL = timedelta(hours=env_int("FOLLOWUP_SIGNUP_CONFIRM_HOURS", 48, minimum=1))
 
 # --- I18N ---------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"

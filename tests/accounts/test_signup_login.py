@@ -4,30 +4,31 @@ import re
 
 from django.core import mail
 
-from accounts.models import Membership, Organization, User
-from accounts.roles import Role
+from accounts.models import Organization, User
 from tests.factories import PASSWORD, UserFactory
 
 
-def test_sign_up_creates_the_owner_and_the_organization(client, db):
-    response = client.post(
-        "/accounts/signup/",
-        {
-            "display_name": "Ada",
-            "email": "Ada@Example.test",
-            "password": "a long enough secret",
-            "organization_name": "Ada's Widgets",
-            "timezone": "Europe/Berlin",
-        },
-    )
-    org = Organization.objects.get(name="Ada's Widgets")
+def test_sign_up_makes_an_unconfirmed_account_and_mails_its_link(
+    client, db, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/accounts/signup/",
+            {
+                "display_name": "Ada",
+                "email": "Ada@Example.test",
+                "password": "a long enough secret",
+                "timezone": "Europe/Berlin",
+            },
+        )
     assert response.status_code == 302
-    assert response["Location"] == "/"  # the same answer as for a known address
+    assert response["Location"] == "/accounts/signup/sent/"  # as for a known address
     user = User.objects.get(email="ada@example.test")
-    assert Membership.objects.for_org(org).get(user=user).role == Role.OWNER
-    assert client.get("/")["Location"] == f"/o/{org.slug}/"
-    assert client.get(f"/o/{org.slug}/").status_code == 200
-    assert [m.to for m in mail.outbox] == [["ada@example.test"]]  # the welcome mail
+    assert user.email_confirmed_at is None and user.timezone == "Europe/Berlin"
+    assert not Organization.objects.exists()  # made after confirming (test_signup_confirmation)
+    assert client.get("/")["Location"] == "/accounts/login/"
+    assert [m.to for m in mail.outbox] == [["ada@example.test"]]  # the confirmation link
+    assert "/accounts/signup/confirm/" in mail.outbox[0].body
 
 
 def test_sign_up_refuses_a_weak_password_and_keeps_nothing(client, db):
@@ -37,32 +38,33 @@ def test_sign_up_refuses_a_weak_password_and_keeps_nothing(client, db):
             "display_name": "Bob",
             "email": "bob@example.test",
             "password": "12345678901",
-            "organization_name": "Bob Inc",
             "timezone": "UTC",
         },
     )
     assert response.status_code == 200
     assert "entirely numeric" in response.content.decode()
     assert not User.objects.filter(email="bob@example.test").exists()
-    assert not Organization.objects.filter(name="Bob Inc").exists()
 
 
-def test_sign_up_with_a_taken_email_in_any_case_creates_nothing_and_mails_its_owner(client, db):
-    UserFactory(email="taken@example.test")
-    response = client.post(
-        "/accounts/signup/",
-        {
-            "display_name": "X",
-            "email": "TAKEN@example.test",
-            "password": "a long enough secret",
-            "organization_name": "X",
-            "timezone": "UTC",
-        },
-    )
-    assert response.status_code == 302 and response["Location"] == "/"
+def test_sign_up_with_a_taken_email_in_any_case_creates_nothing_and_mails_its_owner(
+    client, db, django_capture_on_commit_callbacks
+):
+    taken = UserFactory(email="taken@example.test")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/accounts/signup/",
+            {
+                "display_name": "X",
+                "email": "TAKEN@example.test",
+                "password": "a long enough secret",
+                "timezone": "UTC",
+            },
+        )
+    assert response.status_code == 302 and response["Location"] == "/accounts/signup/sent/"
     assert "already exists" not in response.content.decode()
-    assert not Organization.objects.filter(name="X").exists()
     assert User.objects.filter(email__iexact="taken@example.test").count() == 1
+    taken.refresh_from_db()
+    assert taken.check_password(PASSWORD) and taken.display_name != "X"
     assert [m.to for m in mail.outbox] == [["taken@example.test"]]
     assert "tried to create a new Followup account" in mail.outbox[0].body
 

@@ -145,3 +145,69 @@ def test_the_english_header_keeps_one_row_at_1280(live_server, page, console_err
     assert name.evaluate("el => el.scrollWidth <= el.clientWidth"), "the organization name is cut"
     assert org.name in name.inner_text()
     console_errors.assert_none()
+
+
+# Every list table reads as stacked cards on a phone (issue 11: the members page's role and
+# Leave/Remove buttons were off-screen until the table was scrolled sideways).
+TABLES_FIT = """() => {
+  const width = document.documentElement.clientWidth;
+  const bad = [];
+  for (const wrap of document.querySelectorAll('.table-wrap, .table-scroll')) {
+    if (wrap.scrollWidth > wrap.clientWidth + 1) {
+      const th = wrap.querySelector('th');
+      bad.push('scrolls ' + wrap.scrollWidth + '>' + wrap.clientWidth + ' ['
+               + (th ? th.textContent.trim().slice(0, 20) : '') + ']');
+    }
+  }
+  const controls = ['a', 'button', 'input', 'select', 'textarea', 'summary']
+    .map(tag => 'table ' + tag).join(', ');
+  for (const el of document.querySelectorAll(controls)) {
+    const box = el.getBoundingClientRect();
+    if (box.width < 2 || box.height < 2 || getComputedStyle(el).visibility === 'hidden') continue;
+    if (box.left < -1 || box.right > width + 1) {
+      const name = (el.textContent || el.getAttribute('name') || '').trim().slice(0, 24);
+      bad.push(el.tagName.toLowerCase() + ' "' + name + '" ' + Math.round(box.left) + '..'
+               + Math.round(box.right));
+    }
+    if (bad.length > 8) break;
+  }
+  return bad;
+}"""
+PROJECT_TABLE_PAGES = [
+    "projects:budget",
+    "projects:change_requests",
+    "projects:earned_value",
+    "projects:report_list",
+    "risks:fmea",
+    "risks:project_reviews",
+]
+ORG_TABLE_PAGES = ["risks:list", "projects:resource_list", "projects:resource_load"]
+
+
+def test_every_table_of_the_demo_reads_on_a_phone_without_scrolling_sideways(
+    live_server, phone, console_errors
+):
+    org, pages = _demo_pages()
+
+    def url(name: str, **kwargs) -> str:
+        return reverse(name, kwargs={"org_slug": org.slug, **kwargs})
+
+    pages += [url(name) for name in ORG_TABLE_PAGES]
+    for project in Project.objects.for_org(org):
+        pages += [url(name, pk=project.pk) for name in PROJECT_TABLE_PAGES]
+    _log_in(phone, live_server.url)
+    owner = User.objects.get(email="owner@demo.followup.test")
+    failing, with_tables = {}, 0
+    for language in ("en", "zh-hans"):
+        owner.language = language
+        owner.save(update_fields=["language"])
+        for path in pages:
+            response = phone.goto(live_server.url + path)
+            assert response is not None and response.status < 400, (path, response.status)
+            with_tables += phone.locator("table").count() > 0
+            bad = phone.evaluate(TABLES_FIT)
+            if bad:
+                failing[f"{language} {path}"] = bad
+    assert with_tables > 40  # the walk saw the product's tables, not empty pages
+    assert failing == {}, failing
+    console_errors.assert_none()

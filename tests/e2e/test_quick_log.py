@@ -90,3 +90,48 @@ def test_quick_log_from_the_customer_page_by_keyboard(live_server, page, console
     page.locator("#timeline li").filter(has_text="Sent the quotation").wait_for()
     assert page.locator("#timeline li").count() == 2
     console_errors.assert_none()
+
+
+def test_answering_from_my_day_on_a_phone_then_undo(live_server, phone, console_errors):
+    """Issue 11, defect 6: the confirmation says what happened and Undo takes it back."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from followup.engine import services as followup_services
+    from followup.engine.models import FollowUp, FollowUpStatus
+
+    org = OrganizationFactory(name="Phone Org", slug="phone-org")
+    rep = MembershipFactory(organization=org, role=Role.MEMBER, user__email="rep@phone.test").user
+    customer = make_customer(org, name="Acme Tools", owner=rep)
+    due = timezone.now() + timedelta(hours=1)
+    followup = followup_services.followup_create(
+        org=org, actor=rep, title="Call Acme back", owner=rep, due_at=due, subject=customer
+    )
+    _log_in(phone, live_server.url, "rep@phone.test")
+    phone.wait_for_url(re.compile(r"/o/phone-org/$"))
+    phone.locator(f"#fu-{followup.pk}").get_by_role("link", name="Log touchpoint").click()
+    phone.wait_for_url(re.compile(r"/touchpoints/log/\?"))
+    phone.get_by_text("Call", exact=True).click()
+    phone.get_by_label("Summary").fill("Agreed on the renewal")
+    phone.get_by_role("button", name="Log touchpoint").click()
+
+    status = phone.locator(".answered")
+    status.get_by_text("Logged: Call with Acme Tools.").wait_for()
+    assert "“Call Acme back” is done" in status.inner_text()
+    assert FollowUp.objects.for_org(org).get(pk=followup.pk).status == FollowUpStatus.DONE
+    undo = phone.get_by_role("button", name="Undo (5 min)")
+    box = undo.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 375
+    undo.click()
+
+    phone.get_by_text("is open again").wait_for()
+    assert not Touchpoint.objects.for_org(org).exists()
+    reopened = FollowUp.objects.for_org(org).get(pk=followup.pk)
+    assert (reopened.status, reopened.due_at) == (FollowUpStatus.OPEN, followup.due_at)
+    assert phone.locator("#timeline li").filter(has_text="Agreed on the renewal").count() == 0
+    overflow = phone.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
+    console_errors.assert_none()

@@ -18,9 +18,19 @@ def test_sign_up_invite_and_switch_to_chinese(live_server, page, console_errors)
     page.get_by_label("Your name").fill("Mei Chen")
     page.get_by_label("Work e-mail").fill("mei@widgets.test")
     page.get_by_label("Password").fill("a long enough secret")
-    page.get_by_label("Organization name").fill("Widgets Ltd")
     page.get_by_label("Time zone").select_option("Asia/Shanghai")
-    page.get_by_role("button", name="Create account and organization").click()
+    page.get_by_role("button", name="Create account").click()
+
+    # Nobody is logged in before the address is confirmed: the link comes by mail.
+    page.wait_for_url(re.compile(r"/accounts/signup/sent/$"))
+    assert page.get_by_role("heading", name="Check your e-mail").is_visible()
+    assert mail.outbox and mail.outbox[-1].to == ["mei@widgets.test"]
+    link = re.search(r"http://\S+?(/accounts/signup/confirm/\S+/)", mail.outbox[-1].body)
+    page.goto(live_server.url + link.group(1))
+    page.get_by_role("button", name="Confirm and continue").click()
+    page.wait_for_url(re.compile(r"/orgs/new/$"))
+    page.get_by_label("Organization name").fill("Widgets Ltd")
+    page.get_by_role("button", name="Create organization").click()
 
     page.wait_for_url(re.compile(r"/o/widgets-ltd/$"))
     assert Organization.objects.get(slug="widgets-ltd").name == "Widgets Ltd"

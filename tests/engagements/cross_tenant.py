@@ -274,3 +274,36 @@ register(
     make=lambda w: Target({"pk": _survey_contact(w).pk}, _survey_contact(w).name),
     body=lambda w: {"language": "en"},
 )
+
+
+def _answer_change(w: World):
+    from django.utils import timezone
+
+    from engagements import answers
+    from followup.engine import services as followup_services
+
+    def make():
+        customer = _customer(w)
+        followup = followup_services.followup_create(
+            org=w.org_a,
+            actor=w.owner_a,
+            title="Alpha secret call",
+            owner=w.owner_a,
+            due_at=timezone.now(),
+            subject=customer,
+        )
+        return answers.touchpoint_answer(
+            org=w.org_a,
+            actor=w.owner_a,
+            answers=followup,
+            customer=customer,
+            channel="call",
+            summary="Alpha secret answer",
+        ).change
+
+    return w.once("answer_change", make)
+
+
+register(
+    "engagements:answer_undo", make=lambda w: Target({"pk": _answer_change(w).pk}, "alpha-secret")
+)

@@ -285,5 +285,5 @@ def test_answering_without_javascript_says_the_follow_up_is_done(
         follow=True,
     )
     body = response.content.decode()
-    assert "the follow-up “Call about the renewal” is done" in body
+    assert "The follow-up “Call about the renewal” is done." in body
     assert response.redirect_chain[-1][0] == f"/o/acme/followups/{followup.pk}/"

@@ -24,10 +24,11 @@ from engagements.web.views.engagements import (
     TouchpointEditView,
 )
 from engagements.web.views.imports import ImportDetailView, ImportTemplateView, ImportView
-from engagements.web.views.quick_log import QuickLogView
+from engagements.web.views.quick_log import AnswerUndoView, QuickLogView
 from engagements.web.views.settings import HealthSettingsView
 
 __all__ = [
+    "AnswerUndoView",
     "ContactCreateView",
     "ContactDeleteView",
     "ContactEditView",

@@ -5,18 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.views import View
 from django.views.generic import TemplateView
 
 from accounts.mixins import OrgViewMixin
 from accounts.models import Organization
 from accounts.requests import OrgRequest, safe_next
 from accounts.tenancy import access_by_id
-from engagements import followups, selectors, services
+from engagements import answers, followups, selectors, services
 from engagements.web.forms import (
     QuickLogForm,
 )
@@ -24,9 +29,52 @@ from engagements.web.views.base import (
     EDIT,
     _form_errors_into,
 )
-from followup.engine.models import FollowUp
+from followup.engine import bulk
+from followup.engine.models import BulkChange, FollowUp
 from followup.engine.services import followup_path
 from followup.kernel import idempotent_forms
+
+UNDO_MINUTES = bulk.UNDO_WINDOW.seconds // 60
+
+
+def answered_text(answer: answers.Answered) -> str:
+    """What answering did, in the reader's language and time zone."""
+    values = {
+        "channel": answer.touchpoint.get_channel_display(),
+        "customer": answer.touchpoint.customer.name,
+        "title": answer.followup.title,
+    }
+    if answer.next is not None:
+        values["due"] = date_format(
+            timezone.localtime(answer.next.due_at), "WEEKDAY_DATETIME_FORMAT"
+        )
+        return (
+            _(
+                "Logged: %(channel)s with %(customer)s. The follow-up “%(title)s” is done; "
+                "the next one is due %(due)s."
+            )
+            % values
+        )
+    return _("Logged: %(channel)s with %(customer)s. The follow-up “%(title)s” is done.") % values
+
+
+def undo_message(request: OrgRequest, answer: answers.Answered, back: str) -> str:
+    """The message after answering without JavaScript: what happened, and an Undo button."""
+    action = reverse(
+        "engagements:answer_undo", kwargs={"org_slug": request.org.slug, "pk": answer.change.pk}
+    )
+    message: str = format_html(
+        '{} <form method="post" action="{}" class="inline-form undo-form">'
+        '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+        '<input type="hidden" name="next" value="{}">'
+        '<button type="submit" class="small">{}</button></form>',
+        answered_text(answer),
+        action,
+        get_token(request),
+        back,
+        _("Undo (%(minutes)d min)") % {"minutes": UNDO_MINUTES},
+    )
+    return message
 
 
 def _answering(org: Organization, followup_id: str) -> dict[str, Any]:
@@ -89,12 +137,11 @@ class QuickLogView(OrgViewMixin, TemplateView):
     def _log(self, request: OrgRequest) -> HttpResponse:
         form = self._form(request.POST)
         touchpoint = None
+        answer: answers.Answered | None = None
         if form.is_valid():
             d = form.cleaned_data
             try:
-                touchpoint = services.touchpoint_log(
-                    org=request.org,
-                    actor=request.user,
+                fields = dict(
                     customer=d["customer"],
                     engagement=d["engagement"],
                     channel=d["channel"],
@@ -106,18 +153,22 @@ class QuickLogView(OrgViewMixin, TemplateView):
                     satisfaction=d["satisfaction"],
                     effort_minutes=d["effort_minutes"],
                     next_step=d["next_step"],
-                    answers=d.get("followup"),
                     business_event=d.get("business_event") or "",
                 )
+                if d.get("followup") is not None:
+                    # Answering a follow-up completes it: kept so one click can undo both.
+                    answer = answers.touchpoint_answer(
+                        org=request.org, actor=request.user, answers=d["followup"], **fields
+                    )
+                    touchpoint = answer.touchpoint
+                else:
+                    touchpoint = services.touchpoint_log(
+                        org=request.org, actor=request.user, **fields
+                    )
             except ValidationError as exc:
                 _form_errors_into(form, exc)
         next_url = safe_next(request)
-        answered = None
-        if touchpoint is not None and form.cleaned_data.get("followup") is not None:
-            # The follow-up this touchpoint answered, as it is now (completed just above).
-            answered = FollowUp.objects.for_org(request.org).get(
-                pk=form.cleaned_data["followup"].pk
-            )
+        answered = answer.followup if answer is not None else None
         if touchpoint is None:
             context = self.get_context_data(form=form, next=next_url or "")
             if request.htmx:
@@ -137,21 +188,18 @@ class QuickLogView(OrgViewMixin, TemplateView):
                 next=next_url or "",
                 logged=touchpoint,
                 answered=answered,
+                answer_text=answered_text(answer) if answer is not None else "",
+                undo=answer.change if answer is not None else None,
+                undo_label=_("Undo (%(minutes)d min)") % {"minutes": UNDO_MINUTES},
                 back_url=next_url or reverse("home", kwargs={"org_slug": request.org.slug}),
                 keep_customer=bool(keep),
                 keep_engagement=bool(request.POST.get("keep_engagement")),
             )
             return render(request, f"{self.template_name}#quick-log-saved", context)
-        if answered is not None:
-            messages.success(
-                request,
-                _(
-                    "Touchpoint logged for %(customer)s; the follow-up “%(title)s” is done. "
-                    "Reopen it from its page if that was a mistake."
-                )
-                % {"customer": touchpoint.customer.name, "title": answered.title},
-            )
-            return redirect(next_url or followup_path(answered))
+        if answer is not None:
+            back = next_url or followup_path(answer.followup)
+            messages.success(request, undo_message(request, answer, back))
+            return redirect(back)
         messages.success(
             request,
             _("Touchpoint logged for %(customer)s.") % {"customer": touchpoint.customer.name},
@@ -163,3 +211,47 @@ class QuickLogView(OrgViewMixin, TemplateView):
                 kwargs={"org_slug": request.org.slug, "pk": touchpoint.customer_id},
             )
         )
+
+
+class AnswerUndoView(OrgViewMixin, View):
+    """Undo of answering a follow-up from the quick log: the touchpoint is deleted and the
+    follow-up reopened as it was (``engagements.answers``). A plain POST form; with htmx the
+    quick log swaps in a fresh form saying what was undone."""
+
+    capabilities = EDIT
+    model = BulkChange
+
+    def scope_queryset(self, queryset: Any) -> Any:
+        return queryset.filter(actor=self.request.user, scope=answers.SCOPE)
+
+    def post(self, request: OrgRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        change = self.get_object()
+        assert isinstance(change, BulkChange)
+        item = change.items[0]
+        followup = FollowUp.objects.for_org(request.org).filter(pk=item["followup"]).first()
+        title = followup.title if followup is not None else ""
+        try:
+            bulk.undo(org=request.org, actor=request.user, change=change)
+        except (ValidationError, PermissionDenied) as exc:
+            reason = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            text, ok = _("Nothing was undone. %(reason)s") % {"reason": reason}, False
+        else:
+            text = _(
+                "Undone: the touchpoint is deleted and the follow-up “%(title)s” is open again."
+            ) % {"title": title}
+            ok = True
+        back = safe_next(request) or reverse("home", kwargs={"org_slug": request.org.slug})
+        if request.htmx:
+            context = self.get_context_data(
+                form=QuickLogForm(org=request.org, user=request.user),
+                next=back,
+                undo_result=text,
+                undo_ok=ok,
+                undone_touchpoint=item["touchpoint"],
+            )
+            return render(request, "engagements/quick_log.html#quick-log-undone", context)
+        (messages.success if ok else messages.error)(request, text)
+        return redirect(back)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {"org": self.org, "membership": self.org_request.membership, **kwargs}
