@@ -17,7 +17,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from accounts import audit, departures, selectors
+from accounts import audit, departures, rls, selectors
 from accounts.departures import Departure, Tally
 from accounts.identity import normalize_identifier
 from accounts.models import ApiKey, Invitation, Membership, Organization, User
@@ -46,8 +46,9 @@ def organization_create(
         slug=_unique_slug(name),
         timezone=timezone_name or owner.timezone or "UTC",
     )
-    Membership.objects.create(organization=org, user=owner, role=Role.OWNER)
-    audit.record(org=org, action="organization.created", actor=owner, obj=org)
+    with rls.org_context(org):  # the new organization's first rows
+        Membership.objects.create(organization=org, user=owner, role=Role.OWNER)
+        audit.record(org=org, action="organization.created", actor=owner, obj=org)
     return org
 
 
@@ -201,6 +202,7 @@ def invitation_by_token(token: str) -> Invitation | None:
     # The token is the credential here, so the lookup is cross-tenant by nature.
     return (
         Invitation.objects.dangerously_unscoped()
+        .across_orgs("invitation token")
         .select_related("organization", "invited_by")
         .filter(token_hash=Invitation.hash_token(token))
         .first()
@@ -208,6 +210,7 @@ def invitation_by_token(token: str) -> Invitation | None:
 
 
 @transaction.atomic
+@rls.as_org_of("invitation")
 def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     invitation = (
         Invitation.objects.for_org(invitation.organization)
@@ -490,18 +493,22 @@ def api_key_authenticate(plain: str) -> ApiKey | None:
     if prefix is None:
         return None
     # The key is the credential and names its organization: cross-tenant lookup by design.
-    api_key = (
-        ApiKey.objects.dangerously_unscoped()
-        .select_related("organization")
-        .filter(prefix=prefix, revoked_at__isnull=True)
-        .first()
-    )
+    with rls.cross_tenant("api key"):
+        api_key = (
+            ApiKey.objects.dangerously_unscoped()
+            .select_related("organization")
+            .filter(prefix=prefix, revoked_at__isnull=True)
+            .first()
+        )
     if api_key is None or not api_key.matches(plain):
         return None
     now = timezone.now()
     # One write a minute at most: authentication runs on every request.
     if api_key.last_used_at is None or (now - api_key.last_used_at).total_seconds() > 60:
-        ApiKey.objects.for_org(api_key.organization).filter(pk=api_key.pk).update(last_used_at=now)
+        with rls.org_context(api_key.organization):
+            ApiKey.objects.for_org(api_key.organization).filter(pk=api_key.pk).update(
+                last_used_at=now
+            )
         api_key.last_used_at = now
     return api_key
 
