@@ -50,7 +50,9 @@ def as_owner(alias: str = "default") -> Iterator[None]:
 
 def create_roles(cursor: Any, *, app_role: str, bypass_role: str, password: str | None) -> None:
     """Create (or correct) both roles. Run as a superuser or a role with CREATEROLE."""
-    cursor.execute("SELECT rolname FROM pg_roles WHERE rolname IN (%s, %s)", [app_role, bypass_role])
+    cursor.execute(
+        "SELECT rolname FROM pg_roles WHERE rolname IN (%s, %s)", [app_role, bypass_role]
+    )
     existing = {row[0] for row in cursor.fetchall()}
     verb = "ALTER" if app_role in existing else "CREATE"
     attributes = "LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE INHERIT"

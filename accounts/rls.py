@@ -55,16 +55,15 @@ BYPASS_REASONS: dict[str, str] = {
     # Beat ticks: claim due work of every organization; the work itself runs per organization.
     "reminder tick": "claiming the due reminders and digests of every organization",
     "notification sweep": "finding notifications of every organization to mail",
-    "webhook retry tick": "finding the due webhook deliveries of every organization",
     "outbox relay": "handing out events and due deliveries of every organization "
     "(each delivery then runs as its event's organization)",
-    "idempotency cleanup": "deleting expired idempotency records of every organization",
+    "expired rows cleanup": "deleting expired idempotency records and invitations of every "
+    "organization",
     "import sweep": "finding stuck import jobs of every organization",
     "survey e-mail sweep": "finding survey requests of every organization to mail",
     "status reports: find the due report schedules of every organization": "the weekly "
     "status report beat",
-    "early-warning sweep": "finding the engagements and projects whose early-warning "
-    "rules are due",
+    "early-warning sweep": "finding the engagements and projects whose early-warning rules are due",
     "milestone review sweep": "finding projects that need a milestone risk review",
     "milestone review tick": "claiming the due milestone risk reviews of every organization",
     "overdue milestone reviews": "finding the overdue milestone risk reviews",
@@ -199,12 +198,18 @@ def statement_prefix(*, switch_role: bool) -> str:
     return "SELECT " + ", ".join(parts) + "; "
 
 
-# Statements PostgreSQL refuses inside a transaction block (a prefixed query string is one).
+# Not prefixed: statements PostgreSQL refuses inside a transaction block (a prefixed query
+# string is one), and the transaction control Django sends itself (a ROLLBACK TO SAVEPOINT
+# runs in an aborted transaction, where the prefix would fail; none of them reads rows).
 _OUTSIDE_TRANSACTIONS = re.compile(
-    r"\s*(?:CREATE\s+DATABASE|DROP\s+DATABASE|VACUUM|CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY"
+    r"\s*(?:SAVEPOINT|RELEASE\s|ROLLBACK|COMMIT|BEGIN|CREATE\s+DATABASE|DROP\s+DATABASE|VACUUM|CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY"
     r"|DROP\s+INDEX\s+CONCURRENTLY|REINDEX|ALTER\s+SYSTEM)",
     re.IGNORECASE,
 )
+
+
+_PREFIX = re.compile(r"^SELECT set_config\('followup\.org_id', '[^']*', true\)[^;]*; ")
+_READS_OR_WRITES_ROWS = re.compile(r"\s*(?:SELECT|INSERT|UPDATE|DELETE|WITH)\b", re.IGNORECASE)
 
 
 class _Wrapper:
@@ -219,7 +224,12 @@ class _Wrapper:
     ) -> Any:
         if _OUTSIDE_TRANSACTIONS.match(sql):
             return execute(sql, params, many, context)
-        if self.strict is not None and _state.get() == (None, None) and self.strict.search(sql):
+        if (
+            self.strict is not None
+            and _state.get() == (None, None)
+            and _READS_OR_WRITES_ROWS.match(sql)
+            and self.strict.search(sql)
+        ):
             raise MissingTenantContext(f"No tenant context for: {sql[:300]}")
         return execute(statement_prefix(switch_role=self.switch_role) + sql, params, many, context)
 
@@ -253,6 +263,17 @@ def install(sender: Any, connection: Any, **kwargs: Any) -> None:
         return
     strict = _strict_pattern() if getattr(settings, "FOLLOWUP_RLS_STRICT", False) else None
     connection.execute_wrappers.insert(0, _Wrapper(switch_role=True, strict=strict))
+    # Logged and captured SQL (DEBUG, assertNumQueries, query inspections) shows the
+    # statement itself, without the prefix.
+    ops = connection.ops
+    if not getattr(ops, "_rls_unprefixed", False):
+        original = ops.last_executed_query
+
+        def last_executed_query(cursor: Any, sql: str, params: Any) -> str:
+            return _PREFIX.sub("", original(cursor, sql, params), count=1)
+
+        ops.last_executed_query = last_executed_query
+        ops._rls_unprefixed = True
 
 
 def as_org_of(argument: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -22,7 +22,10 @@ but the tenant itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from django.db.models import Model
 
 POLICY = "tenant_isolation_v1"
 ORG_SETTING = "NULLIF(current_setting('followup.org_id', true), '')::uuid"
@@ -39,8 +42,9 @@ class TenantTable:
     def condition(self) -> str:
         if self.parent_table is None:
             return f"organization_id = {ORG_SETTING}"
+        # Names from the app registry, not from input.
         return (
-            f'EXISTS (SELECT 1 FROM "{self.parent_table}" parent '
+            f'EXISTS (SELECT 1 FROM "{self.parent_table}" parent '  # noqa: S608
             f'WHERE parent.id = "{self.table}"."{self.parent_column}")'
         )
 
@@ -50,14 +54,14 @@ def tenant_tables() -> list[TenantTable]:
 
     direct: set[str] = set()
     for model in apps.get_models():
-        if model._meta.managed and not model._meta.proxy:
-            if any(f.column == "organization_id" for f in model._meta.concrete_fields):
-                direct.add(model._meta.db_table)
+        columns = {f.column for f in model._meta.concrete_fields}
+        if model._meta.managed and not model._meta.proxy and "organization_id" in columns:
+            direct.add(model._meta.db_table)
     found = [TenantTable(t) for t in sorted(direct)]
     for model in apps.get_models(include_auto_created=True):
         if not model._meta.auto_created:
             continue
-        parent = model._meta.auto_created
+        parent = cast("type[Model]", model._meta.auto_created)
         if parent._meta.db_table not in direct:
             continue
         column = next(
@@ -134,7 +138,9 @@ def apply(connection: Any) -> list[str]:
                 f"GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES "
                 f"ON ALL TABLES IN SCHEMA public TO {who}"
             )
-            cursor.execute(f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {who}")
+            cursor.execute(
+                f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {who}"
+            )
     return changed
 
 

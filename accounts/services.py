@@ -241,11 +241,12 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
 def invitations_expire() -> int:
     """Drop invitations that expired over a month ago (they stay visible for a while)."""
     cutoff = timezone.now() - settings.INVITATION_TTL - timedelta(days=30)
-    deleted, _rows = (
-        Invitation.objects.dangerously_unscoped()
-        .filter(accepted_at__isnull=True, expires_at__lt=cutoff)
-        .delete()
-    )
+    with rls.cross_tenant("expired rows cleanup"):
+        deleted, _rows = (
+            Invitation.objects.dangerously_unscoped()
+            .filter(accepted_at__isnull=True, expires_at__lt=cutoff)
+            .delete()
+        )
     return deleted
 
 

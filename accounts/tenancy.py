@@ -73,12 +73,12 @@ class TenantQuerySet(models.QuerySet[_Row, _Row]):
         from accounts import rls
 
         rls._check_reason(reason)
-        clone = self._chain()
+        clone: Self = self._chain()  # type: ignore[attr-defined]
         clone._rls_reason = reason
         return clone
 
     def _clone(self) -> Self:
-        clone = super()._clone()  # type: ignore[misc]
+        clone: Self = super()._clone()  # type: ignore[misc]
         clone._rls_reason = self._rls_reason
         clone._rls_org = self._rls_org
         return clone
@@ -96,7 +96,7 @@ class TenantQuerySet(models.QuerySet[_Row, _Row]):
 
     def _fetch_all(self) -> None:
         with self._in_context():
-            super()._fetch_all()  # type: ignore[misc]
+            super()._fetch_all()
 
     def count(self) -> int:
         with self._in_context():
@@ -126,7 +126,9 @@ class TenantQuerySet(models.QuerySet[_Row, _Row]):
         with self._in_context():
             return super().get_or_create(defaults, **kwargs)
 
-    def update_or_create(self, defaults: Any = None, **kwargs: Any) -> tuple[_Row, bool]:
+    def update_or_create(  # type: ignore[override]
+        self, defaults: Any = None, **kwargs: Any
+    ) -> tuple[_Row, bool]:
         with self._in_context():
             return super().update_or_create(defaults, **kwargs)
 
@@ -146,7 +148,7 @@ class TenantQuerySet(models.QuerySet[_Row, _Row]):
         if org is None or getattr(org, "pk", None) is None:
             # A missing org must never widen a query to every tenant.
             raise ValueError("for_org() needs a saved organization")
-        scoped = self.filter(organization=org)
+        scoped: Self = self.filter(organization=org)
         scoped._rls_org = org.pk
         return scoped
 
@@ -185,6 +187,25 @@ class TenantModel(BaseModel):
 
     class Meta:
         abstract = True
+
+    # Outside any tenant context (a service reached from a page outside /o/<slug>/, a
+    # command), a row is written as its own organization. Inside one, the context rules:
+    # a row of another organization is refused by the database (WITH CHECK).
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        from accounts import rls
+
+        if rls.has_no_context() and self.organization_id is not None:
+            with rls.org_context(self.organization_id):
+                return super().save(*args, **kwargs)
+        return super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        from accounts import rls
+
+        if rls.has_no_context() and self.organization_id is not None:
+            with rls.org_context(self.organization_id):
+                return super().delete(*args, **kwargs)
+        return super().delete(*args, **kwargs)
 
 
 def is_tenant_model(model: type[models.Model]) -> bool:

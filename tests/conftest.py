@@ -50,7 +50,9 @@ def django_db_setup(
             try:
                 teardown_databases(db_cfg, verbosity=request.config.option.verbose)
             except Exception as exc:  # noqa: BLE001
-                request.node.warn(pytest.PytestWarning(f"Error tearing down test databases: {exc!r}"))
+                request.node.warn(
+                    pytest.PytestWarning(f"Error tearing down test databases: {exc!r}")
+                )
 
 
 @pytest.fixture(autouse=True)

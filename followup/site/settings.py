@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -182,7 +183,7 @@ def _database() -> dict:
     return config
 
 
-def _owner_database() -> dict | None:
+def _owner_database() -> dict[str, Any] | None:
     """``MIGRATE_DATABASE_URL``: the role that owns the tables (migrations, test databases,
     ``setup_db_roles``). ``DATABASE_URL`` is then the runtime role, under row-level security.
     Unset: the runtime connection is the owner too (SQLite, or a development superuser)."""
@@ -190,9 +191,11 @@ def _owner_database() -> dict | None:
     if url is None:
         return None
     try:
-        return dj_database_url.parse(url)
+        return dict(dj_database_url.parse(url))
     except ValueError as exc:
-        raise ImproperlyConfigured(f"MIGRATE_DATABASE_URL is not a valid database URL: {exc}") from None
+        raise ImproperlyConfigured(
+            f"MIGRATE_DATABASE_URL is not a valid database URL: {exc}"
+        ) from None
 
 
 DATABASES = {"default": _database()}

@@ -18,7 +18,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--role", default=None, help="Runtime role (default: DATABASE_URL's user)")
+        parser.add_argument(
+            "--role", default=None, help="Runtime role (default: DATABASE_URL's user)"
+        )
         parser.add_argument("--password", default=None, help="Its password (none: trust/peer auth)")
 
     def handle(self, *args: Any, **options: Any) -> None:
