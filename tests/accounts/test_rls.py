@@ -254,6 +254,8 @@ def test_every_bypass_reason_in_the_code_is_listed_and_every_listed_one_is_used(
     pattern = re.compile(r"""(?:cross_tenant|across_orgs)\(\s*["']([^"']+)["']""")
     for folder in ("accounts", "followup", "engagements", "projects", "risks"):
         for path in (ROOT / folder).rglob("*.py"):
+            if path.name == "rls.py":
+                continue  # the definitions and their docstring
             used.update(pattern.findall(path.read_text()))
     assert used - set(rls.BYPASS_REASONS) == set()
     assert set(rls.BYPASS_REASONS) - used - {"tests"} == set()
