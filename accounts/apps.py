@@ -8,6 +8,15 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.db.backends.signals import connection_created
+        from django.db.models.signals import post_migrate
+
+        from accounts import rls, rls_schema
+
+        connection_created.connect(rls.install, dispatch_uid="accounts.rls.install")
+        post_migrate.connect(
+            rls_schema.post_migrate_handler, sender=self, dispatch_uid="accounts.rls_schema"
+        )
         from accounts import audit
 
         for action, label in (

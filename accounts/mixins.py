@@ -18,6 +18,7 @@ from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 
+from accounts import rls
 from accounts.inputs import InputRulesFormMixin
 from accounts.models import Membership, Organization
 from accounts.requests import OrgRequest
@@ -32,12 +33,13 @@ READ_WRITE = {**READ_ONLY, "POST": "records.edit"}
 def resolve_membership(request: HttpRequest, org_slug: str) -> Membership | None:
     if not request.user.is_authenticated:
         return None
-    return (
-        Membership.objects.for_user(request.user)
-        .select_related("organization")
-        .filter(organization__slug=org_slug)
-        .first()
-    )
+    with rls.cross_tenant("membership"):
+        return (
+            Membership.objects.for_user(request.user)
+            .select_related("organization")
+            .filter(organization__slug=org_slug)
+            .first()
+        )
 
 
 class OrgViewMixin:
@@ -60,6 +62,8 @@ class OrgViewMixin:
         membership = resolve_membership(request, org_slug)
         if membership is None:
             raise Http404
+        # The rest of the request (rendering included) runs as this organization.
+        rls.enter_org(membership.organization_id)
         org_request = cast(OrgRequest, request)
         org_request.org = membership.organization
         org_request.membership = membership

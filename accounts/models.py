@@ -130,8 +130,9 @@ class Organization(models.Model):
 
 class MembershipQuerySet(TenantQuerySet["Membership"]):
     def for_user(self, user: User) -> MembershipQuerySet:
-        """A person's own memberships across organizations (org switcher, home redirect)."""
-        return self.filter(user=user)
+        """A person's own memberships across organizations (org switcher, home redirect):
+        evaluated across organizations wherever it is (``accounts.rls``)."""
+        return self.filter(user=user).across_orgs("membership")
 
 
 class Membership(TenantModel):

@@ -19,7 +19,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
-from accounts import audit, departures, selectors
+from accounts import audit, departures, rls, selectors
 from accounts.departures import Departure, Tally
 from accounts.identity import normalize_identifier
 from accounts.models import ApiKey, Invitation, Membership, Organization, User
@@ -49,8 +49,9 @@ def organization_create(
         slug=_unique_slug(name),
         timezone=timezone_name or owner.timezone or "UTC",
     )
-    Membership.objects.create(organization=org, user=owner, role=Role.OWNER)
-    audit.record(org=org, action="organization.created", actor=owner, obj=org)
+    with rls.org_context(org):  # the new organization's first rows
+        Membership.objects.create(organization=org, user=owner, role=Role.OWNER)
+        audit.record(org=org, action="organization.created", actor=owner, obj=org)
     return org
 
 
@@ -319,6 +320,7 @@ def invitation_by_token(token: str) -> Invitation | None:
     # The token is the credential here, so the lookup is cross-tenant by nature.
     return (
         Invitation.objects.dangerously_unscoped()
+        .across_orgs("invitation token")
         .select_related("organization", "invited_by")
         .filter(token_hash=Invitation.hash_token(token))
         .first()
@@ -326,6 +328,7 @@ def invitation_by_token(token: str) -> Invitation | None:
 
 
 @transaction.atomic
+@rls.as_org_of("invitation")
 def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     invitation = (
         Invitation.objects.for_org(invitation.organization)
@@ -356,11 +359,12 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
 def invitations_expire() -> int:
     """Drop invitations that expired over a month ago (they stay visible for a while)."""
     cutoff = timezone.now() - settings.INVITATION_TTL - timedelta(days=30)
-    deleted, _rows = (
-        Invitation.objects.dangerously_unscoped()
-        .filter(accepted_at__isnull=True, expires_at__lt=cutoff)
-        .delete()
-    )
+    with rls.cross_tenant("expired rows cleanup"):
+        deleted, _rows = (
+            Invitation.objects.dangerously_unscoped()
+            .filter(accepted_at__isnull=True, expires_at__lt=cutoff)
+            .delete()
+        )
     return deleted
 
 
@@ -608,18 +612,22 @@ def api_key_authenticate(plain: str) -> ApiKey | None:
     if prefix is None:
         return None
     # The key is the credential and names its organization: cross-tenant lookup by design.
-    api_key = (
-        ApiKey.objects.dangerously_unscoped()
-        .select_related("organization")
-        .filter(prefix=prefix, revoked_at__isnull=True)
-        .first()
-    )
+    with rls.cross_tenant("api key"):
+        api_key = (
+            ApiKey.objects.dangerously_unscoped()
+            .select_related("organization")
+            .filter(prefix=prefix, revoked_at__isnull=True)
+            .first()
+        )
     if api_key is None or not api_key.matches(plain):
         return None
     now = timezone.now()
     # One write a minute at most: authentication runs on every request.
     if api_key.last_used_at is None or (now - api_key.last_used_at).total_seconds() > 60:
-        ApiKey.objects.for_org(api_key.organization).filter(pk=api_key.pk).update(last_used_at=now)
+        with rls.org_context(api_key.organization):
+            ApiKey.objects.for_org(api_key.organization).filter(pk=api_key.pk).update(
+                last_used_at=now
+            )
         api_key.last_used_at = now
     return api_key
 

@@ -59,11 +59,98 @@ _Row = TypeVar("_Row", bound=models.Model)
 
 
 class TenantQuerySet(models.QuerySet[_Row, _Row]):
+    #: A ``BYPASS_REASONS`` entry: this queryset runs its SQL inside ``cross_tenant``.
+    _rls_reason: str | None = None
+    #: The organization of ``for_org``: the queryset's SQL runs as it when no tenant context
+    #: is set at all (a service called outside a request or task). Inside another context
+    #: the context wins: ``for_org(B)`` inside A's request sees nothing.
+    _rls_org: Any = None
+
+    def across_orgs(self, reason: str) -> Self:
+        """Evaluate (fetch, count, update, delete) across organizations, for ``reason``
+        (``accounts.rls.BYPASS_REASONS``), wherever the queryset is evaluated: for lazy
+        querysets handed to a page (a person's own memberships)."""
+        from accounts import rls
+
+        rls._check_reason(reason)
+        clone: Self = self._chain()  # type: ignore[attr-defined]
+        clone._rls_reason = reason
+        return clone
+
+    def _clone(self) -> Self:
+        clone: Self = super()._clone()  # type: ignore[misc]
+        clone._rls_reason = self._rls_reason
+        clone._rls_org = self._rls_org
+        return clone
+
+    def _in_context(self) -> Any:
+        import contextlib
+
+        from accounts import rls
+
+        if self._rls_reason:
+            return rls.cross_tenant(self._rls_reason)
+        if self._rls_org is not None and rls.has_no_context():
+            return rls.org_context(self._rls_org)
+        return contextlib.nullcontext()
+
+    def _fetch_all(self) -> None:
+        with self._in_context():
+            super()._fetch_all()
+
+    def count(self) -> int:
+        with self._in_context():
+            return super().count()
+
+    def exists(self) -> bool:
+        with self._in_context():
+            return super().exists()
+
+    def aggregate(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        with self._in_context():
+            return super().aggregate(*args, **kwargs)
+
+    def update(self, **kwargs: Any) -> int:
+        with self._in_context():
+            return super().update(**kwargs)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        with self._in_context():
+            return super().delete()
+
+    def create(self, **kwargs: Any) -> _Row:
+        with self._in_context():
+            return super().create(**kwargs)
+
+    def get_or_create(self, defaults: Any = None, **kwargs: Any) -> tuple[_Row, bool]:
+        with self._in_context():
+            return super().get_or_create(defaults, **kwargs)
+
+    def update_or_create(  # type: ignore[override]
+        self, defaults: Any = None, **kwargs: Any
+    ) -> tuple[_Row, bool]:
+        with self._in_context():
+            return super().update_or_create(defaults, **kwargs)
+
+    def bulk_create(self, *args: Any, **kwargs: Any) -> list[_Row]:
+        with self._in_context():
+            return super().bulk_create(*args, **kwargs)
+
+    def bulk_update(self, *args: Any, **kwargs: Any) -> int:
+        with self._in_context():
+            return super().bulk_update(*args, **kwargs)
+
+    def iterator(self, *args: Any, **kwargs: Any) -> Any:
+        with self._in_context():
+            yield from super().iterator(*args, **kwargs)
+
     def for_org(self, org: Organization) -> Self:
         if org is None or getattr(org, "pk", None) is None:
             # A missing org must never widen a query to every tenant.
             raise ValueError("for_org() needs a saved organization")
-        return self.filter(organization=org)
+        scoped: Self = self.filter(organization=org)
+        scoped._rls_org = org.pk
+        return scoped
 
     def dangerously_unscoped(self) -> Self:
         """All organizations' rows. Only for work that is cross-tenant by nature."""
@@ -100,6 +187,25 @@ class TenantModel(BaseModel):
 
     class Meta:
         abstract = True
+
+    # Outside any tenant context (a service reached from a page outside /o/<slug>/, a
+    # command), a row is written as its own organization. Inside one, the context rules:
+    # a row of another organization is refused by the database (WITH CHECK).
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        from accounts import rls
+
+        if rls.has_no_context() and self.organization_id is not None:
+            with rls.org_context(self.organization_id):
+                return super().save(*args, **kwargs)
+        return super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        from accounts import rls
+
+        if rls.has_no_context() and self.organization_id is not None:
+            with rls.org_context(self.organization_id):
+                return super().delete(*args, **kwargs)
+        return super().delete(*args, **kwargs)
 
 
 def is_tenant_model(model: type[models.Model]) -> bool:

@@ -42,7 +42,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts import inputs, zones
+from accounts import inputs, rls, zones
 from accounts.inputs import InputRulesFormMixin
 from accounts.models import Organization, User
 from engagements import selectors, services
@@ -649,17 +649,19 @@ def requeue(*, queue: Queue, batch: int = 200) -> int:
         | Q(queued_at__lt=now - timeout)
     )
     dead_run = Q(status__in=ImportJob.UNFINISHED, claimed_at__lt=now - timeout)
-    stalled = list(
-        ImportJob.objects.dangerously_unscoped()
-        .filter(never_reached | dead_run)
-        .select_related("organization")
-        .order_by("created_at")
-        .only("pk", "organization")[:batch]
-    )
+    with rls.cross_tenant("import sweep"):
+        stalled = list(
+            ImportJob.objects.dangerously_unscoped()
+            .filter(never_reached | dead_run)
+            .select_related("organization")
+            .order_by("created_at")
+            .only("pk", "organization")[:batch]
+        )
     queued = 0
     for job in stalled:
-        if not queue_job(org=job.organization, job_id=job.pk, queue=queue):
-            break  # the broker is still down: the next tick tries again
+        with rls.org_context(job.organization_id):
+            if not queue_job(org=job.organization, job_id=job.pk, queue=queue):
+                break  # the broker is still down: the next tick tries again
         queued += 1
     return queued
 

@@ -29,7 +29,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts import audit
+from accounts import audit, rls
 from accounts.models import Organization, User
 from accounts.rls import cross_tenant
 from engagements import services
@@ -193,6 +193,8 @@ def open_token(token: str, *, now: datetime | None = None) -> Opened | None:
         )
     if survey is None:
         return None
+    # The signed token named the organization: the rest of the request runs as it.
+    rls.enter_org(survey.organization_id)
     return Opened(
         survey=survey, answered=survey.answered_at is not None, expired=survey.expires_at <= now
     )

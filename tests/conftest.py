@@ -14,6 +14,58 @@ from accounts.roles import Role
 from tests.factories import MembershipFactory, OrganizationFactory, make_api_key
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(
+    request,
+    django_test_environment,
+    django_db_blocker,
+    django_db_use_migrations,
+    django_db_keepdb,
+    django_db_createdb,
+    django_db_modify_db_settings,
+):
+    """pytest-django's set-up, with the test database created, migrated (policies
+    included) and dropped as the owner (``MIGRATE_DATABASE_URL``); tests then connect as
+    the runtime role (``DATABASE_URL``), under row-level security."""
+    from django.test.utils import setup_databases, teardown_databases
+    from pytest_django.fixtures import _disable_migrations, _get_databases_for_setup
+
+    from accounts.db_roles import as_owner
+
+    if not django_db_use_migrations:
+        _disable_migrations()
+    extra = {"keepdb": True} if django_db_keepdb and not django_db_createdb else {}
+    aliases, serialized_aliases = _get_databases_for_setup(request.session.items)
+    with django_db_blocker.unblock(), as_owner():
+        db_cfg = setup_databases(
+            verbosity=request.config.option.verbose,
+            interactive=False,
+            aliases=aliases,
+            serialized_aliases=serialized_aliases,
+            **extra,
+        )
+    yield
+    if not django_db_keepdb:
+        with django_db_blocker.unblock(), as_owner():
+            try:
+                teardown_databases(db_cfg, verbosity=request.config.option.verbose)
+            except Exception as exc:  # noqa: BLE001
+                request.node.warn(
+                    pytest.PytestWarning(f"Error tearing down test databases: {exc!r}")
+                )
+
+
+@pytest.fixture(autouse=True)
+def _rls_tests_bypass():
+    """Set-up code (factories, fixtures, assertions) reads and writes across organizations;
+    every request through a client and every task runs with the context its middleware or
+    task sets (``accounts.rls.RequestScopeMiddleware`` clears this one)."""
+    from accounts.rls import cross_tenant
+
+    with cross_tenant("tests"):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache():
     cache.clear()

@@ -197,6 +197,9 @@ class App:
             LOG_LEVEL="WARNING",
         )
         env.pop("DJANGO_SETTINGS_MODULE", None)
+        # Its own throwaway cluster, connected to as its superuser: no owner role to switch to.
+        for name in ("MIGRATE_DATABASE_URL", "FOLLOWUP_DB_APP_ROLE"):
+            env.pop(name, None)
         return env
 
     def manage(self, *args: str) -> str:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import rls
 from accounts import selectors as people
 from accounts.inputs import strip_controls
 from accounts.models import Organization, User
@@ -164,11 +165,16 @@ def feed_by_token(token: str) -> CalendarFeed | None:
         return None
     feed = (
         CalendarFeed.objects.dangerously_unscoped()
+        .across_orgs("calendar feed token")
         .select_related("organization", "user")
         .filter(token_hash=_hash(token), revoked_at__isnull=True, user__is_active=True)
         .first()
     )
-    if feed is None or not people.is_member(feed.organization, feed.user):
+    if feed is None:
+        return None
+    # The token named the organization: the rest of the request runs as it.
+    rls.enter_org(feed.organization_id)
+    if not people.is_member(feed.organization, feed.user):
         return None  # a former member's address is gone, whatever happened to its row
     if feed.last_used_at is None or feed.last_used_at < timezone.now() - timedelta(hours=1):
         CalendarFeed.objects.for_org(feed.organization).filter(pk=feed.pk).update(

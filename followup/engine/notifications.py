@@ -22,6 +22,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
 
+from accounts import rls
 from accounts import selectors as people
 from accounts.models import Organization, User
 from followup.engine.models import EmailMode, Notification, NotificationPreference
@@ -234,12 +235,13 @@ class _RenderedTitle:
 def pending_emails(*, older_than: timedelta, batch: int = 500) -> list[tuple[str, str]]:
     """E-mails whose on-commit dispatch was lost. Cross-tenant by nature (a beat sweep)."""
     cutoff = timezone.now() - older_than
-    rows = (
-        Notification.objects.dangerously_unscoped()
-        .filter(email_pending=True, created_at__lt=cutoff)
-        .order_by("created_at")
-        .values_list("organization_id", "pk")[:batch]
-    )
+    with rls.cross_tenant("notification sweep"):
+        rows = list(
+            Notification.objects.dangerously_unscoped()
+            .filter(email_pending=True, created_at__lt=cutoff)
+            .order_by("created_at")
+            .values_list("organization_id", "pk")[:batch]
+        )
     return [(str(org_id), str(pk)) for org_id, pk in rows]
 
 

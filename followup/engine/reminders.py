@@ -29,6 +29,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts import rls
 from accounts import selectors as people
 from accounts.models import Organization, User
 from followup.engine import notifications
@@ -276,18 +277,27 @@ def send_digests(*, now: datetime | None = None) -> int:
     Runs every few minutes; a ``DigestDelivery`` row per (organization, person, local date),
     inserted in the transaction that sends the mail, makes it once a day.
     """
-    from followup.engine.services import followup_path
-
     now = now or timezone.now()
     sent = 0
     # Cross-tenant by nature: a beat tick for every organization's digests.
-    wanted = (
-        NotificationPreference.objects.dangerously_unscoped()
-        .filter(kind=REMINDER_KIND, email=EmailMode.DIGEST, user__is_active=True)
-        .select_related("user", "organization")
-    )
+    with rls.cross_tenant("reminder tick"):
+        wanted = list(
+            NotificationPreference.objects.dangerously_unscoped()
+            .filter(kind=REMINDER_KIND, email=EmailMode.DIGEST, user__is_active=True)
+            .select_related("user", "organization")
+        )
     for pref in wanted:
-        user, org = pref.user, pref.organization
+        with rls.org_context(pref.organization_id):
+            sent += _send_digest(pref, now)
+    return sent
+
+
+def _send_digest(pref: NotificationPreference, now: datetime) -> int:
+    """One person's digest of one organization (0 or 1 sent), as that organization."""
+    from followup.engine.services import followup_path
+
+    sent = 0
+    for user, org in [(pref.user, pref.organization)]:  # one pass; `continue` skips it
         local_now = now.astimezone(mail.user_zone(user))
         if local_now.hour < settings.FOLLOWUP_DIGEST_HOUR:
             continue

@@ -24,6 +24,8 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 
+from accounts import rls
+
 
 @dataclass(frozen=True)
 class Claimed:
@@ -52,7 +54,7 @@ def claim_due(
         **{f"{claimed_at_field}__lt": now - timeout}
     )
     claimable = due.filter(stale)
-    with transaction.atomic():
+    with rls.cross_tenant("claims"), transaction.atomic():
         candidates = claimable.order_by(due_field, "pk")
         if connection.features.has_select_for_update_skip_locked:
             candidates = candidates.select_for_update(skip_locked=True, of=("self",))
@@ -61,10 +63,11 @@ def claim_due(
             return Claimed(token=token, rows=[])
         # Plain update(): claims are bookkeeping, not a change API clients should sync.
         claimable.filter(pk__in=ids).update(**{claimed_at_field: now, claim_field: token})
-    rows = list(
-        due.model.objects.dangerously_unscoped()
-        .filter(**{claim_field: token})
-        .order_by(due_field, "pk")
-        .values_list("organization_id", "pk")
-    )
+    with rls.cross_tenant("claims"):
+        rows = list(
+            due.model.objects.dangerously_unscoped()
+            .filter(**{claim_field: token})
+            .order_by(due_field, "pk")
+            .values_list("organization_id", "pk")
+        )
     return Claimed(token=token, rows=rows)

@@ -44,6 +44,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
 
+from accounts import rls
 from accounts.models import Organization, User
 from followup.kernel import claims, subjects
 from followup.kernel.models import Event, EventDelivery, EventDeliveryStatus
@@ -159,7 +160,8 @@ def relay(event: Event) -> bool:
     Returns False when the event had been handed out already; then its due deliveries (if
     any) run, each in its own transaction.
     """
-    with transaction.atomic():
+    # Each event is handed out as its own organization, whoever relays it.
+    with rls.org_context(event.organization_id), transaction.atomic():
         handed = (
             Event.objects.for_org(event.organization)
             .filter(pk=event.pk, relayed_at__isnull=True)
@@ -170,7 +172,10 @@ def relay(event: Event) -> bool:
                 [_first_attempt(event, s) for s in subscribers() if s.wants(event.type)]
             )
     if not handed:
-        _run_due(EventDelivery.objects.for_org(event.organization).filter(event=event), batch=100)
+        with rls.org_context(event.organization_id):
+            _run_due(
+                EventDelivery.objects.for_org(event.organization).filter(event=event), batch=100
+            )
     return bool(handed)
 
 
@@ -208,14 +213,15 @@ def relay_pending(*, older_than_seconds: int = 30, batch: int = 500) -> int:
     Cross-tenant by nature (a beat tick): one sweep serves every organization.
     """
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
-    lost = (
-        Event.objects.dangerously_unscoped()
-        .filter(relayed_at__isnull=True, created_at__lt=cutoff)
-        .select_related("organization")
-        .order_by("created_at")[:batch]
-    )
-    handed_out = sum(relay(event) for event in lost)
-    return handed_out + _run_due(EventDelivery.objects.dangerously_unscoped(), batch=batch)
+    with rls.cross_tenant("outbox relay"):
+        lost = list(
+            Event.objects.dangerously_unscoped()
+            .filter(relayed_at__isnull=True, created_at__lt=cutoff)
+            .select_related("organization")
+            .order_by("created_at")[:batch]
+        )
+        handed_out = sum(relay(event) for event in lost)  # each as its organization
+        return handed_out + _run_due(EventDelivery.objects.dangerously_unscoped(), batch=batch)
 
 
 def _run_due(deliveries: QuerySet[EventDelivery], *, batch: int) -> int:
@@ -235,7 +241,8 @@ def _run_due(deliveries: QuerySet[EventDelivery], *, batch: int) -> int:
     for org_id, delivery_id in claimed.rows:
         if org_id not in orgs:
             orgs[org_id] = Organization.objects.get(pk=org_id)
-        succeeded += attempt(org=orgs[org_id], delivery_id=delivery_id, token=claimed.token)
+        with rls.org_context(org_id):  # each delivery runs as its event's organization
+            succeeded += attempt(org=orgs[org_id], delivery_id=delivery_id, token=claimed.token)
     return succeeded
 
 

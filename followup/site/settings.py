@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -96,6 +97,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Every request starts and ends with no tenant context (accounts.rls).
+    "accounts.rls.RequestScopeMiddleware",
     # Outermost: sees every answer, so nothing under /api/ leaves as HTML (Django's own 404
     # and, with DEBUG, its technical error pages included).
     "followup.kernel.api.middleware.ApiProblemsMiddleware",
@@ -174,10 +177,41 @@ def _database() -> dict:
             config["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
     else:
         config["CONN_HEALTH_CHECKS"] = True
+        # Every statement carries its tenant setting as a prefix (accounts.rls); a named
+        # cursor's DECLARE cannot, and PgBouncer in transaction mode cannot keep one anyway.
+        config["DISABLE_SERVER_SIDE_CURSORS"] = True
     return config
 
 
+def _owner_database() -> dict[str, Any] | None:
+    """``MIGRATE_DATABASE_URL``: the role that owns the tables (migrations, test databases,
+    ``setup_db_roles``). ``DATABASE_URL`` is then the runtime role, under row-level security.
+    Unset: the runtime connection is the owner too (SQLite, or a development superuser)."""
+    url = env_url("MIGRATE_DATABASE_URL", None, schemes=["postgres", "postgresql", "pgsql"])
+    if url is None:
+        return None
+    try:
+        return dict(dj_database_url.parse(url))
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"MIGRATE_DATABASE_URL is not a valid database URL: {exc}"
+        ) from None
+
+
 DATABASES = {"default": _database()}
+MIGRATE_DATABASE = _owner_database()
+if MIGRATE_DATABASE is not None and DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    raise ImproperlyConfigured("MIGRATE_DATABASE_URL needs a PostgreSQL DATABASE_URL.")
+# Row-level security (accounts/rls.py, accounts/rls_schema.py): the runtime role and the
+# BYPASSRLS role it switches to for the named cross-organization work.
+FOLLOWUP_DB_APP_ROLE = env_str(
+    "FOLLOWUP_DB_APP_ROLE",
+    DATABASES["default"].get("USER") if MIGRATE_DATABASE else "followup_app",
+)
+FOLLOWUP_DB_BYPASS_ROLE = env_str("FOLLOWUP_DB_BYPASS_ROLE", "followup_bypass")
+# A statement on a tenant table with no tenant context raises instead of seeing no rows
+# (tests: every missing context is a failure with a traceback, not an empty page).
+FOLLOWUP_RLS_STRICT = env_bool("FOLLOWUP_RLS_STRICT", ENV == "test")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The largest request body read into memory (the API's JSON, a form post). A larger one is
 # a 413 (problem+json under /api/, with the limit in its detail). Uploaded files (CSV

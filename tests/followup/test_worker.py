@@ -23,6 +23,8 @@ from django.db import connection
 from django.utils import timezone
 from kombu import Connection
 
+from accounts import rls_schema
+from accounts.db_roles import as_owner
 from accounts.roles import Role
 from followup.engine.models import Channel, FollowUp, Notification, ReminderDelivery
 from followup.kernel.models import Event
@@ -167,8 +169,12 @@ def make_due_followups() -> list:
 
 def test_each_reminder_is_delivered_exactly_once_through_a_worker_crash(tmp_path):
     require_services()
+    # The runtime role may not create tables: the owner does, and grants it (apply()).
+    with as_owner():
+        with connection.cursor() as cursor:
+            cursor.execute(mailrecorder.CREATE)
+        rls_schema.apply(connection)
     with connection.cursor() as cursor:
-        cursor.execute(mailrecorder.CREATE)
         cursor.execute(f"TRUNCATE {mailrecorder.TABLE}")
     purge_broker()
     orgs = make_due_followups()

@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from accounts.rls import org_context
 from engagements.models import Customer, Engagement
 from risks import monitoring, services
 from risks.models import EarlyWarning, Risk, RiskRating, RiskStatus, Side
@@ -161,18 +162,22 @@ def test_concurrent_firing_raises_one_risk(org, member):
     def run() -> None:
         try:
             barrier.wait()
-            monitoring.fire(
-                org=org,
-                rule="health_red",
-                subject=Engagement.objects.for_org(org).get(pk=engagement.pk),
-                reason_key="red",
-                title="Health is red",
-                reason="red",
-            )
+            with org_context(org):  # as the task that fires it runs
+                _fire()
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
         finally:
             connection.close()
+
+    def _fire() -> None:
+        monitoring.fire(
+            org=org,
+            rule="health_red",
+            subject=Engagement.objects.for_org(org).get(pk=engagement.pk),
+            reason_key="red",
+            title="Health is red",
+            reason="red",
+        )
 
     threads = [threading.Thread(target=run) for _ in range(4)]
     for t in threads:

@@ -11,6 +11,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.rls import org_context
 from followup.engine.models import FollowUp, FollowUpStatus, Notification
 from followup.kernel.models import Event
 from projects import gates
@@ -281,11 +282,12 @@ def test_two_ticks_at_once_open_the_review_once(org, member):
         try:
             barrier.wait()
             claimed = reviews.tick(now=now)
-            for _org_id, pk in claimed.rows:
-                reviews.open_review(org=org, review_id=pk, token=claimed.token, now=now)
-            # A stale retry of the same rows without the token must not reopen anything.
-            for _org_id, pk in claimed.rows:
-                reviews.open_review(org=org, review_id=pk, now=now)
+            with org_context(org):  # as the tasks the tick queues run
+                for _org_id, pk in claimed.rows:
+                    reviews.open_review(org=org, review_id=pk, token=claimed.token, now=now)
+                # A stale retry of the same rows without the token must not reopen anything.
+                for _org_id, pk in claimed.rows:
+                    reviews.open_review(org=org, review_id=pk, now=now)
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
         finally:

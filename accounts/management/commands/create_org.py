@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from accounts import services
+from accounts import rls, services
 from accounts.identity import normalize_identifier
 from accounts.models import User
 from accounts.roles import Role
@@ -39,6 +39,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # An operator's command across organizations (row-level security: accounts.rls).
+        with rls.cross_tenant("admin command"):
+            self._handle(*args, **options)
+
+    def _handle(self, *args: Any, **options: Any) -> None:
         name = options["name"].strip()
         if not name:
             raise CommandError("The organization name cannot be empty.")

@@ -9,7 +9,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from accounts import ratelimit
+from accounts import ratelimit, rls
 from accounts.models import ApiKey
 from accounts.services import api_key_authenticate
 
@@ -58,6 +58,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             if not verdict.allowed:
                 raise _too_many_failures(verdict.retry_after)
             raise exceptions.AuthenticationFailed(_("Invalid or revoked API key."))
+        # The rest of the request runs as the key's organization (row-level security).
+        rls.enter_org(api_key.organization_id)
         return ApiKeyPrincipal(api_key), api_key
 
     def authenticate_header(self, request: Request) -> str:

@@ -30,6 +30,7 @@ from rest_framework import exceptions
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 
+from accounts import rls
 from accounts.models import Organization
 from followup.kernel.api.problems import PROBLEM_BASE, Conflict, Unprocessable
 from followup.kernel.api.serializers import Secret
@@ -195,9 +196,10 @@ def begin(request: Request, org: Organization) -> Claim | None:
 
 
 def purge_expired() -> int:
-    deleted, _rows = (
-        IdempotencyRecord.objects.dangerously_unscoped()
-        .filter(expires_at__lte=timezone.now())
-        .delete()
-    )
+    with rls.cross_tenant("expired rows cleanup"):
+        deleted, _rows = (
+            IdempotencyRecord.objects.dangerously_unscoped()
+            .filter(expires_at__lte=timezone.now())
+            .delete()
+        )
     return deleted

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import rls
 from accounts.models import Membership, Organization, User
 from accounts.roles import Role
 from followup.kernel.demo import DemoContext, seeders
@@ -32,6 +33,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # An operator's command across organizations (row-level security: accounts.rls).
+        with rls.cross_tenant("admin command"):
+            self._handle(*args, **options)
+
+    def _handle(self, *args: Any, **options: Any) -> None:
         if settings.PRODUCTION and options["password"] == "followup-demo":
             raise CommandError(
                 "Refusing the well-known demo password in production; pass --password."
