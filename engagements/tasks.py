@@ -91,7 +91,7 @@ def queue_import(org_id: str, job_id: str) -> bool:
 def imports_tick() -> int:
     """Beat, every minute: imports that never reached a worker, or whose run died (of every
     kind and organization: customer-side files and projects' cost files alike)."""
-    with cross_tenant("imports: requeue stalled import jobs of every organization"):
+    with cross_tenant("import sweep"):
         return imports.requeue(queue=queue_import)
 
 
