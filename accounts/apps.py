@@ -8,6 +8,7 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        import accounts.apikey_cache  # noqa: F401 - its signals, in every process
         from accounts import audit
 
         for action, label in (
