@@ -448,7 +448,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["followup.kernel.api.parsers.BoundedJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "followup.kernel.api.pagination.StableCursorPagination",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["followup.kernel.api.filters.TenantFilterBackend"],
     "DEFAULT_THROTTLE_CLASSES": ["followup.kernel.api.throttling.ApiKeyRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "followup.kernel.api.schema.ProblemAutoSchema",
     "EXCEPTION_HANDLER": "followup.kernel.api.problems.problem_exception_handler",
