@@ -109,10 +109,14 @@ def _prepare(url: str) -> tuple[str, str]:
     return key.plain, selects[-1]
 
 
-def profile(url: str, requests: int) -> None:
+def profile(url: str, requests: int, myday: bool = False) -> None:
     """cProfile of ``requests`` warm requests through Django's WSGI handler, production
-    settings, in a fresh process (the printout is the reading the report quotes)."""
+    settings, in a fresh process (the printout is the reading the report quotes); of My day
+    instead of the API list with ``myday``."""
     key, _sql = _prepare(url)
+    path, auth = PATH, f'"HTTP_AUTHORIZATION": "Bearer {key}"'
+    if myday:
+        path, auth = MYDAY, f'"HTTP_COOKIE": "sessionid={_myday_session()}"'
     code = f"""
 import cProfile, io, pstats, sys
 sys.path.insert(0, {str(ROOT)!r})
@@ -121,10 +125,10 @@ django.setup()
 from django.core.handlers.wsgi import WSGIHandler
 app = WSGIHandler()
 def call():
-    environ = {{"REQUEST_METHOD": "GET", "PATH_INFO": {PATH!r}, "QUERY_STRING": "",
+    environ = {{"REQUEST_METHOD": "GET", "PATH_INFO": {path!r}, "QUERY_STRING": "",
         "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "HTTP_HOST": "127.0.0.1",
         "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(), "wsgi.errors": sys.stderr,
-        "HTTP_AUTHORIZATION": "Bearer {key}"}}
+        {auth}}}
     status = []
     body = b"".join(app(environ, lambda s, h, *a: status.append(s)))
     assert status[0].startswith("200"), (status, body[:200])
@@ -141,8 +145,22 @@ print(f"{{{requests}}} requests, {{total / {requests} * 1000:.2f}} ms each (prof
 stats.sort_stats("cumulative").print_stats(70)
 stats.sort_stats("tottime").print_stats(25)
 """
-    env = _serve.production_env(url, DJANGO_SETTINGS_MODULE="followup.site.settings")
+    env = _serve.production_env(
+        url, DJANGO_SETTINGS_MODULE="followup.site.settings", DJANGO_SECRET_KEY=SECRET_KEY
+    )
+    if myday:
+        _collectstatic(env, ROOT)
     subprocess.run([_serve.python(), "-c", code], env=env, cwd=ROOT, check=True)
+
+
+def _collectstatic(env: dict[str, str], source: Path) -> None:
+    """Production pages need the hashed manifest of each checkout."""
+    subprocess.run(
+        [_serve.python(), "manage.py", "collectstatic", "--noinput", "-v0"],
+        env={**env, "PYTHONPATH": str(source)},
+        cwd=source,
+        check=True,
+    )
 
 
 def main() -> None:
@@ -162,7 +180,7 @@ def main() -> None:
     args = parser.parse_args()
     url = _serve.DEFAULT_URL
     if args.profile:
-        profile(url, args.profile)
+        profile(url, args.profile, myday=args.myday)
         return
     key, sql = _prepare(url)
     session = _myday_session() if args.myday else ""
@@ -172,13 +190,8 @@ def main() -> None:
         url, FLOOR_DATABASE_URL=url, FLOOR_SQL_FILE=str(sql_file), DJANGO_SECRET_KEY=SECRET_KEY
     )
     for source in [ROOT, args.baseline_src] if args.myday else []:
-        if source is not None:  # production pages need the hashed manifest of each checkout
-            subprocess.run(
-                [_serve.python(), "manage.py", "collectstatic", "--noinput", "-v0"],
-                env={**env, "PYTHONPATH": str(source)},
-                cwd=source,
-                check=True,
-            )
+        if source is not None:
+            _collectstatic(env, source)
     servers = [
         _serve.start("floor", "bench.floor_app:application", 18101, env),
         _serve.start("candidate", "followup.site.wsgi:application", 18102, env),
@@ -222,6 +235,8 @@ def main() -> None:
                     flush=True,
                 )
         for server in servers:
+            if server.name == "baseline":
+                continue  # read after its rounds: 10,000 requests of the old code take long
             while server.requests < args.memory_requests:
                 extra = _serve.wrk(server.base + PATH, connections=4, seconds=5, headers=headers)
                 server.requests += int(extra["requests"])

@@ -41,6 +41,26 @@ def test_each_request_is_one_round_trip_to_redis(redis_cache, monkeypatch):
     assert 0 < client.ttl(redis_cache.make_key("key:1")) <= 5  # the window's counter expires
 
 
+def test_the_throttle_uses_the_pipeline_through_djangos_cache_proxy(
+    redis_cache, monkeypatch, settings
+):
+    """DRF hands the throttle ``django.core.cache.cache``, a proxy: still one round trip."""
+    from django.core.cache import cache, caches
+
+    monkeypatch.setitem(caches._connections.__dict__, "default", redis_cache)
+    count_in_window(cache, "warm", 5)
+    sent = []
+    real = Connection.send_packed_command
+
+    def counting(self, *args, **kwargs):
+        sent.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Connection, "send_packed_command", counting)
+    assert [count_in_window(cache, "key:3", 5) for _ in range(2)] == [1, 2]
+    assert len(sent) == 2
+
+
 def test_other_caches_count_the_same():
     cache = LocMemCache(f"throttle-{uuid.uuid4().hex}", {})
     assert [count_in_window(cache, "key", 5) for _ in range(3)] == [1, 2, 3]

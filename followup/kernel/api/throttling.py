@@ -5,9 +5,11 @@ import time
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
+from django.utils.connection import ConnectionProxy
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -61,6 +63,8 @@ def count_in_window(cache: BaseCache, key: str, ttl: int) -> int:
     On Redis this is one round trip (a pipeline of ``SET NX EX`` and ``INCR``); DRF's own
     throttle makes two (read the history, write it back) and moves a list of timestamps.
     Other caches (tests, the per-process fallback) use ``add`` then ``incr``."""
+    if isinstance(cache, ConnectionProxy):  # django.core.cache.cache, DRF's default
+        cache = caches[DEFAULT_CACHE_ALIAS]
     if isinstance(cache, RedisCache):
         full_key = cache.make_and_validate_key(key)
         client = cache._cache.get_client(full_key, write=True)
