@@ -1,4 +1,4 @@
-// My day's row actions (followup/partials/day_actions.html): each open row gets Done and
+// My day's row actions (followup/home.html#day-row): each open row gets Done and
 // Snooze (a menu of presets and its button) from the page's one <template id="day-actions">,
 // as htmx posts that swap the row, every button named after its row's follow-up for screen
 // readers ("Done: Call ACME"), as elsewhere in the app. Without this file the follow-up's
@@ -18,8 +18,8 @@
   function enhance(root) {
     var template = document.getElementById("day-actions");
     if (!window.htmx || !template || !root.querySelectorAll) return;
-    root.querySelectorAll("tr[id^='fu-'] [data-day-actions]").forEach(function (box) {
-      box.removeAttribute("data-day-actions");
+    root.querySelectorAll("tr[id^='fu-'] [data-day]").forEach(function (box) {
+      box.removeAttribute("data-day");
       var row = box.closest("tr");
       var title = row.querySelector("td a").textContent;
       var base = template.getAttribute("data-url").replace(ZERO, row.id.slice(3));
