@@ -1,4 +1,4 @@
-"""ApiFastPath: calls of /api/v1/ skip the middleware only pages need (session, CSRF, user,
+"""ApiFastPath: calls of /api/v1/ skip the middleware only pages need (session, user,
 messages, htmx, CSP) and keep the rest (language, security headers, problem+json)."""
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """One decision at the top of the stack: is this a call of the REST API (``/api/v1/``)?
 
-API calls authenticate with an API key and answer JSON: they need no session, no CSRF
-check (DRF views are exempt), no logged-in user, no messages, no htmx details and no
-Content-Security-Policy (a policy for documents; JSON runs no script).
+API calls authenticate with an API key and answer JSON: they need no session, no
+logged-in user, no messages, no htmx details and no Content-Security-Policy (a policy for
+documents; JSON runs no script). (CSRF stays: DRF exempts its views, so its check returns
+at once, and ``check --deploy`` wants the middleware by name.)
 Those middleware cost a warm list request a few milliseconds, so ``ApiFastPath`` marks the
 request once and each of them, wrapped by ``skipped_for_api`` in ``MIDDLEWARE``, passes an
 API request straight on. Everything else (language, time zone, audit origin, security
@@ -40,9 +41,8 @@ class ApiFastPath:
 @cache
 def skipped_for_api(path: str) -> type:
     """The middleware at ``path``, passing API calls (``ApiFastPath``) straight on; a
-    subclass, so the checks that look for it in ``MIDDLEWARE`` (admin, axes) still find it.
-    Its ``process_view`` (CSRF) still runs for API calls and returns at once for their
-    views, which DRF exempts."""
+    subclass, so the checks that look for a subclass in ``MIDDLEWARE`` (admin) still find
+    it. Hooks other than ``__call__`` (``process_view``...) still run for API calls."""
     middleware = import_string(path)
 
     def __call__(self: Any, request: HttpRequest) -> HttpResponseBase:
@@ -59,7 +59,6 @@ def skipped_for_api(path: str) -> type:
 
 # The wrapped middleware, importable by name from MIDDLEWARE.
 Session = skipped_for_api("django.contrib.sessions.middleware.SessionMiddleware")
-Csrf = skipped_for_api("django.middleware.csrf.CsrfViewMiddleware")
 Authentication = skipped_for_api("django.contrib.auth.middleware.AuthenticationMiddleware")
 Messages = skipped_for_api("django.contrib.messages.middleware.MessageMiddleware")
 Htmx = skipped_for_api("django_htmx.middleware.HtmxMiddleware")
