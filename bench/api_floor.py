@@ -39,6 +39,8 @@ from bench import _serve  # noqa: E402
 PATH = "/api/v1/customers/"
 MYDAY = "/o/bench/"
 MEMORY_REQUESTS = 10_000
+#: Servers listen on PORT_BASE + 1, + 2, + 3 (BENCH_PORT_BASE, e.g. a range of one's own).
+PORT_BASE = int(os.environ.get("BENCH_PORT_BASE", "18100"))
 #: One secret for this run: the session made here must be valid on the servers.
 SECRET_KEY = secrets.token_urlsafe(48) + "-api-floor"
 
@@ -193,13 +195,17 @@ def main() -> None:
         if source is not None:
             _collectstatic(env, source)
     servers = [
-        _serve.start("floor", "bench.floor_app:application", 18101, env),
-        _serve.start("candidate", "followup.site.wsgi:application", 18102, env),
+        _serve.start("floor", "bench.floor_app:application", PORT_BASE + 1, env),
+        _serve.start("candidate", "followup.site.wsgi:application", PORT_BASE + 2, env),
     ]
     if args.baseline_src:
         servers.append(
             _serve.start(
-                "baseline", "followup.site.wsgi:application", 18103, env, chdir=args.baseline_src
+                "baseline",
+                "followup.site.wsgi:application",
+                PORT_BASE + 3,
+                env,
+                chdir=args.baseline_src,
             )
         )
     headers = {"Authorization": f"Bearer {key}"}

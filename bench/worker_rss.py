@@ -56,7 +56,7 @@ def main() -> None:
         DATABASE_URL=args.database_url,
         REDIS_URL=args.redis_url,
         DJANGO_ENV="test",
-        DJANGO_SETTINGS_MODULE="bench.worker_settings",
+        DJANGO_SETTINGS_MODULE="bench.worker_rss_settings",
         FOLLOWUP_VAR_DIR=str(ROOT / "var" / "bench"),
         PYTHONPATH=str(ROOT),
     )

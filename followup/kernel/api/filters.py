@@ -94,7 +94,7 @@ def filterset_for(model: type[models.Model]) -> type[TenantFilterSet]:
     return type(f"{model.__name__}FilterSet", (TenantFilterSet,), {"Meta": meta})
 
 
-class TenantFilterBackend(DjangoFilterBackend):
+class TenantFilterBackend(DjangoFilterBackend):  # type: ignore[misc]
     """django-filter's backend, minus its cost when a request filters nothing.
 
     Building a filter set (a deep copy of its filters, a bound form, its validation) was a
@@ -105,7 +105,7 @@ class TenantFilterBackend(DjangoFilterBackend):
     here is required. Any other request takes django-filter's full path (validation, 400s).
     """
 
-    def filter_queryset(self, request: Any, queryset: models.QuerySet, view: Any) -> Any:
+    def filter_queryset(self, request: Any, queryset: models.QuerySet[Any], view: Any) -> Any:
         filterset_class = self.get_filterset_class(view, queryset)
         if filterset_class is None:
             return queryset
@@ -114,13 +114,13 @@ class TenantFilterBackend(DjangoFilterBackend):
         return super().filter_queryset(request, queryset, view)
 
 
-def _names_a_filter(param: str, filterset_class: type[django_filters.FilterSet]) -> bool:
+def _names_a_filter(param: str, filterset_class: Any) -> bool:
     prefixes = _filter_prefixes(filterset_class)
     return prefixes is None or any(param.startswith(prefix) for prefix in prefixes)
 
 
 @cache
-def _filter_prefixes(filterset_class: type[django_filters.FilterSet]) -> tuple[str, ...] | None:
+def _filter_prefixes(filterset_class: Any) -> tuple[str, ...] | None:
     """The parameter names a filter set reads (a range filter's ``<name>_after``, too:
     names are matched as prefixes); None when it may read others or filter without any
     (a required filter, an overridden ``qs`` or ``filter_queryset``): always filter."""

@@ -88,6 +88,8 @@ class FixedWindowThrottle(SimpleRateThrottle):
     the next window (at most twice the rate over one window); the budget itself holds."""
 
     _wait: float = 0.0
+    duration: int  # set by SimpleRateThrottle.__init__ from the rate
+    num_requests: int
 
     def allow_request(self, request: Request, view: Any) -> bool:
         if self.rate is None:
