@@ -119,7 +119,7 @@ def bump() -> None:
     """A key or an organization changed: every process looks its keys up again, once the
     change is committed (a stamp written before the commit could be read, and the old row
     loaded and remembered under it, by a request racing the transaction)."""
-    transaction.on_commit(_write_stamp)
+    transaction.on_commit(_write_stamp, robust=True)
 
 
 def _write_stamp() -> None:
