@@ -17,6 +17,7 @@ class AccountsConfig(AppConfig):
         post_migrate.connect(
             rls_schema.post_migrate_handler, sender=self, dispatch_uid="accounts.rls_schema"
         )
+        import accounts.apikey_cache  # noqa: F401 - its signals, in every process
         from accounts import audit
 
         for action, label in (

@@ -12,7 +12,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
@@ -22,10 +23,16 @@ logger = logging.getLogger(__name__)
 _local = LocMemCache("followup-ratelimit-fallback", {"OPTIONS": {"MAX_ENTRIES": 10000}})
 
 
+#: A value of ``also`` that could not be read from the shared cache.
+UNREAD = object()
+
+
 @dataclass(frozen=True)
 class Verdict:
     allowed: bool
     retry_after: int
+    #: The ``also`` keys of ``blocked``, as read from the shared cache in the same round trip.
+    also: dict[str, Any] = field(default_factory=dict)
 
 
 def _key(scope: str, ident: str, window: int, now: float) -> tuple[str, int]:
@@ -50,12 +57,30 @@ def _count(key: str, ttl: int, *, add: bool) -> int:
     return 0
 
 
-def blocked(scope: str, ident: str, *, limit: int, window: int) -> Verdict:
-    """Whether ``ident`` has already used up its attempts (does not count one)."""
+def blocked(
+    scope: str, ident: str, *, limit: int, window: int, also: tuple[str, ...] = ()
+) -> Verdict:
+    """Whether ``ident`` has already used up its attempts (does not count one).
+
+    ``also``: other keys of the shared cache to read in the same round trip (the API key
+    stamp, ``accounts.apikey_cache``); their values are in ``Verdict.also``, ``UNREAD``
+    when the shared cache could not be reached."""
     now = time.time()
     key, end = _key(scope, ident, window, now)
-    count = _count(key, window, add=False)
-    return Verdict(allowed=count < limit, retry_after=max(1, int(end - now) + 1))
+    if also:
+        count, values = _read_many(key, also)
+    else:
+        count, values = _count(key, window, add=False), {}
+    return Verdict(allowed=count < limit, retry_after=max(1, int(end - now) + 1), also=values)
+
+
+def _read_many(key: str, also: tuple[str, ...]) -> tuple[int, dict[str, Any]]:
+    try:
+        found = cache.get_many([key, *also])
+    except Exception as exc:  # noqa: BLE001 - the shared cache is down: count locally
+        logger.warning("Rate-limit cache unreachable (%s); counting per process", exc)
+        return int(_local.get(key, 0)), dict.fromkeys(also, UNREAD)
+    return int(found.get(key, 0)), {name: found.get(name) for name in also}
 
 
 def hit(scope: str, ident: str, *, limit: int, window: int) -> Verdict:

@@ -6,6 +6,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -19,7 +20,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
-from accounts import audit, departures, rls, selectors
+from accounts import apikey_cache, audit, departures, rls, selectors
 from accounts.departures import Departure, Tally
 from accounts.identity import normalize_identifier
 from accounts.models import ApiKey, Invitation, Membership, Organization, User
@@ -500,6 +501,7 @@ def api_keys_revoke_of(departure: Departure) -> list[Tally]:
         .filter(created_by=departure.person)
         .update_versioned(revoked_at=timezone.now())
     )
+    apikey_cache.bump()  # a bulk update sends no post_save: the processes must know
     text = ngettext(
         "%(count)d API key created with this account was revoked",
         "%(count)d API keys created with this account were revoked",
@@ -607,29 +609,12 @@ def api_key_revoke(*, api_key: ApiKey, actor_role: str, actor: User | None = Non
     return api_key
 
 
-def api_key_authenticate(plain: str) -> ApiKey | None:
-    prefix = ApiKey.parse_prefix(plain)
-    if prefix is None:
-        return None
-    # The key is the credential and names its organization: cross-tenant lookup by design.
-    with rls.cross_tenant("api key"):
-        api_key = (
-            ApiKey.objects.dangerously_unscoped()
-            .select_related("organization")
-            .filter(prefix=prefix, revoked_at__isnull=True)
-            .first()
-        )
-    if api_key is None or not api_key.matches(plain):
-        return None
-    now = timezone.now()
-    # One write a minute at most: authentication runs on every request.
-    if api_key.last_used_at is None or (now - api_key.last_used_at).total_seconds() > 60:
-        with rls.org_context(api_key.organization):
-            ApiKey.objects.for_org(api_key.organization).filter(pk=api_key.pk).update(
-                last_used_at=now
-            )
-        api_key.last_used_at = now
-    return api_key
+def api_key_authenticate(plain: str, *, stamp: Any = apikey_cache.UNREADABLE) -> ApiKey | None:
+    """The active key ``plain`` names, or None; ``last_used_at`` is written once a minute at
+    most. ``stamp`` is the shared API key stamp read at the start of the request: with it,
+    the key this process remembers is used (``accounts.apikey_cache``), without it (the
+    shared cache is down) the key is looked up."""
+    return apikey_cache.keys.lookup(plain, stamp=stamp)
 
 
 @transaction.atomic

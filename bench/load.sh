@@ -7,7 +7,9 @@
 #   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/followup_h13_bench bench/load.sh
 #
 # Needs wrk (Debian: apt-get install -y wrk) and the data set of bench/engagements.py
-# (built on first use). Every quick-log POST logs a real touchpoint in the bench database.
+# (built on first use). Every quick-log POST logs a real touchpoint in the bench database;
+# the POSTs are spread over up to 200 customers of rep 0 (PAIRS), as a rep's calls are,
+# instead of all waiting on one engagement's row lock.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${BENCH_DATABASE_URL:=postgres://postgres@127.0.0.1:5432/followup_bench}"
@@ -36,13 +38,31 @@ done
 
 LUA=$(mktemp --suffix=.lua)
 cat >"$LUA" <<LUA
+local pairs = {}
+for customer, engagement in string.gmatch("$PAIRS", "([^:,]+):([^,]+)") do
+  pairs[#pairs + 1] = { customer, engagement }
+end
+local threads, counter = 0, 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("offset", threads * 97)
+end
+function init(args)
+  counter = offset or 0
+end
 wrk.method = "POST"
-wrk.body = "customer=$CUSTOMER&engagement=$ENGAGEMENT&channel=call&summary=Load+bench+call&effort_minutes=5"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.headers["Cookie"] = "sessionid=$SESSION; csrftoken=$CSRF"
 wrk.headers["X-CSRFToken"] = "$CSRF"
 wrk.headers["HX-Request"] = "true"
 wrk.headers["HX-Target"] = "quick-log"
+function request()
+  counter = counter + 1
+  local pair = pairs[(counter % #pairs) + 1]
+  local body = "customer=" .. pair[1] .. "&engagement=" .. pair[2]
+    .. "&channel=call&summary=Load+bench+call&effort_minutes=5"
+  return wrk.format(nil, nil, nil, body)
+end
 LUA
 
 BASE="http://127.0.0.1:$PORT"

@@ -2,7 +2,9 @@
 
 An admin API key; a logged-in session of rep 0 (same ``DJANGO_SECRET_KEY`` as the servers,
 so they accept it) with a CSRF secret; a customer of that rep with exactly one active
-engagement, for the quick-log POST; and 60 open follow-ups on rep 0's My day (made once).
+engagement, and ``PAIRS``: up to 200 such customers and their engagements, over which the
+quick-log POSTs are spread, as a rep's calls are; and 60 open follow-ups on rep 0's My day
+(made once).
 """
 
 from __future__ import annotations
@@ -47,16 +49,21 @@ def main() -> None:
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     session[HASH_SESSION_KEY] = rep.get_session_auth_hash()
     session.create()
-    customer = (
+    customers = list(
         Customer.objects.for_org(org)
         .filter(owner=rep)
         .annotate(active=Count("engagements", filter=Q(engagements__status="active")))
         .filter(active=1)
-        .order_by("pk")
-        .first()
+        .order_by("pk")[:200]
     )
-    assert customer is not None
+    assert customers
+    customer = customers[0]
     engagement = Engagement.objects.for_org(org).get(customer=customer, status="active")
+    engagement_of = dict(
+        Engagement.objects.for_org(org)
+        .filter(customer__in=customers, status="active")
+        .values_list("customer_id", "pk")
+    )
     open_ones = FollowUp.objects.for_org(org).filter(owner=rep, status="open").count()
     now = timezone.now()
     for n in range(open_ones, 60):
@@ -74,6 +81,7 @@ def main() -> None:
     print(f"CSRF={csrf}")
     print(f"CUSTOMER={customer.pk}")
     print(f"ENGAGEMENT={engagement.pk}")
+    print("PAIRS=" + ",".join(f"{c.pk}:{engagement_of[c.pk]}" for c in customers))
 
 
 if __name__ == "__main__":

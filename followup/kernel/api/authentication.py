@@ -9,7 +9,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from accounts import ratelimit, rls
+from accounts import apikey_cache, ratelimit, rls
 from accounts.models import ApiKey
 from accounts.services import api_key_authenticate
 
@@ -49,10 +49,14 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         # that failed too often is refused (429 with Retry-After) before any lookup.
         client = get_client_ip_address(request._request) or "unknown"
         limit, window = settings.FOLLOWUP_API_AUTH_FAILURES, 60
-        verdict = ratelimit.blocked("api-auth", client, limit=limit, window=window)
+        verdict = ratelimit.blocked(
+            "api-auth", client, limit=limit, window=window, also=(apikey_cache.STAMP_KEY,)
+        )
         if not verdict.allowed:
             raise _too_many_failures(verdict.retry_after)
-        api_key = api_key_authenticate(token.strip())
+        # The API key stamp came in the same round trip: the key this process remembers is
+        # used unless a key or organization changed since (accounts.apikey_cache).
+        api_key = api_key_authenticate(token.strip(), stamp=verdict.also[apikey_cache.STAMP_KEY])
         if api_key is None:
             verdict = ratelimit.hit("api-auth", client, limit=limit, window=window)
             if not verdict.allowed:

@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import is_naive, make_aware
 from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -91,3 +92,46 @@ class TenantFilterSet(django_filters.FilterSet):
 def filterset_for(model: type[models.Model]) -> type[TenantFilterSet]:
     meta = type("Meta", (), {"model": model, "fields": []})
     return type(f"{model.__name__}FilterSet", (TenantFilterSet,), {"Meta": meta})
+
+
+class TenantFilterBackend(DjangoFilterBackend):  # type: ignore[misc]
+    """django-filter's backend, minus its cost when a request filters nothing.
+
+    Building a filter set (a deep copy of its filters, a bound form, its validation) was a
+    tenth of a warm customer-list request. A request none of whose query parameters names
+    one of the filter set's filters (the common ``GET /api/v1/customers/`` and its next
+    pages, which carry only ``cursor`` / ``page_size``) gets the queryset unfiltered, as
+    the filter set would have returned it: an empty value is no filter, and no filter
+    here is required. Any other request takes django-filter's full path (validation, 400s).
+    """
+
+    def filter_queryset(self, request: Any, queryset: models.QuerySet[Any], view: Any) -> Any:
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is None:
+            return queryset
+        if not any(_names_a_filter(name, filterset_class) for name in request.query_params):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
+
+
+def _names_a_filter(param: str, filterset_class: Any) -> bool:
+    prefixes = _filter_prefixes(filterset_class)
+    return prefixes is None or any(param.startswith(prefix) for prefix in prefixes)
+
+
+@cache
+def _filter_prefixes(filterset_class: Any) -> tuple[str, ...] | None:
+    """The parameter names a filter set reads (a range filter's ``<name>_after``, too:
+    names are matched as prefixes); None when it may read others or filter without any
+    (a required filter, an overridden ``qs`` or ``filter_queryset``): always filter."""
+    if (
+        filterset_class.filter_queryset is not django_filters.FilterSet.filter_queryset
+        or filterset_class.qs is not django_filters.FilterSet.qs
+    ):
+        return None
+    names = []
+    for name, declared in filterset_class.base_filters.items():
+        if declared.extra.get("required"):
+            return None
+        names.append(name)
+    return tuple(names)

@@ -5,7 +5,11 @@ import time
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache.backends.redis import RedisCache
+from django.utils.connection import ConnectionProxy
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -53,7 +57,59 @@ class DegradingThrottleMixin:
             return True
 
 
-class ApiKeyRateThrottle(DegradingThrottleMixin, SimpleRateThrottle):
+def count_in_window(cache: BaseCache, key: str, ttl: int) -> int:
+    """Count one more request under ``key`` (one window's counter) and return the count.
+
+    On Redis this is one round trip (a pipeline of ``SET NX EX`` and ``INCR``); DRF's own
+    throttle makes two (read the history, write it back) and moves a list of timestamps.
+    Other caches (tests, the per-process fallback) use ``add`` then ``incr``."""
+    if isinstance(cache, ConnectionProxy):  # django.core.cache.cache, DRF's default
+        cache = caches[DEFAULT_CACHE_ALIAS]
+    if isinstance(cache, RedisCache):
+        full_key = cache.make_and_validate_key(key)
+        client = cache._cache.get_client(full_key, write=True)
+        pipe = client.pipeline(transaction=False)
+        pipe.set(full_key, 0, ex=ttl, nx=True)
+        pipe.incr(full_key)
+        return int(pipe.execute()[1])
+    if cache.add(key, 1, ttl):
+        return 1
+    try:
+        return int(cache.incr(key))
+    except ValueError:  # expired between add and incr: a new window
+        cache.set(key, 1, ttl)
+        return 1
+
+
+class FixedWindowThrottle(SimpleRateThrottle):
+    """DRF's rate syntax and ``Retry-After``, counted in fixed windows of the rate's
+    duration: one counter per key and window, one round trip to the cache per request.
+    A client can spend one window's budget at its end and the next one's at the start of
+    the next window (at most twice the rate over one window); the budget itself holds."""
+
+    _wait: float = 0.0
+    duration: int  # set by SimpleRateThrottle.__init__ from the rate
+    num_requests: int
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        now = self.timer()
+        start = int(now // self.duration) * self.duration
+        count = count_in_window(self.cache, f"{self.key}:{start}", self.duration + 1)
+        if count <= self.num_requests:
+            return True
+        self._wait = start + self.duration - now
+        return False
+
+    def wait(self) -> float:
+        return max(1.0, self._wait)
+
+
+class ApiKeyRateThrottle(DegradingThrottleMixin, FixedWindowThrottle):
     """A budget per API key (API.md: limits are per key), shared by every process."""
 
     scope = "api_key"
