@@ -290,6 +290,7 @@ def build(rebuild: bool) -> None:
                     None,
                     owner_pk if rng.random() < 0.8 else rng.choice(reps).pk,
                     "ui",
+                    "",
                 )
 
         _copy(
@@ -314,6 +315,7 @@ def build(rebuild: bool) -> None:
                 "external_id",
                 "logged_by_id",
                 "source",
+                "business_event",
             ],
             touchpoint_rows(),
         )
