@@ -15,6 +15,7 @@ from engagements.models import (
     Customer,
 )
 from engagements.services.shared import (
+    RowBatch,
     _apply,
     _change_event,
     _clean_external_id,
@@ -44,18 +45,30 @@ def customer_save(
     actor: User | None,
     data: Mapping[str, Any],
     customer: Customer | None = None,
+    batch: RowBatch | None = None,
 ) -> Customer:
+    """Create or change a customer. ``batch`` (``upserts.customers_save_many``): a row of
+    a many-row write, whose statements the batch writes at its end."""
     data = dict(data)
     _clean_external_id(data)
-    if not _is_member(org, data.get("owner")):
+    member = batch.is_member if batch is not None else (lambda user: _is_member(org, user))
+    if not member(data.get("owner")):
         raise ValidationError({"owner": _("The owner must be a member of the organization.")})
     created = customer is None
-    row = Customer(organization=org) if customer is None else _locked(org, customer)
+    if customer is None:
+        row = Customer(organization=org)
+    elif batch is not None:
+        row = batch.row(customer)
+    else:
+        row = _locked(org, customer)
     before = audit.snapshot(row)
     changed = _apply(customer or row, row, data, CUSTOMER_FIELDS)
-    if created or changed:
+    if batch is not None and (created or changed):
+        batch.save(row, changed, exclude=["organization", "owner"])
+    elif created or changed:
         _save(row, changed)
     _change_event(
+        sink=batch,
         org=org,
         resource="customer",
         instance=row,

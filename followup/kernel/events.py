@@ -146,6 +146,49 @@ def record(
     return event
 
 
+def record_many(org: Organization, entries: list[dict[str, Any]]) -> list[Event]:
+    """``record`` for many events of one write (a bulk upsert) in one INSERT; each entry
+    has ``record``'s keywords (``type``, ``subject``, ``payload``, ``actor``). The relay is
+    queued once per event after commit, as ``record`` does."""
+    rows = []
+    for entry in entries:
+        type_, subject = entry["type"], entry.get("subject")
+        if type_ not in EVENT_TYPES:
+            raise ValueError(
+                f"Unknown event type {type_!r}: register it with events.register_type()"
+            )
+        actor = entry.get("actor")
+        rows.append(
+            Event(
+                organization=org,
+                type=type_,
+                subject_type=subjects.type_key(subject.__class__) if subject is not None else "",
+                subject_id=getattr(subject, "pk", None),
+                payload=entry.get("payload") or {},
+                actor=actor if actor is not None and actor.pk else None,
+            )
+        )
+    if not rows:
+        return []
+    Event.objects.bulk_create(rows)
+    org_id, event_ids = org.pk, [row.pk for row in rows]
+
+    def dispatch() -> None:
+        from followup.kernel.tasks import relay_event
+
+        for event_id in event_ids:
+            try:
+                relay_event.delay(str(org_id), str(event_id))
+            except Exception:  # noqa: BLE001 - the broker is down: the periodic relay picks it up
+                logger.warning(
+                    "Could not queue relay of event %s; the periodic relay will", event_id
+                )
+                return
+
+    transaction.on_commit(dispatch, robust=True)
+    return rows
+
+
 # --- Relaying -----------------------------------------------------------------------------
 
 
