@@ -6,13 +6,15 @@ the same run the bare ORM write of the same rows, so the ratio says what the pro
 on top of the database:
 
     .venv/bin/python bench/hotwrite.py                    # quick log and bulk upserts
-    .venv/bin/python bench/hotwrite.py --only quicklog    # or: bulk
+    .venv/bin/python bench/hotwrite.py --only quicklog    # or: bulk, effort
     .venv/bin/python bench/hotwrite.py --src /tmp/base    # the same bench on another checkout
                                                           # (git archive main | tar -x -C ...)
 
 - quick log: the htmx POST of a rep (session, CSRF off as the test client does, an
   Idempotency-Key like the offline outbox sends) on a customer with one active
   engagement; baseline: ``Touchpoint.objects.create`` of one row.
+- effort: the effort page right after a touchpoint is logged (its cache made stale as
+  the write's commit does), beside the same page served from the cache.
 - bulk: ``POST /api/v1/touchpoints/bulk/`` of 500 new touchpoints on 500 customers, the
   same 500 again as updates, and ``POST /api/v1/customers/bulk/`` of 500 new customers and
   then their update; baseline: ``bulk_create`` of 500 rows of the same kind.
@@ -244,9 +246,54 @@ def bulk() -> None:
     Customer.objects.for_org(org).filter(external_id__startswith=f"bench-{run}-").delete()
 
 
+def effort_page() -> None:
+    """The effort page right after a write (the report's cache made stale, as the write's
+    commit does), beside the same page served from the cache."""
+    from django.test import Client
+
+    from accounts.models import Organization, User
+    from engagements import selectors, services
+    from engagements.models import Customer, Touchpoint
+
+    org = Organization.objects.get(slug="bench")
+    manager = User.objects.get(email="manager@bench.test")
+    rep = User.objects.get(email="rep0@bench.test")
+    customer = Customer.objects.for_org(org).filter(owner=rep).order_by("pk").first()
+    client = Client()
+    client.force_login(manager)
+    url = f"/o/{org.slug}/effort/"
+    assert client.get(url).status_code == 200  # warm-up
+    fresh, cached = [], []
+    for n in range(QUICK_RUNS):
+        services.touchpoint_log(
+            org=org,
+            actor=rep,
+            customer=customer,
+            channel="call",
+            summary=f"Effort bench {n}",
+            effort_minutes=15,
+        )
+        selectors.effort_changed(org.pk)  # what the write's commit runs
+        start = time.perf_counter()
+        response = client.get(url)
+        fresh.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200
+        start = time.perf_counter()
+        client.get(url)
+        cached.append((time.perf_counter() - start) * 1000)
+    print(f"\neffort page ({QUICK_RUNS} runs)")
+    print(f"  {'':<34} {'p50 ms':>8} {'p95 ms':>8}")
+    p50, base50 = statistics.median(fresh), statistics.median(cached)
+    print(f"  {'after a write':<34} {p50:>8.1f} {_pct(fresh, 0.95):>8.1f}")
+    print(f"  {'from the cache (baseline)':<34} {base50:>8.1f} {_pct(cached, 0.95):>8.1f}")
+    print(f"  ratio (after a write / cached): {p50 / base50:.1f}")
+    for tp in Touchpoint.objects.for_org(org).filter(summary__startswith="Effort bench "):
+        services.touchpoint_delete(org=org, actor=None, touchpoint=tp)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=["quicklog", "bulk"])
+    parser.add_argument("--only", choices=["quicklog", "bulk", "effort"])
     parser.add_argument(
         "--src",
         type=Path,
@@ -261,6 +308,8 @@ def main() -> None:
         quicklog()
     if args.only in (None, "bulk"):
         bulk()
+    if args.only in (None, "effort"):
+        effort_page()
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 
 

@@ -461,53 +461,80 @@ def effort_report(org: Organization, month: date, *, months: int = 12) -> Effort
     return report
 
 
-def _effort_by_month(
-    org: Organization, month: date, months: int, zone: zoneinfo.ZoneInfo
-) -> list[dict[str, Any]]:
-    """Minutes and touchpoints per month, oldest first, months without any included.
+def _effort_by_month(org: Organization, month: date, months: int) -> list[dict[str, Any]]:
+    """Minutes and touchpoints per month, oldest first, months without any included: from
+    the roll-up (``engagements.effort``), a few dozen rows instead of a year of
+    touchpoints."""
+    from engagements.models import EffortMonth
 
-    One pass with a filtered sum per month: grouping by a truncated timestamp makes
-    PostgreSQL sort every row of the year (a million in bench/engagements.py) first.
-    """
     firsts = [month.replace(day=1)]
     for _i in range(months - 1):
         firsts.insert(0, (firsts[0] - timedelta(days=1)).replace(day=1))
-    bounds = [month_bounds(first, zone) for first in firsts]
-    aggregates: dict[str, Any] = {}
-    for index, (start, end) in enumerate(bounds):
-        in_month = Q(occurred_at__gte=start, occurred_at__lt=end)
-        aggregates[f"minutes_{index}"] = Sum("effort_minutes", filter=in_month)
-        aggregates[f"touches_{index}"] = Count("id", filter=in_month)
-    totals = (
-        Touchpoint.objects.for_org(org)
-        .filter(occurred_at__gte=bounds[0][0], occurred_at__lt=bounds[-1][1])
-        .aggregate(**aggregates)
-    )
+    totals = {
+        row["month"]: row
+        for row in EffortMonth.objects.for_org(org)
+        .filter(month__gte=firsts[0], month__lte=firsts[-1])
+        .order_by()
+        .values("month")
+        .annotate(minutes=Sum("minutes"), touches=Sum("touches"))
+    }
     return [
         {
-            "month": start,
-            "minutes": totals[f"minutes_{index}"] or 0,
-            "touches": totals[f"touches_{index}"],
+            "month": first,
+            "minutes": (totals.get(first) or {}).get("minutes") or 0,
+            "touches": (totals.get(first) or {}).get("touches") or 0,
         }
-        for index, (start, _end) in enumerate(bounds)
+        for first in firsts
     ]
 
 
 def _effort_report(org: Organization, month: date, *, months: int) -> EffortReport:
+    """The effort page's figures, read from the monthly roll-up that the touchpoint
+    services keep (``engagements.effort``): the month's people and top customers and a
+    year of months are a few hundred rows, whatever the number of touchpoints."""
+    from engagements import effort
+    from engagements.models import CustomerEffortMonth, EffortMonth
+
     zone = org_zone(org)
-    start, end = month_bounds(month, zone)
-    in_month = Touchpoint.objects.for_org(org).filter(occurred_at__gte=start, occurred_at__lt=end)
-    by_customer = list(
-        in_month.values("customer_id", "customer__name")
-        .annotate(minutes=Sum("effort_minutes"), touches=Count("id"))
-        .order_by("-minutes", "customer__name")[:25]
+    start, _end = month_bounds(month, zone)
+    first = month.replace(day=1)
+    by_customer = [
+        {
+            "customer_id": row["customer_id"],
+            "customer__name": row["customer__name"],
+            "minutes": row["minutes"],
+            "touches": row["touches"],
+        }
+        for row in CustomerEffortMonth.objects.for_org(org)
+        .filter(month=first, touches__gt=0)
+        .order_by("-minutes", "customer__name")
+        .values("customer_id", "customer__name", "minutes", "touches")[:25]
+    ]
+    people = list(
+        EffortMonth.objects.for_org(org)
+        .filter(month=first, touches__gt=0)
+        .order_by("-minutes", "person_id")
+        .values("person_id", "minutes", "touches")
     )
-    by_rep = list(
-        in_month.values("logged_by_id", "logged_by__display_name", "logged_by__email")
-        .annotate(minutes=Sum("effort_minutes"), touches=Count("id"))
-        .order_by("-minutes")
-    )
-    by_month = _effort_by_month(org, month, months, zone)
+    names = {
+        user.pk: user
+        for user in User.objects.filter(
+            pk__in=[row["person_id"] for row in people if row["person_id"] != effort.NOBODY]
+        ).only("pk", "display_name", "email")
+    }
+    by_rep = []
+    for row in people:
+        user = names.get(row["person_id"])
+        by_rep.append(
+            {
+                "logged_by_id": user.pk if user else None,
+                "logged_by__display_name": user.display_name if user else "",
+                "logged_by__email": user.email if user else "",
+                "minutes": row["minutes"],
+                "touches": row["touches"],
+            }
+        )
+    by_month = _effort_by_month(org, month, months)
     peak = max((row["minutes"] or 0 for row in by_month), default=0)
     for row in by_month:
         row["hours"] = round((row["minutes"] or 0) / 60, 1)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts import audit
 from accounts.models import Organization, User
+from engagements import effort
 from engagements.models import (
     Customer,
 )
@@ -103,4 +104,5 @@ def customer_delete(*, org: Organization, actor: User | None, customer: Customer
             "c": customer.contacts.count(),
         },
     )
+    effort.customer_removed(org, customer.pk)
     customer.delete()

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts import audit, inputs
 from accounts.models import Organization, User
-from engagements import followups
+from engagements import effort, followups
 from engagements.calc.health import HealthSettings
 from engagements.models import (
     Contact,
@@ -168,6 +168,7 @@ class TouchpointBatch:
         self.audits: list[dict[str, Any]] = []
         self.events: list[dict[str, Any]] = []
         self.pending: set[int] = set()  # id() of rows written here but not flushed
+        self.effort = effort.Deltas(org)
         existing = [row for row, _data in items if row is not None]
         # Rows the caller locked and read just now: written onto directly.
         self.fresh: set[int] = {id(row) for row in existing} if locked else set()
@@ -251,6 +252,7 @@ class TouchpointBatch:
             )
         audit.record_many(self.org, self.audits)
         events.record_many(self.org, self.events)
+        self.effort.flush()
         for touchpoint in self.creates:
             _known_contacts(touchpoint, next((c for t, c in self.links if t is touchpoint), []))
         self.creates, self.links, self.updates, self.audits, self.events = [], [], [], [], []
@@ -341,6 +343,7 @@ def _touchpoint_write(
             data["occurred_at"] = timezone.now()
         if data.get("effort_minutes") is None:
             data["effort_minutes"] = 0
+    old_effort = None if created else effort.contribution(org, touchpoint)
     old_customer = None if created else touchpoint.customer_id
     old_engagement = None if created else touchpoint.engagement_id
     customer_changed = not created and "customer" in data and customer.pk != old_customer
@@ -379,6 +382,13 @@ def _touchpoint_write(
         touchpoint.contacts.set(contact_list)
     if created and batch is None:
         _known_contacts(touchpoint, contact_list)
+    new_effort = effort.contribution(org, touchpoint)
+    if new_effort != old_effort:  # the effort roll-up, in this transaction
+        deltas = batch.effort if batch is not None else effort.Deltas(org)
+        deltas.touchpoint(old_effort, -1)
+        deltas.touchpoint(new_effort, 1)
+        if batch is None:
+            deltas.flush()
     customers = {touchpoint.customer_id, old_customer} - {None}
     engagements = {touchpoint.engagement_id, old_engagement} - {None}
     if created or changed:
@@ -534,5 +544,6 @@ def touchpoint_delete(*, org: Organization, actor: User | None, touchpoint: Touc
         obj=touchpoint,
         changes=audit.diff(audit.snapshot(touchpoint), {}),
     )
+    effort.apply(org, [(touchpoint, -1)])
     touchpoint.delete()
     _after_touch(org, customers, engagements)
