@@ -65,6 +65,7 @@ def quicklog() -> None:
     from django.db.models import Count, Q
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
 
     from accounts.models import Organization, User
     from engagements.models import Customer, Engagement, Touchpoint
@@ -95,8 +96,12 @@ def quicklog() -> None:
             took = (time.perf_counter() - start) * 1000
         assert response.status_code == 200 and b"Bench" in response.content, response.status_code
         counted = [
-            q for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))
+            q["sql"]
+            for q in queries.captured_queries
+            if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))
         ]
+        if os.environ.get("BENCH_SHOW_QUERIES"):
+            print("\n".join(sql[:160] for sql in counted))
         return took, len(counted)
 
     def bare(n: int) -> float:
@@ -107,6 +112,7 @@ def quicklog() -> None:
             engagement=engagement,
             channel="call",
             summary=f"Bare {n}",
+            occurred_at=timezone.now(),
             logged_by=rep,
         )
         return (time.perf_counter() - start) * 1000
@@ -134,7 +140,9 @@ def bulk() -> None:
     import random
 
     from django.db import connection
+    from django.db.models import Count, Q
     from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
     from rest_framework.test import APIClient
 
     from accounts.models import Organization
@@ -148,7 +156,13 @@ def bulk() -> None:
     )
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {key.plain}")
-    customer_ids = list(Customer.objects.for_org(org).values_list("pk", flat=True))
+    # Customers with one active engagement: the touchpoint goes to it without being named.
+    customer_ids = list(
+        Customer.objects.for_org(org)
+        .annotate(active=Count("engagements", filter=Q(engagements__status="active")))
+        .filter(active=1)
+        .values_list("pk", flat=True)
+    )
     rng = random.Random(13)
     run = uuid.uuid4().hex[:8]
 
@@ -163,7 +177,12 @@ def bulk() -> None:
     def bare_touchpoints(picks: list) -> float:
         rows = [
             Touchpoint(
-                organization=org, customer_id=pk, channel="call", summary="bare", source="api"
+                organization=org,
+                customer_id=pk,
+                channel="call",
+                summary="bare",
+                source="api",
+                occurred_at=timezone.now(),
             )
             for pk in picks
         ]

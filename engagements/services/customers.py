@@ -52,8 +52,8 @@ def customer_save(
     a many-row write, whose statements the batch writes at its end."""
     data = dict(data)
     _clean_external_id(data)
-    member = batch.is_member if batch is not None else (lambda user: _is_member(org, user))
-    if not member(data.get("owner")):
+    owner = data.get("owner")
+    if not (batch.is_member(owner) if batch is not None else _is_member(org, owner)):
         raise ValidationError({"owner": _("The owner must be a member of the organization.")})
     created = customer is None
     if customer is None:

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts import audit
 from accounts.models import Organization, User
+from accounts.tenancy import bulk_update_rows
 from engagements import selectors
 from engagements.calc.health import RED, Health, HealthSettings, compute
 from engagements.models import (
@@ -37,15 +38,19 @@ def engagement_health_refresh(
     now: datetime | None = None,
     settings: HealthSettings | None = None,
     counts: tuple[int, int | None] | None = None,
+    locked: Engagement | None = None,
 ) -> Health:
     """Recompute one engagement's health; on a change of level, record it and, on turning
-    red, notify the owner and managers once for the episode."""
+    red, notify the owner and managers once for the episode.
+
+    ``locked``: the engagement's row, already locked and read in this transaction (the
+    quick log's UPDATE of last touch returns it)."""
     now = now or timezone.now()
     settings = settings or selectors.health_settings(org)
     with transaction.atomic():
         # The row lock serializes recomputes, so two of them cannot both see "not red yet"
         # and open two red episodes.
-        engagement = (
+        engagement = locked or (
             Engagement.objects.for_org(org)
             .select_for_update(of=("self",), no_key=True)
             .select_related("organization", "owner", "customer")
@@ -120,7 +125,8 @@ def engagements_health_refresh(
             moved.append((engagement, updates, old_level))
         if not changed:
             return
-        Engagement.objects.bulk_update(
+        bulk_update_rows(
+            org,
             changed,
             [
                 "health_score",
@@ -226,9 +232,7 @@ def _customers_health_refresh(org: Organization, customer_ids: set[Any]) -> None
             customer.version, customer.updated_at = customer.version + 1, now
             moved.append(customer)
     if moved:
-        Customer.objects.bulk_update(
-            moved, ["health_score", "health_level", "version", "updated_at"]
-        )
+        bulk_update_rows(org, moved, ["health_score", "health_level", "version", "updated_at"])
 
 
 def _customer_health_refresh(org: Organization, customer_id: Any) -> None:

@@ -174,7 +174,8 @@ class RowBatch:
                 instance.version = (instance.version or 0) + 1
                 instance.updated_at = now
                 fields.update(changed)
-            self.model.objects.bulk_update(
+            tenancy.bulk_update_rows(
+                self.org,
                 [instance for instance, _changed in self.updates],
                 sorted(fields | {"version", "updated_at"}),
             )

@@ -3,18 +3,20 @@ them, and what a touch moves (last touch, health, effort)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, F, Max, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import audit, inputs
 from accounts.models import Organization, User
+from accounts.tenancy import bulk_update_rows
 from engagements import effort, followups
 from engagements.calc.health import HealthSettings
 from engagements.models import (
@@ -246,7 +248,8 @@ class TouchpointBatch:
                 touchpoint.version = (touchpoint.version or 0) + 1
                 touchpoint.updated_at = now
                 fields.update(changed)
-            Touchpoint.objects.bulk_update(
+            bulk_update_rows(
+                self.org,
                 [touchpoint for touchpoint, _changed in self.updates],
                 sorted(fields | {"version", "updated_at"}),
             )
@@ -269,8 +272,8 @@ def _known_contacts(touchpoint: Touchpoint, contacts: Sequence[Contact]) -> None
         name = str(field).lstrip("-")
         rows.sort(key=lambda c, name=name: getattr(c, name), reverse=str(field).startswith("-"))
     known._result_cache = rows
-    known._prefetch_done = True
-    touchpoint._prefetched_objects_cache = {"contacts": known}
+    setattr(known, "_prefetch_done", True)  # noqa: B010 - Django's own prefetch flags
+    setattr(touchpoint, "_prefetched_objects_cache", {"contacts": known})  # noqa: B010
 
 
 def _touch_moved_many(
@@ -294,7 +297,7 @@ def _touch_moved_many(
             .annotate(last=Max("occurred_at"))
             .values_list(key, "last")
         )
-        moved = []
+        moved: list[Any] = []
         for row in (
             model.objects.for_org(org)
             .filter(pk__in=list(ids))
@@ -306,7 +309,7 @@ def _touch_moved_many(
                 row.last_touch_at, row.version, row.updated_at = value, row.version + 1, now
                 moved.append(row)
         if moved:
-            model.objects.bulk_update(moved, ["last_touch_at", "version", "updated_at"])
+            bulk_update_rows(org, moved, ["last_touch_at", "version", "updated_at"])
 
 
 def _touchpoint_write(
@@ -334,8 +337,9 @@ def _touchpoint_write(
     created = touchpoint is None
     # Imports and back-fills may say who logged it (a member of the organization).
     logged_by = data.pop("logged_by", None)
-    member = batch.is_member if batch is not None else (lambda user: _is_member(org, user))
-    if logged_by is not None and not member(logged_by):
+    if logged_by is not None and not (
+        batch.is_member(logged_by) if batch is not None else _is_member(org, logged_by)
+    ):
         raise ValidationError({"logged_by": _("Must be a member of the organization.")})
     if touchpoint is None:
         touchpoint = Touchpoint(organization=org, logged_by=logged_by or actor, source=source)
@@ -408,16 +412,51 @@ def _touchpoint_write(
     return touchpoint, changed, customers, engagements
 
 
+_LATER = '("last_touch_at" IS NULL OR "last_touch_at" < %s)'
+
+
 def _touch_added(
     org: Organization, *, customer_id: Any, engagement_id: Any, occurred_at: datetime
-) -> None:
+) -> Engagement | None:
     """A new touchpoint moves last touch forward only: one UPDATE per row instead of a lock,
     a MAX over the history and an UPDATE. The UPDATE always matches the row, so it takes
     the same row locks in the same order as ``_lock_touched`` (customer, then engagement);
-    version and updated_at move only when last touch does."""
+    version and updated_at move only when last touch does.
+
+    Returns the engagement's row as the UPDATE left it (``RETURNING``), locked until commit:
+    health reads it instead of locking and reading it once more."""
     now = timezone.now()
     later = Q(last_touch_at__isnull=True) | Q(last_touch_at__lt=occurred_at)
-    for model, pk in ((Customer, customer_id), (Engagement, engagement_id)):
+    if engagement_id is not None:
+        _touch_customer(org, customer_id, occurred_at, later, now)
+        table = Engagement._meta.db_table
+        # In the order of the placeholders below.
+        params: list[Any] = [occurred_at, now, occurred_at, occurred_at, occurred_at]
+        params += [org.pk, engagement_id]
+        if connection.vendor == "sqlite":
+            params = [p.hex if isinstance(p, uuid.UUID) else p for p in params]
+        # The organization is in the WHERE clause, as for_org would put it (raw() keeps no
+        # filters); the values are parameters.
+        sql = (
+            f'UPDATE "{table}" SET'  # noqa: S608
+            f' "updated_at" = CASE WHEN {_LATER} THEN %s ELSE "updated_at" END,'
+            f' "version" = CASE WHEN {_LATER} THEN "version" + 1 ELSE "version" END,'
+            f' "last_touch_at" = CASE WHEN {_LATER} THEN %s ELSE "last_touch_at" END'
+            ' WHERE "organization_id" = %s AND "id" = %s RETURNING *'
+        )
+        rows = list(Engagement.objects.for_org(org).raw(sql, params))
+        if rows:
+            rows[0].organization = org
+            return rows[0]
+        return None
+    _touch_customer(org, customer_id, occurred_at, later, now)
+    return None
+
+
+def _touch_customer(
+    org: Organization, customer_id: Any, occurred_at: datetime, later: Q, now: datetime
+) -> None:
+    for model, pk in ((Customer, customer_id),):
         if pk is None:
             continue
         fields = model._meta
@@ -447,8 +486,9 @@ def _after_touch(
     settings: HealthSettings | None = None,
     added: Touchpoint | None = None,
 ) -> None:
+    locked = None
     if added is not None:
-        _touch_added(
+        locked = _touch_added(
             org,
             customer_id=added.customer_id,
             engagement_id=added.engagement_id,
@@ -462,7 +502,12 @@ def _after_touch(
         engagements_health_refresh(org=org, engagement_ids=engagements, settings=settings)
         return
     for engagement_id in sorted(engagements):
-        engagement_health_refresh(org=org, engagement_id=engagement_id, settings=settings)
+        engagement_health_refresh(
+            org=org,
+            engagement_id=engagement_id,
+            settings=settings,
+            locked=locked if locked is not None and locked.pk == engagement_id else None,
+        )
 
 
 @transaction.atomic
