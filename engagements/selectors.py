@@ -470,7 +470,7 @@ def _effort_by_month(org: Organization, month: date, months: int) -> list[dict[s
     firsts = [month.replace(day=1)]
     for _i in range(months - 1):
         firsts.insert(0, (firsts[0] - timedelta(days=1)).replace(day=1))
-    totals: dict[Any, dict[str, Any]] = {
+    totals: dict[Any, Any] = {
         row["month"]: row
         for row in EffortMonth.objects.for_org(org)
         .filter(month__gte=firsts[0], month__lte=firsts[-1])
@@ -510,7 +510,7 @@ def _effort_report(org: Organization, month: date, *, months: int) -> EffortRepo
         .order_by("-minutes", "customer__name")
         .values("customer_id", "customer__name", "minutes", "touches")[:25]
     ]
-    people: list[dict[str, Any]] = list(
+    people: list[Any] = list(
         EffortMonth.objects.for_org(org)
         .filter(month=first, touches__gt=0)
         .order_by("-minutes", "person_id")

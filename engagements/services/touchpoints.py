@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -269,8 +270,7 @@ def _known_contacts(touchpoint: Touchpoint, contacts: Sequence[Contact]) -> None
     ordering = Contact._meta.ordering or ["pk"]
     rows = list(contacts)
     for field in reversed(ordering):
-        name = str(field).lstrip("-")
-        rows.sort(key=lambda c, name=name: getattr(c, name), reverse=str(field).startswith("-"))
+        rows.sort(key=attrgetter(str(field).lstrip("-")), reverse=str(field).startswith("-"))
     known._result_cache = rows
     setattr(known, "_prefetch_done", True)  # noqa: B010 - Django's own prefetch flags
     setattr(touchpoint, "_prefetched_objects_cache", {"contacts": known})  # noqa: B010

@@ -28,7 +28,7 @@ def relay_event(org_id: str, event_id: str) -> bool:
     return event is not None and events.relay(event)
 
 
-@shared_task(name="followup.kernel.tasks.relay_events")
+@shared_task(name="followup.kernel.tasks.relay_events")  # type: ignore[untyped-decorator]  # Celery: untyped
 def relay_events(org_id: str, event_ids: list[str]) -> int:
     """``relay_event`` for the events of one many-row write (``events.record_many``), in
     one task instead of one per event; each event is still relayed in its own
