@@ -461,7 +461,9 @@ def effort_report(org: Organization, month: date, *, months: int = 12) -> Effort
     return report
 
 
-def _effort_by_month(org: Organization, month: date, months: int) -> list[dict[str, Any]]:
+def _effort_by_month(
+    org: Organization, month: date, months: int, zone: zoneinfo.ZoneInfo
+) -> list[dict[str, Any]]:
     """Minutes and touchpoints per month, oldest first, months without any included: from
     the roll-up (``engagements.effort``), a few dozen rows instead of a year of
     touchpoints."""
@@ -480,7 +482,7 @@ def _effort_by_month(org: Organization, month: date, months: int) -> list[dict[s
     }
     return [
         {
-            "month": first,
+            "month": month_bounds(first, zone)[0],  # its first moment, as before the roll-up
             "minutes": (totals.get(first) or {}).get("minutes") or 0,
             "touches": (totals.get(first) or {}).get("touches") or 0,
         }
@@ -534,7 +536,7 @@ def _effort_report(org: Organization, month: date, *, months: int) -> EffortRepo
                 "touches": row["touches"],
             }
         )
-    by_month = _effort_by_month(org, month, months)
+    by_month = _effort_by_month(org, month, months, zone)
     peak = max((row["minutes"] or 0 for row in by_month), default=0)
     for row in by_month:
         row["hours"] = round((row["minutes"] or 0) / 60, 1)

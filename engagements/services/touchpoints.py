@@ -453,6 +453,36 @@ def _touch_added(
     return None
 
 
+def _touches_added(org: Organization, added: Sequence[Touchpoint]) -> None:
+    """``_touch_added`` for the new touchpoints of a batch, set-based: per model, the rows
+    locked and read in one query (pk order: customers, then engagements, as
+    ``_lock_touched``), last touch moved to the latest new one where that is later, in one
+    UPDATE. No MAX over the history: new touchpoints only move last touch forward."""
+    now = timezone.now()
+    for model, key in ((Customer, "customer_id"), (Engagement, "engagement_id")):
+        latest: dict[Any, datetime] = {}
+        for tp in added:
+            pk = getattr(tp, key)
+            if pk is not None and (pk not in latest or tp.occurred_at > latest[pk]):
+                latest[pk] = tp.occurred_at
+        if not latest:
+            continue
+        moved: list[Any] = []
+        for row in (
+            model.objects.for_org(org)
+            .filter(pk__in=list(latest))
+            .select_for_update(of=("self",), no_key=True)
+            .only("pk", "last_touch_at", "version", "updated_at")
+            .order_by("pk")
+        ):
+            when = latest[row.pk]
+            if row.last_touch_at is None or row.last_touch_at < when:
+                row.last_touch_at, row.version, row.updated_at = when, row.version + 1, now
+                moved.append(row)
+        if moved:
+            bulk_update_rows(org, moved, ["last_touch_at", "version", "updated_at"])
+
+
 def _touch_customer(
     org: Organization, customer_id: Any, occurred_at: datetime, later: Q, now: datetime
 ) -> None:
@@ -485,9 +515,12 @@ def _after_touch(
     engagements: set[Any],
     settings: HealthSettings | None = None,
     added: Touchpoint | None = None,
+    added_many: Sequence[Touchpoint] = (),
 ) -> None:
     locked = None
-    if added is not None:
+    if added_many:
+        _touches_added(org, added_many)
+    elif added is not None:
         locked = _touch_added(
             org,
             customer_id=added.customer_id,

@@ -165,5 +165,10 @@ def touchpoints_log_many(
 
     results = write_in_order(items, write)
     batch.flush()
-    _after_touch(org, customers, engagements, selectors.health_settings(org))
+    settings = selectors.health_settings(org)
+    if all(existing is None for existing, _data in items):
+        # Only new touchpoints: last touch can only move forward, to the latest of each.
+        _after_touch(org, customers, engagements, settings, added_many=[tp for tp, _c in results])
+    else:
+        _after_touch(org, customers, engagements, settings)
     return results
