@@ -155,7 +155,7 @@ def snapshot(obj: models.Model, *, exclude: Iterable[str] = ()) -> dict[str, Any
     return values
 
 
-def record(
+def _entry(
     *,
     org: Organization,
     action: str,
@@ -167,7 +167,7 @@ def record(
     changes: Mapping[str, Any] | None = None,
     note: str = "",
 ) -> AuditEntry:
-    """Write one entry; call it inside the transaction of the change it describes.
+    """One entry, not saved yet (see ``record``).
 
     ``actor`` is the person who acted (None for an API key or the system: the origin
     then says who). ``changes`` is ``{"field": [old, new]}`` (see ``diff``). An object that
@@ -198,6 +198,48 @@ def record(
         changes={k: jsonable(v) for k, v in (changes or {}).items()},
         note=note[:300],
     )
-    entry.save()
-    where.recorded.append(True)
     return entry
+
+
+def record(
+    *,
+    org: Organization,
+    action: str,
+    actor: User | None = None,
+    obj: models.Model | None = None,
+    object_type: str | None = None,
+    object_id: uuid.UUID | None = None,
+    object_repr: str | None = None,
+    changes: Mapping[str, Any] | None = None,
+    note: str = "",
+) -> AuditEntry:
+    """Write one entry; call it inside the transaction of the change it describes.
+
+    ``actor`` is the person who acted (None for an API key or the system: the origin
+    then says who). ``changes`` is ``{"field": [old, new]}`` (see ``diff``). An object that
+    is already gone is named by ``object_type``/``object_id``/``object_repr``.
+    """
+    entry = _entry(
+        org=org,
+        action=action,
+        actor=actor,
+        obj=obj,
+        object_type=object_type,
+        object_id=object_id,
+        object_repr=object_repr,
+        changes=changes,
+        note=note,
+    )
+    entry.save()
+    current_origin().recorded.append(True)
+    return entry
+
+
+def record_many(org: Organization, entries: list[dict[str, Any]]) -> list[AuditEntry]:
+    """``record`` for many entries of one write (a bulk upsert) in one INSERT; each entry
+    has ``record``'s keywords besides ``org``."""
+    rows = [_entry(org=org, **entry) for entry in entries]
+    if rows:
+        AuditEntry.objects.bulk_create(rows)
+        current_origin().recorded.extend(True for _row in rows)
+    return rows

@@ -10,10 +10,11 @@ out in review and in ``tests/test_tenancy_static.py``, which rejects any other e
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connection, models
 from django.db.models import F
 from django.http import Http404
 from django.utils import timezone
@@ -158,6 +159,43 @@ class TenantQuerySet(models.QuerySet[_Row, _Row]):
 
     def update_versioned(self, **kwargs: Any) -> int:
         return self.update(version=F("version") + 1, updated_at=timezone.now(), **kwargs)
+
+
+def bulk_update_rows(org: Organization, rows: Sequence[Any], fields: Sequence[str]) -> int:
+    """Write ``fields`` of ``rows`` (one model, ``org``'s) in one UPDATE.
+
+    Django's ``bulk_update`` builds a ``CASE WHEN id = ... THEN ...`` per field and row and
+    resolves each in Python: for 500 rows of seven fields that takes seconds. On
+    PostgreSQL this is one ``UPDATE ... FROM (VALUES ...)`` with the values as
+    parameters; elsewhere ``bulk_update``. The organization is in the WHERE clause either
+    way. Nothing is bumped here: callers set ``version``/``updated_at`` on the rows."""
+    if not rows:
+        return 0
+    model = type(rows[0])
+    if connection.vendor != "postgresql":
+        return int(model._default_manager.filter(organization=org).bulk_update(rows, fields))
+    meta = model._meta
+    columns = [meta.get_field(name) for name in fields]
+    pk = meta.pk
+    casts = [f"%s::{pk.db_type(connection)}"] + [f"%s::{f.db_type(connection)}" for f in columns]
+    row_sql = "(" + ", ".join(casts) + ")"
+    params: list[Any] = []
+    for row in rows:
+        params.append(pk.get_db_prep_save(row.pk, connection))
+        for field in columns:
+            params.append(field.get_db_prep_save(getattr(row, field.attname), connection))
+    quote = connection.ops.quote_name
+    names = [quote(f.column) for f in columns]
+    table = quote(meta.db_table)
+    sets = ", ".join(f"{name} = v.{name}" for name in names)
+    sql = (
+        f"UPDATE {table} AS t SET {sets} FROM (VALUES {', '.join([row_sql] * len(rows))})"  # noqa: S608
+        f" AS v({quote(pk.column)}, {', '.join(names)})"
+        f" WHERE t.{quote(pk.column)} = v.{quote(pk.column)} AND t.organization_id = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, org.pk])
+        return int(cursor.rowcount)
 
 
 class TenantManager(models.Manager[_Row]):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import Organization
 from engagements.models import Customer, Engagement, Touchpoint
 from followup.engine.models import FollowUp, FollowUpStatus
-from followup.engine.selectors import open_for_subjects, with_subjects
+from followup.engine.selectors import followups, open_for_subjects, with_subjects
 from followup.kernel import events, subjects
 from followup.kernel.models import Event
 
@@ -76,14 +76,27 @@ def register() -> None:
 
 
 def for_customer(org: Organization, customer: Customer) -> QuerySet[FollowUp]:
-    """Open follow-ups about the customer or any of its engagements, soonest first."""
-    engagement_ids = list(
-        Engagement.objects.for_org(org).filter(customer=customer).values_list("pk", flat=True)
-    )
+    """Open follow-ups about the customer or any of its engagements, soonest first.
+
+    Lazy: the engagements are a subquery, so a form that never renders or validates the
+    field costs nothing."""
+    customer_type = subjects.for_model(Customer)
+    engagement_type = subjects.for_model(Engagement)
+    if customer_type is None or engagement_type is None:
+        return FollowUp.objects.for_org(org).none()
+    engagement_ids = Engagement.objects.for_org(org).filter(customer=customer).values("pk")
     return (
-        open_for_subjects(org, Customer, [customer.pk])
-        | open_for_subjects(org, Engagement, engagement_ids)
-    ).order_by("due_at", "pk")
+        followups(org)
+        .filter(status=FollowUpStatus.OPEN)
+        .filter(
+            Q(subject_type=subjects.content_type_for(customer_type.key), subject_id=customer.pk)
+            | Q(
+                subject_type=subjects.content_type_for(engagement_type.key),
+                subject_id__in=engagement_ids,
+            )
+        )
+        .order_by("due_at", "pk")
+    )
 
 
 def for_engagement(org: Organization, engagement: Engagement) -> QuerySet[FollowUp]:

@@ -749,7 +749,8 @@ def write_rows(
             actor=actor,
             model=model,
             rows=[data for _line, data in checked],
-            write=None if model is Touchpoint else write,
+            # Customers and touchpoints are written set-based by the pipeline itself.
+            write=write if model is Contact else None,
             source=Touchpoint.Source.IMPORT,
         )
     except services.BulkItemError as exc:

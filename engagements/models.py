@@ -373,6 +373,50 @@ class Touchpoint(TenantModel):
         return f"{self.get_channel_display()} {self.occurred_at:%Y-%m-%d}"
 
 
+class EffortMonth(TenantModel):
+    """Minutes and touchpoints one person logged in one month (the organization's time
+    zone): the effort page's roll-up, kept by the touchpoint services in the transaction
+    of each write (``engagements.effort``), rebuilt by ``manage.py rebuild_effort_rollup``.
+
+    ``person_id`` is the id of who logged them (``effort.NOBODY`` for touchpoints without
+    one); a plain id, so that the roll-up does not move when an account is deleted."""
+
+    month = models.DateField()
+    person_id = models.UUIDField()
+    minutes = models.BigIntegerField(default=0)
+    touches = models.IntegerField(default=0)
+
+    class Meta:
+        ordering = ["month"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "month", "person_id"], name="effort_month_person"
+            )
+        ]
+
+
+class CustomerEffortMonth(TenantModel):
+    """Minutes and touchpoints logged for one customer in one month (see ``EffortMonth``)."""
+
+    month = models.DateField()
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    minutes = models.BigIntegerField(default=0)
+    touches = models.IntegerField(default=0)
+
+    class Meta:
+        ordering = ["month"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "month", "customer"], name="effort_month_customer"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["organization", "month", "-minutes"], name="effort_month_top_customers"
+            )
+        ]
+
+
 class HealthSnapshot(TenantModel):
     """The health of an engagement on one day (in the organization's time zone)."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -213,23 +213,32 @@ def customer_footprint(org: Organization, customer: Customer) -> dict[str, int]:
 
 
 def followup_and_risk_counts(
-    org: Organization, engagement_ids: Iterable[Any], *, now: datetime | None = None
+    org: Organization,
+    engagement_ids: Iterable[Any],
+    *,
+    now: datetime | None = None,
+    customer_of: Mapping[Any, Any] | None = None,
 ) -> dict[Any, tuple[int, int | None]]:
     """Overdue follow-ups and open business risks per engagement, for the health score.
 
     A follow-up counts against an engagement when it is about the engagement or about its
-    customer. Open business risks come from the provider the risk register registers
-    (``engagements.health_providers``); None (not counted) while there is none.
+    customer (one query for both). Open business risks come from the provider the risk
+    register registers (``engagements.health_providers``); None (not counted) while there
+    is none. ``customer_of`` ({engagement id: customer id}) saves a query when the caller
+    already knows it.
     """
     from engagements import health_providers
-    from followup.engine.selectors import overdue_counts
+    from followup.engine.selectors import overdue_counts_by_type
 
     ids = list(engagement_ids)
-    customer_of = dict(
-        Engagement.objects.for_org(org).filter(pk__in=ids).values_list("pk", "customer_id")
+    if customer_of is None:
+        customer_of = dict(
+            Engagement.objects.for_org(org).filter(pk__in=ids).values_list("pk", "customer_id")
+        )
+    overdue = overdue_counts_by_type(
+        org, [(Engagement, ids), (Customer, set(customer_of.values()))], now=now
     )
-    on_engagements = overdue_counts(org, Engagement, ids, now=now)
-    on_customers = overdue_counts(org, Customer, set(customer_of.values()), now=now)
+    on_engagements, on_customers = overdue[Engagement], overdue[Customer]
     risks = health_providers.counts(health_providers.OPEN_BUSINESS_RISKS, org, customer_of)
     return {
         pk: (
@@ -240,25 +249,83 @@ def followup_and_risk_counts(
     }
 
 
+def recent_ratings(
+    org: Organization, engagement_id: Any, window: int
+) -> tuple[list[int], list[int]]:
+    """The engagement's latest ``window`` sentiments and satisfactions, newest first, in
+    one query (a UNION ALL of the two rated series)."""
+    rated = (
+        Touchpoint.objects.for_org(org).filter(engagement=engagement_id).order_by("-occurred_at")
+    )
+    sentiments = rated.filter(sentiment__isnull=False).annotate(kind=Value(0), value=F("sentiment"))
+    satisfactions = rated.filter(satisfaction__isnull=False).annotate(
+        kind=Value(1), value=F("satisfaction")
+    )
+    rows = list(
+        sentiments.values_list("kind", "value", "occurred_at")[:window].union(
+            satisfactions.values_list("kind", "value", "occurred_at")[:window], all=True
+        )
+    )
+    rows.sort(key=lambda row: row[2], reverse=True)  # a UNION keeps no order
+    return [v for k, v, _at in rows if k == 0], [v for k, v, _at in rows if k == 1]
+
+
+def recent_ratings_many(
+    org: Organization, engagement_ids: Sequence[Any], window: int
+) -> dict[Any, tuple[list[int], list[int]]]:
+    """``recent_ratings`` of many engagements in one query (a row number per engagement
+    and series, newest first)."""
+    if not engagement_ids:
+        return {}
+    from django.db.models import Window
+    from django.db.models.functions import RowNumber
+
+    base = Touchpoint.objects.for_org(org).filter(engagement__in=list(engagement_ids))
+    found: dict[Any, tuple[list[int], list[int]]] = {pk: ([], []) for pk in engagement_ids}
+    series = (
+        base.filter(sentiment__isnull=False)
+        .annotate(
+            kind=Value(0),
+            value=F("sentiment"),
+            n=Window(
+                RowNumber(), partition_by=[F("engagement_id")], order_by=F("occurred_at").desc()
+            ),
+        )
+        .filter(n__lte=window)
+        .values_list("engagement_id", "kind", "value", "occurred_at")
+        .union(
+            base.filter(satisfaction__isnull=False)
+            .annotate(
+                kind=Value(1),
+                value=F("satisfaction"),
+                n=Window(
+                    RowNumber(), partition_by=[F("engagement_id")], order_by=F("occurred_at").desc()
+                ),
+            )
+            .filter(n__lte=window)
+            .values_list("engagement_id", "kind", "value", "occurred_at"),
+            all=True,
+        )
+    )
+    for engagement_id, kind, value, _at in sorted(series, key=lambda row: row[3], reverse=True):
+        found[engagement_id][kind].append(value)
+    return found
+
+
 def health_inputs(
     engagement: Engagement,
     *,
     now: datetime,
     settings: HealthSettings,
     counts: tuple[int, int | None] | None = None,
+    ratings: tuple[list[int], list[int]] | None = None,
 ) -> HealthInputs:
     org = engagement.organization
-    rated = Touchpoint.objects.for_org(org).filter(engagement=engagement).order_by("-occurred_at")
-    sentiments = list(
-        rated.filter(sentiment__isnull=False).values_list("sentiment", flat=True)[: settings.window]
-    )
-    satisfactions = list(
-        rated.filter(satisfaction__isnull=False).values_list("satisfaction", flat=True)[
-            : settings.window
-        ]
-    )
+    sentiments, satisfactions = ratings or recent_ratings(org, engagement.pk, settings.window)
     if counts is None:
-        counts = followup_and_risk_counts(org, [engagement.pk], now=now)[engagement.pk]
+        counts = followup_and_risk_counts(
+            org, [engagement.pk], now=now, customer_of={engagement.pk: engagement.customer_id}
+        )[engagement.pk]
     zone = org_zone(org)
     today = now.astimezone(zone).date()
     last = engagement.last_touch_at
@@ -397,49 +464,78 @@ def effort_report(org: Organization, month: date, *, months: int = 12) -> Effort
 def _effort_by_month(
     org: Organization, month: date, months: int, zone: zoneinfo.ZoneInfo
 ) -> list[dict[str, Any]]:
-    """Minutes and touchpoints per month, oldest first, months without any included.
+    """Minutes and touchpoints per month, oldest first, months without any included: from
+    the roll-up (``engagements.effort``), a few dozen rows instead of a year of
+    touchpoints."""
+    from engagements.models import EffortMonth
 
-    One pass with a filtered sum per month: grouping by a truncated timestamp makes
-    PostgreSQL sort every row of the year (a million in bench/engagements.py) first.
-    """
     firsts = [month.replace(day=1)]
     for _i in range(months - 1):
         firsts.insert(0, (firsts[0] - timedelta(days=1)).replace(day=1))
-    bounds = [month_bounds(first, zone) for first in firsts]
-    aggregates: dict[str, Any] = {}
-    for index, (start, end) in enumerate(bounds):
-        in_month = Q(occurred_at__gte=start, occurred_at__lt=end)
-        aggregates[f"minutes_{index}"] = Sum("effort_minutes", filter=in_month)
-        aggregates[f"touches_{index}"] = Count("id", filter=in_month)
-    totals = (
-        Touchpoint.objects.for_org(org)
-        .filter(occurred_at__gte=bounds[0][0], occurred_at__lt=bounds[-1][1])
-        .aggregate(**aggregates)
-    )
+    totals: dict[Any, Any] = {
+        row["month"]: row
+        for row in EffortMonth.objects.for_org(org)
+        .filter(month__gte=firsts[0], month__lte=firsts[-1])
+        .order_by()
+        .values("month")
+        .annotate(minutes=Sum("minutes"), touches=Sum("touches"))
+    }
     return [
         {
-            "month": start,
-            "minutes": totals[f"minutes_{index}"] or 0,
-            "touches": totals[f"touches_{index}"],
+            "month": month_bounds(first, zone)[0],  # its first moment, as before the roll-up
+            "minutes": (totals.get(first) or {}).get("minutes") or 0,
+            "touches": (totals.get(first) or {}).get("touches") or 0,
         }
-        for index, (start, _end) in enumerate(bounds)
+        for first in firsts
     ]
 
 
 def _effort_report(org: Organization, month: date, *, months: int) -> EffortReport:
+    """The effort page's figures, read from the monthly roll-up that the touchpoint
+    services keep (``engagements.effort``): the month's people and top customers and a
+    year of months are a few hundred rows, whatever the number of touchpoints."""
+    from engagements import effort
+    from engagements.models import CustomerEffortMonth, EffortMonth
+
     zone = org_zone(org)
-    start, end = month_bounds(month, zone)
-    in_month = Touchpoint.objects.for_org(org).filter(occurred_at__gte=start, occurred_at__lt=end)
-    by_customer = list(
-        in_month.values("customer_id", "customer__name")
-        .annotate(minutes=Sum("effort_minutes"), touches=Count("id"))
-        .order_by("-minutes", "customer__name")[:25]
+    start, _end = month_bounds(month, zone)
+    first = month.replace(day=1)
+    by_customer = [
+        {
+            "customer_id": row["customer_id"],
+            "customer__name": row["customer__name"],
+            "minutes": row["minutes"],
+            "touches": row["touches"],
+        }
+        for row in CustomerEffortMonth.objects.for_org(org)
+        .filter(month=first, touches__gt=0)
+        .order_by("-minutes", "customer__name")
+        .values("customer_id", "customer__name", "minutes", "touches")[:25]
+    ]
+    people: list[Any] = list(
+        EffortMonth.objects.for_org(org)
+        .filter(month=first, touches__gt=0)
+        .order_by("-minutes", "person_id")
+        .values("person_id", "minutes", "touches")
     )
-    by_rep = list(
-        in_month.values("logged_by_id", "logged_by__display_name", "logged_by__email")
-        .annotate(minutes=Sum("effort_minutes"), touches=Count("id"))
-        .order_by("-minutes")
-    )
+    names = {
+        user.pk: user
+        for user in User.objects.filter(
+            pk__in=[row["person_id"] for row in people if row["person_id"] != effort.NOBODY]
+        ).only("pk", "display_name", "email")
+    }
+    by_rep: list[dict[str, Any]] = []
+    for row in people:
+        user = names.get(row["person_id"])
+        by_rep.append(
+            {
+                "logged_by_id": user.pk if user else None,
+                "logged_by__display_name": user.display_name if user else "",
+                "logged_by__email": user.email if user else "",
+                "minutes": row["minutes"],
+                "touches": row["touches"],
+            }
+        )
     by_month = _effort_by_month(org, month, months, zone)
     peak = max((row["minutes"] or 0 for row in by_month), default=0)
     for row in by_month:

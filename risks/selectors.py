@@ -162,22 +162,27 @@ def indicator_values_of(org: Organization, risk: Risk) -> QuerySet[IndicatorValu
 
 def open_business_risk_counts(org: Organization, customer_of: Mapping[Any, Any]) -> dict[Any, int]:
     """Open business risks per engagement: those about the engagement plus those about its
-    customer (the health signal; two queries however many engagements)."""
+    customer (the health signal; one query however many engagements)."""
     engagement_ids = list(customer_of)
     customer_ids = {c for c in customer_of.values() if c is not None}
-    base = Risk.objects.for_org(org).filter(status=RiskStatus.OPEN, side=Side.BUSINESS)
-    on_engagements = dict(
-        base.filter(engagement_id__in=engagement_ids)
-        .values_list("engagement_id")
+    rows = (
+        Risk.objects.for_org(org)
+        .filter(status=RiskStatus.OPEN, side=Side.BUSINESS)
+        .filter(
+            Q(engagement_id__in=engagement_ids)
+            | Q(customer_id__in=customer_ids, engagement__isnull=True)
+        )
+        .order_by()
+        .values_list("engagement_id", "customer_id")
         .annotate(n=Count("id"))
-        .values_list("engagement_id", "n")
     )
-    on_customers = dict(
-        base.filter(customer_id__in=customer_ids, engagement__isnull=True)
-        .values_list("customer_id")
-        .annotate(n=Count("id"))
-        .values_list("customer_id", "n")
-    )
+    on_engagements: dict[Any, int] = {}
+    on_customers: dict[Any, int] = {}
+    for engagement_id, customer_id, n in rows:
+        if engagement_id is not None:
+            on_engagements[engagement_id] = on_engagements.get(engagement_id, 0) + n
+        else:
+            on_customers[customer_id] = on_customers.get(customer_id, 0) + n
     return {
         pk: on_engagements.get(pk, 0) + on_customers.get(customer_of[pk], 0)
         for pk in engagement_ids

@@ -36,6 +36,7 @@ from engagements.api.serializers import (
 from engagements.models import Contact, Customer, Engagement, HealthLevel, Touchpoint
 from followup.kernel.api.filters import OffsetDateTimeFilter, OrgModelChoiceFilter, TenantFilterSet
 from followup.kernel.api.requests import ApiRequest
+from followup.kernel.api.serializers import preload_relations
 from followup.kernel.api.viewsets import TenantModelViewSet, TenantViewSet
 
 User = get_user_model()
@@ -175,6 +176,7 @@ class _BulkMixin:
                 }
             )
         serializer = self.get_serializer(data=items, many=True)
+        preload_relations(serializer, items)  # one query per relation, not per item
         serializer.is_valid(raise_exception=True)
         rows = [dict(item) for item in serializer.validated_data]
         for attempt in range(2):
@@ -208,7 +210,10 @@ class _BulkMixin:
             actor=None,
             model=self.model,
             rows=rows,
-            write=lambda existing, data: self.write(data, existing),  # type: ignore[attr-defined]
+            # Customers and touchpoints are written set-based by the pipeline itself.
+            write=None
+            if self.model in (Customer, Touchpoint)
+            else lambda existing, data: self.write(data, existing),  # type: ignore[attr-defined]
             source=Touchpoint.Source.API,
         )
 

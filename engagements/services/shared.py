@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import audit, tenancy
@@ -94,6 +95,96 @@ def _check_external_id(instance: Any) -> None:
             )
 
 
+class RowBatch:
+    """A many-row write of one model by external id (bulk API, CSV import), set-based.
+
+    The rows it updates were locked and read by the caller (``locked_by_external_id``),
+    which read every external id of the batch too: an external id it did not find is
+    free, so no row asks the database again; a repeat within the batch is caught here.
+    INSERTs, UPDATEs, audit entries and events are collected and written by ``flush`` in
+    one statement each (``flush`` runs first when a row repeats one written before)."""
+
+    def __init__(self, org: Organization, model: type[Any], existing: Sequence[Any]) -> None:
+        self.org, self.model = org, model
+        self.creates: list[Any] = []
+        self.updates: list[tuple[Any, list[str]]] = []
+        self.audits: list[dict[str, Any]] = []
+        self.events: list[dict[str, Any]] = []
+        self.pending: set[int] = set()
+        self.fresh: set[int] = {id(row) for row in existing}
+        self.external_ids: dict[str, Any] = {
+            row.external_id: row.pk for row in existing if row.external_id
+        }
+        self._members: dict[Any, bool] = {}
+
+    def row(self, instance: Any) -> Any:
+        """The row to write onto: the caller's locked copy the first time, else (a repeat
+        of an external id) the row as written so far, locked."""
+        if id(instance) in self.pending:
+            self.flush()
+        if id(instance) in self.fresh:
+            self.fresh.discard(id(instance))
+            return instance
+        return _locked(self.org, instance)
+
+    def is_member(self, user: User | None) -> bool:
+        if user is None:
+            return True
+        if user.pk not in self._members:
+            self._members[user.pk] = _is_member(self.org, user)
+        return self._members[user.pk]
+
+    def check_external_id(self, instance: Any) -> None:
+        external_id = getattr(instance, "external_id", None)
+        if not external_id:
+            return
+        owner = self.external_ids.setdefault(external_id, instance.pk)
+        if owner != instance.pk:
+            raise ValidationError(
+                {
+                    "external_id": _("Another %(kind)s already has the external id %(id)s.")
+                    % {"kind": instance._meta.verbose_name, "id": external_id}
+                }
+            )
+
+    def save(self, instance: Any, changed: Sequence[str], *, exclude: Sequence[str]) -> None:
+        """``_save`` deferred: the same checks, the write collected for ``flush``. The
+        relations in ``exclude`` were checked by the service (organization, members)."""
+        self.check_external_id(instance)
+        # The unique constraint of the external id is checked just above for the batch;
+        # the primary key is new (UUIDv7) or the row's own.
+        instance.full_clean(
+            exclude=list(exclude), validate_unique=False, validate_constraints=False
+        )
+        if instance._state.adding:
+            self.creates.append(instance)
+        else:
+            self.updates.append((instance, [f for f in changed if f != "team"]))
+        self.pending.add(id(instance))
+
+    def flush(self) -> None:
+        if self.creates:
+            self.model.objects.bulk_create(self.creates)
+            for instance in self.creates:
+                instance._state.adding = False
+        if self.updates:
+            now = timezone.now()
+            fields: set[str] = set()
+            for instance, changed in self.updates:
+                instance.version = (instance.version or 0) + 1
+                instance.updated_at = now
+                fields.update(changed)
+            tenancy.bulk_update_rows(
+                self.org,
+                [instance for instance, _changed in self.updates],
+                sorted(fields | {"version", "updated_at"}),
+            )
+        audit.record_many(self.org, self.audits)
+        events.record_many(self.org, self.events)
+        self.creates, self.updates, self.audits, self.events = [], [], [], []
+        self.pending = set()
+
+
 def _save(instance: Any, changed: Sequence[str]) -> None:
     _check_external_id(instance)
     instance.full_clean()
@@ -120,10 +211,13 @@ def _change_event(
     changed: list[str],
     before: Mapping[str, Any] | None = None,
     audit_creation: bool = True,
+    sink: Any = None,
 ) -> None:
     """The outbox event and the audit entry of a save (nothing when nothing changed).
 
-    ``before`` is ``audit.snapshot`` of the instance taken before the change."""
+    ``before`` is ``audit.snapshot`` of the instance taken before the change. ``sink``
+    (a many-row write) collects them in its ``audits`` and ``events`` lists instead, to
+    write them in one INSERT each."""
     if (created and audit_creation) or (changed and not created):
         after = audit.snapshot(instance)
         if created:
@@ -136,20 +230,28 @@ def _change_event(
             )
             if "team" in changed:
                 changes["team"] = ["…", "…"]  # people, shown on the page; ids say nothing
-        audit.record(
-            org=org,
-            action=f"{resource}.{'created' if created else 'updated'}",
-            actor=actor,
-            obj=instance,
-            changes=changes,
-        )
+        entry = {
+            "action": f"{resource}.{'created' if created else 'updated'}",
+            "actor": actor,
+            "obj": instance,
+            "changes": changes,
+        }
+        if sink is not None:
+            sink.audits.append(entry)
+        else:
+            audit.record(org=org, **entry)
+    event: dict[str, Any] | None = None
     if created:
-        events.record(org=org, type=f"{resource}.created", subject=instance, actor=actor)
+        event = {"type": f"{resource}.created", "subject": instance, "actor": actor}
     elif changed:
-        events.record(
-            org=org,
-            type=f"{resource}.updated",
-            subject=instance,
-            actor=actor,
-            payload={"changed": sorted(changed)},
-        )
+        event = {
+            "type": f"{resource}.updated",
+            "subject": instance,
+            "actor": actor,
+            "payload": {"changed": sorted(changed)},
+        }
+    if event is not None:
+        if sink is not None:
+            sink.events.append(event)
+        else:
+            events.record(org=org, **event)

@@ -19,9 +19,10 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Organization, User
 from engagements import followups, selectors
-from engagements.models import Touchpoint
+from engagements.models import Customer, Touchpoint
 from engagements.services.locks import locked_by_external_id, write_order
-from engagements.services.touchpoints import _after_touch, _touchpoint_write
+from engagements.services.shared import RowBatch
+from engagements.services.touchpoints import TouchpointBatch, _after_touch, _touchpoint_write
 
 Item = tuple[Any, Mapping[str, Any]]
 # Writes one row: (the existing object or None, its data) -> the saved object.
@@ -73,17 +74,45 @@ def upsert_many(
 ) -> list[tuple[Any, bool]]:
     """Create or update ``rows`` of ``model`` by external id, all or nothing.
 
-    ``write`` writes one customer or contact (the caller's service call); touchpoints go
-    through ``touchpoints_log_many`` with ``source``."""
+    ``write`` writes one contact (the caller's service call); customers (without
+    ``write``) go through ``customers_save_many``, touchpoints through
+    ``touchpoints_log_many`` with ``source``, both set-based."""
     known = locked_by_external_id(
         org=org, model=model, external_ids=(row.get("external_id") for row in rows)
     )
     items = [(known.get(row.get("external_id") or ""), row) for row in rows]
     if model is Touchpoint:
-        return touchpoints_log_many(org=org, actor=actor, items=items, source=source)
+        return touchpoints_log_many(org=org, actor=actor, items=items, source=source, locked=True)
+    if model is Customer and write is None:
+        return customers_save_many(org=org, actor=actor, items=items)
     if write is None:
         raise TypeError(f"upsert_many of {model.__name__} needs a row writer")
     return write_in_order(items, write)
+
+
+@transaction.atomic
+def customers_save_many(
+    *,
+    org: Organization,
+    actor: User | None,
+    items: Sequence[tuple[Customer | None, Mapping[str, Any]]],
+) -> list[tuple[Customer, bool]]:
+    """Create or update many customers (bulk API, CSV import) in one transaction, each as
+    ``customer_save`` would, set-based (``RowBatch``). The caller locked and read the rows
+    to update and every external id of the batch (``upsert_many`` does)."""
+    # The service as the package exports it (what callers and tests see as the one
+    # way a customer is saved), called per row with the batch.
+    from engagements import services
+
+    batch = RowBatch(org, Customer, [row for row, _data in items if row is not None])
+    results = write_in_order(
+        items,
+        lambda existing, data: services.customer_save(
+            org=org, actor=actor, data=data, customer=existing, batch=batch
+        ),
+    )
+    batch.flush()
+    return results
 
 
 @transaction.atomic
@@ -93,15 +122,23 @@ def touchpoints_log_many(
     actor: User | None,
     items: Sequence[tuple[Touchpoint | None, Mapping[str, Any]]],
     source: str,
+    locked: bool = False,
 ) -> list[tuple[Touchpoint, bool]]:
     """Create or update many touchpoints (bulk API, CSV import) in one transaction.
 
     Each item has the same effects as ``touchpoint_log``; health is recomputed once per
     engagement at the end instead of once per row. The caller locks the touchpoints to
-    update (``locked_by_external_id``) before it reads them; ``upsert_many`` does both.
+    update (``locked_by_external_id``) before it reads them; ``upsert_many`` does both
+    and says so with ``locked`` (they are written onto as read, and the external ids of
+    the batch count as checked).
+
+    The rows are written set-based (``TouchpointBatch``): the lookups one row would make
+    are made once for the batch, and the INSERTs, UPDATEs, audit entries and events go
+    out in one statement each at the end.
     """
     customers: set[Any] = set()
     engagements: set[Any] = set()
+    batch = TouchpointBatch(org, items=items, locked=locked)
 
     def write(existing: Touchpoint | None, data: dict[str, Any]) -> Touchpoint:
         answers = data.pop("answers", None)
@@ -109,8 +146,15 @@ def touchpoints_log_many(
             raise ValidationError(
                 {"followup": _("Only a new touchpoint can complete a follow-up.")}
             )
+        if answers is not None:
+            batch.flush()  # completing the follow-up points at this row: written now
         tp, _changed, c, e = _touchpoint_write(
-            org=org, actor=actor, data=data, touchpoint=existing, source=source
+            org=org,
+            actor=actor,
+            data=data,
+            touchpoint=existing,
+            source=source,
+            batch=batch if answers is None else None,
         )
         if answers is not None:
             followups.check_answer(org, answers, tp.customer, tp.engagement)
@@ -120,5 +164,11 @@ def touchpoints_log_many(
         return tp
 
     results = write_in_order(items, write)
-    _after_touch(org, customers, engagements, selectors.health_settings(org))
+    batch.flush()
+    settings = selectors.health_settings(org)
+    if all(existing is None for existing, _data in items):
+        # Only new touchpoints: last touch can only move forward, to the latest of each.
+        _after_touch(org, customers, engagements, settings, added_many=[tp for tp, _c in results])
+    else:
+        _after_touch(org, customers, engagements, settings)
     return results

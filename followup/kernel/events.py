@@ -147,6 +147,45 @@ def record(
     return event
 
 
+def record_many(org: Organization, entries: list[dict[str, Any]]) -> list[Event]:
+    """``record`` for many events of one write (a bulk upsert) in one INSERT; each entry
+    has ``record``'s keywords (``type``, ``subject``, ``payload``, ``actor``). After commit
+    one task relays them all (``relay_events``), instead of one task per event."""
+    rows = []
+    for entry in entries:
+        type_, subject = entry["type"], entry.get("subject")
+        if type_ not in EVENT_TYPES:
+            raise ValueError(
+                f"Unknown event type {type_!r}: register it with events.register_type()"
+            )
+        actor = entry.get("actor")
+        rows.append(
+            Event(
+                organization=org,
+                type=type_,
+                subject_type=subjects.type_key(subject.__class__) if subject is not None else "",
+                subject_id=getattr(subject, "pk", None),
+                payload=entry.get("payload") or {},
+                actor=actor if actor is not None and actor.pk else None,
+            )
+        )
+    if not rows:
+        return []
+    Event.objects.bulk_create(rows)
+    org_id, event_ids = org.pk, [row.pk for row in rows]
+
+    def dispatch() -> None:
+        from followup.kernel.tasks import relay_events
+
+        try:
+            relay_events.delay(str(org_id), [str(event_id) for event_id in event_ids])
+        except Exception:  # noqa: BLE001 - the broker is down: the periodic relay picks it up
+            logger.warning("Could not queue relay of %d events; the periodic relay will", len(rows))
+
+    transaction.on_commit(dispatch, robust=True)
+    return rows
+
+
 # --- Relaying -----------------------------------------------------------------------------
 
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 import os
 import re
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounts.roles import Role
 from engagements.models import Customer, Engagement, Touchpoint
@@ -71,8 +73,12 @@ def test_a_touchpoint_bulk_locks_touchpoints_then_customers_then_engagements_in_
         for n, c in enumerate(customers)
     ]
     api.post("/api/v1/touchpoints/bulk/", items, format="json")
+    # Moved a day back: last touch moves, so customers and engagements are written (only
+    # rows whose last touch moves are, since the pipeline is set-based).
+    earlier = (timezone.now() - timedelta(days=1)).isoformat()
+    moved = [{**item, "occurred_at": earlier} for item in items[::-1]]
     with CaptureQueriesContext(connection) as ctx:
-        response = api.post("/api/v1/touchpoints/bulk/", items[::-1], format="json")
+        response = api.post("/api/v1/touchpoints/bulk/", moved, format="json")
     assert response.status_code == 201, response.content
     sql = [q["sql"] for q in ctx.captured_queries]
     (touchpoints,) = _lock_queries(ctx.captured_queries, "engagements_touchpoint")

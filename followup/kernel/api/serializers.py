@@ -13,6 +13,44 @@ from rest_framework.relations import ManyRelatedField, RelatedField
 from accounts import inputs
 from accounts.tenancy import org_queryset
 
+PRELOADED = "preloaded_relations"
+
+
+def _as_uuid(value: Any) -> uuid.UUID | None:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def preload_relations(serializer: Any, items: list[Any]) -> None:
+    """Resolve the ids that ``items`` (raw input of a ``many=True`` serializer) give to
+    its organization-scoped relations in one query per relation, instead of one per item
+    and field (a bulk of 500 touchpoints names its customers 500 times). Ids not found
+    are left to the field, which reports them as it always does."""
+    child = getattr(serializer, "child", serializer)
+    org = serializer.context.get("org")
+    if org is None:
+        return
+    preloaded: dict[tuple[Any, uuid.UUID], Any] = serializer.context.setdefault(PRELOADED, {})
+    for name, field in child.fields.items():
+        relation = getattr(field, "child_relation", field)
+        if not isinstance(relation, OrgScopedRelatedField) or field.read_only:
+            continue
+        wanted: set[uuid.UUID] = set()
+        for item in items:
+            if not isinstance(item, dict):
+                continue
+            value = item.get(field.source if field.source != "*" else name, item.get(name))
+            values = value if isinstance(value, list) else [value]
+            for one in values:
+                if isinstance(one, str | uuid.UUID) and (pk := _as_uuid(one)) is not None:
+                    wanted.add(pk)
+        if wanted:
+            model = relation.scoped_model
+            for row in org_queryset(model, org).filter(pk__in=wanted):
+                preloaded[(model, row.pk)] = row
+
 
 class OrgScopedRelatedField(serializers.PrimaryKeyRelatedField):
     """A foreign key in input, resolved inside the request's organization only.
@@ -38,6 +76,11 @@ class OrgScopedRelatedField(serializers.PrimaryKeyRelatedField):
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, bool) or not isinstance(data, str | uuid.UUID):
             self.fail("incorrect_type", data_type=type(data).__name__)
+        preloaded = self.context.get(PRELOADED)
+        if preloaded is not None:
+            found = preloaded.get((self.scoped_model, _as_uuid(data)))
+            if found is not None:
+                return found
         try:
             return super().to_internal_value(data)
         except DjangoValidationError:  # a malformed id is as unknown as a foreign one
