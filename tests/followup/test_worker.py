@@ -218,5 +218,5 @@ def test_each_reminder_is_delivered_exactly_once_through_a_worker_crash(tmp_path
         assert Event.objects.for_org(org).filter(type="followup.due").count() == (
             FollowUp.objects.for_org(org).count()
         )
-    with connection.cursor() as cursor:
+    with as_owner(), connection.cursor() as cursor:  # the owner made it, the owner drops it
         cursor.execute(f"DROP TABLE {mailrecorder.TABLE}")
