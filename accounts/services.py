@@ -85,6 +85,11 @@ class ConfirmationExpired(Exception):
     """The confirmation link is known but older than ``SIGNUP_CONFIRMATION_TTL``."""
 
 
+class ConfirmationPasswordWrong(Exception):
+    """The password given with a confirmation link is not the account's (the latest
+    sign-up's): the link stays usable."""
+
+
 def _mail(user: User, subject: str, template: str, context: dict[str, object]) -> None:
     with translation.override(user.language or settings.LANGUAGE_CODE):
         text = render_to_string(template, {"user": user, **context})
@@ -213,9 +218,18 @@ def sign_up_confirmation_check(*, token: str) -> User:
 
 
 @transaction.atomic
-def sign_up_confirm(*, token: str) -> User:
-    """Use a confirmation link once: the address is confirmed and the link dies."""
+@transaction.atomic
+def sign_up_confirm(*, token: str, password: str) -> User:
+    """Use a confirmation link once: the address is confirmed and the link dies.
+
+    The password of the sign-up must come with the link. Whoever reads the mailbox then
+    also knows the password the account will have: a stranger who signed up with the same
+    address (before or after its owner) cannot have their password confirmed by the owner's
+    click and log in later (account pre-hijacking). An owner who does not know the latest
+    sign-up's password resets it, which confirms the address too."""
     user = _confirmation_user(token, lock=True)
+    if not user.check_password(password):
+        raise ConfirmationPasswordWrong
     user.email_confirmed_at = timezone.now()
     user.confirmation_digest = ""
     user.save(update_fields=["email_confirmed_at", "confirmation_digest"])

@@ -164,9 +164,21 @@ class SignUpConfirmView(View):
 
     def post(self, request: HttpRequest, token: str) -> HttpResponse:
         try:
-            user = services.sign_up_confirm(token=token)
+            user = services.sign_up_confirm(token=token, password=request.POST.get("password", ""))
         except (services.ConfirmationInvalid, services.ConfirmationExpired) as exc:
             return self._refused(request, exc)
+        except services.ConfirmationPasswordWrong:
+            pending = services.sign_up_confirmation_check(token=token)
+            error = _(
+                "That is not the password of this sign-up. Type the password you chose "
+                "when you signed up, or choose a new one with “Forgot your password?”."
+            )
+            return render(
+                request,
+                self.template_name,
+                {"pending": pending, "password_error": error},
+                status=400,
+            )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(
             request, _("Your e-mail address is confirmed. Now create your organization.")

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership, Organization, User
@@ -84,7 +85,7 @@ def test_the_link_logs_the_person_in_and_continues_to_organization_creation(
 
     page = client.get(link)
     assert page.status_code == 200 and "ada@example.test" in page.content.decode()
-    response = client.post(link)
+    response = client.post(link, {"password": SECRET})
     assert response.status_code == 302 and response["Location"] == "/orgs/new/"
     created = client.post("/orgs/new/", {"name": "Ada's Widgets", "timezone": "UTC"})
     org = Organization.objects.get(name="Ada's Widgets")
@@ -97,8 +98,8 @@ def test_the_link_logs_the_person_in_and_continues_to_organization_creation(
 def test_a_link_works_once(db, django_capture_on_commit_callbacks):
     _sign_up(Client(), "once@example.test", django_capture_on_commit_callbacks)
     link = _link(mail.outbox[0])
-    assert Client().post(link).status_code == 302
-    again = Client().post(link)
+    assert Client().post(link, {"password": SECRET}).status_code == 302
+    again = Client().post(link, {"password": SECRET})
     assert again.status_code == 404
     assert "already used" in again.content.decode()
 
@@ -109,7 +110,7 @@ def test_an_expired_link_says_so_and_offers_a_new_one(db, django_capture_on_comm
     User.objects.filter(email="late@example.test").update(
         confirmation_sent_at=timezone.now() - timedelta(hours=49)
     )
-    for response in (Client().get(link), Client().post(link)):
+    for response in (Client().get(link), Client().post(link, {"password": SECRET})):
         assert response.status_code == 410
         assert "This link has expired" in response.content.decode()
         assert "/accounts/signup/resend/" in response.content.decode()
@@ -145,7 +146,7 @@ def test_resend_mails_a_new_link_and_the_old_one_stops_working(
     new = _link(mail.outbox[1])
     assert new != old
     assert Client().get(old).status_code == 404
-    assert Client().post(new).status_code == 302
+    assert Client().post(new, {"password": SECRET}).status_code == 302
 
 
 def test_resend_answers_the_same_for_every_address_and_mails_only_the_unconfirmed(
@@ -183,7 +184,7 @@ def test_signing_up_again_while_unconfirmed_mails_a_new_link_with_the_new_passwo
     first, second = (_link(m) for m in mail.outbox)
     assert Client().get(first).status_code == 404
     client = Client()
-    client.post(second)
+    client.post(second, {"password": "another long secret"})
     client.post("/accounts/logout/")
     logged = client.post(
         "/accounts/login/", {"username": "twice@example.test", "password": "another long secret"}
@@ -209,3 +210,45 @@ def test_a_password_reset_confirms_the_address(db, django_capture_on_commit_call
 
 def test_accounts_made_by_invitation_demo_and_factories_are_confirmed(db):
     assert UserFactory().email_confirmed_at is not None
+
+
+def test_a_strangers_sign_up_with_the_same_address_cannot_be_confirmed_by_its_owner(
+    db, django_capture_on_commit_callbacks
+):
+    """Account pre-hijacking: the owner signs up, a stranger signs up again with the same
+    address and their own password, and the owner clicks the newest link. Confirming needs
+    the password of the latest sign-up, so the owner's click cannot hand the stranger an
+    account they can log in to later."""
+    _sign_up(Client(), "owner@example.test", django_capture_on_commit_callbacks)
+    _sign_up(
+        Client(),
+        "owner@example.test",
+        django_capture_on_commit_callbacks,
+        password="the stranger's secret",
+    )
+    newest = _link(mail.outbox[-1])
+    refused = Client().post(newest, {"password": SECRET})
+    assert refused.status_code == 400
+    assert "not the password of this sign-up" in refused.content.decode()
+    assert reverse("accounts:password_reset") in refused.content.decode()
+    user = User.objects.get(email="owner@example.test")
+    assert user.email_confirmed_at is None  # nobody confirmed the stranger's password
+    stranger = Client().post(
+        "/accounts/login/",
+        {"username": "owner@example.test", "password": "the stranger's secret"},
+    )
+    assert stranger.status_code == 200  # the form again: an unconfirmed account stays out
+    # The link still works for whoever knows the latest sign-up's password and the mailbox.
+    assert Client().post(newest, {"password": "the stranger's secret"}).status_code == 302
+
+
+def test_a_confirmation_without_the_password_is_a_form_error(
+    db, django_capture_on_commit_callbacks
+):
+    _sign_up(Client(), "nopw@example.test", django_capture_on_commit_callbacks)
+    link = _link(mail.outbox[0])
+    page = Client().get(link)
+    assert 'name="password"' in page.content.decode()
+    refused = Client().post(link, {})
+    assert refused.status_code == 400 and 'aria-invalid="true"' in refused.content.decode()
+    assert User.objects.get(email="nopw@example.test").email_confirmed_at is None

@@ -27,6 +27,7 @@ def test_sign_up_invite_and_switch_to_chinese(live_server, page, console_errors)
     assert mail.outbox and mail.outbox[-1].to == ["mei@widgets.test"]
     link = re.search(r"http://\S+?(/accounts/signup/confirm/\S+/)", mail.outbox[-1].body)
     page.goto(live_server.url + link.group(1))
+    page.get_by_label("Password").fill("a long enough secret")
     page.get_by_role("button", name="Confirm and continue").click()
     page.wait_for_url(re.compile(r"/orgs/new/$"))
     page.get_by_label("Organization name").fill("Widgets Ltd")
