@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.cache import cache
+from django.db import connections
 from django.db.models import (
     Avg,
     Case,
@@ -261,11 +262,12 @@ def recent_ratings(
     satisfactions = rated.filter(satisfaction__isnull=False).annotate(
         kind=Value(1), value=F("satisfaction")
     )
-    rows = list(
-        sentiments.values_list("kind", "value", "occurred_at")[:window].union(
-            satisfactions.values_list("kind", "value", "occurred_at")[:window], all=True
-        )
-    )
+    first = sentiments.values_list("kind", "value", "occurred_at")[:window]
+    second = satisfactions.values_list("kind", "value", "occurred_at")[:window]
+    if connections[first.db].features.supports_slicing_ordering_in_compound:
+        rows = list(first.union(second, all=True))
+    else:  # SQLite: no LIMIT inside a UNION's parts, so the two series are two queries
+        rows = [*first, *second]
     rows.sort(key=lambda row: row[2], reverse=True)  # a UNION keeps no order
     return [v for k, v, _at in rows if k == 0], [v for k, v, _at in rows if k == 1]
 
