@@ -284,31 +284,25 @@ def recent_ratings_many(
 
     base = Touchpoint.objects.for_org(org).filter(engagement__in=list(engagement_ids))
     found: dict[Any, tuple[list[int], list[int]]] = {pk: ([], []) for pk in engagement_ids}
-    series = (
-        base.filter(sentiment__isnull=False)
+    parts = [
+        base.filter(**{f"{field}__isnull": False})
+        .order_by()
         .annotate(
-            kind=Value(0),
-            value=F("sentiment"),
+            kind=Value(kind),
+            value=F(field),
             n=Window(
                 RowNumber(), partition_by=[F("engagement_id")], order_by=F("occurred_at").desc()
             ),
         )
         .filter(n__lte=window)
         .values_list("engagement_id", "kind", "value", "occurred_at")
-        .union(
-            base.filter(satisfaction__isnull=False)
-            .annotate(
-                kind=Value(1),
-                value=F("satisfaction"),
-                n=Window(
-                    RowNumber(), partition_by=[F("engagement_id")], order_by=F("occurred_at").desc()
-                ),
-            )
-            .filter(n__lte=window)
-            .values_list("engagement_id", "kind", "value", "occurred_at"),
-            all=True,
-        )
-    )
+        for kind, field in ((0, "sentiment"), (1, "satisfaction"))
+    ]
+    series: list[Any]
+    if connections[base.db].features.supports_slicing_ordering_in_compound:
+        series = list(parts[0].union(parts[1], all=True))
+    else:  # SQLite: no ORDER BY (the window's) inside a UNION's parts: two queries
+        series = [*parts[0], *parts[1]]
     for engagement_id, kind, value, _at in sorted(series, key=lambda row: row[3], reverse=True):
         found[engagement_id][kind].append(value)
     return found

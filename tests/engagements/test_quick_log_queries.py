@@ -46,7 +46,10 @@ def test_a_quick_log_post_takes_at_most_16_queries_and_still_moves_last_touch_an
     # engagement picked; the INSERT and its event; last touch of customer and engagement;
     # health (the locked engagement, its ratings, overdue follow-ups, open risks); the
     # fresh form's customer choices.
-    assert len(queries) <= 16, "\n".join(queries)
+    # SQLite (the embedded default) takes two more: its UNION parts may not carry a LIMIT,
+    # so the two rated series are two SELECTs, and the two effort roll-ups two INSERTs.
+    limit = 16 if connection.vendor == "postgresql" else 18
+    assert len(queries) <= limit, "\n".join(queries)
     after = Engagement.objects.for_org(org).get(pk=engagement.pk)
     logged = Touchpoint.objects.for_org(org).get(summary="Called back")
     assert after.last_touch_at == logged.occurred_at
